@@ -1,0 +1,159 @@
+"""The store interface the core uses, and the plain records it exchanges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """Scope of one conversation: platform × chat × thread × user ("" user when the chat shares it)."""
+
+    platform: str
+    chat_id: str
+    thread_id: str = ""
+    user_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One turn of context. `content` is text; `image_count` remembers images sent with it."""
+
+    role: str  # "system" | "user" | "assistant"
+    content: str
+    tokens: int = 0
+    image_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UserPrefs:
+    """Per-user preferences; None means "use the default"."""
+
+    model: str | None = None
+    language: str | None = None
+    voice: str | None = None
+
+
+class JobStatus(StrEnum):
+    """Lifecycle of a Midjourney job as *we* track it (not the upstream's status field)."""
+
+    SUBMITTING = "submitting"  # recorded, submit may or may not have reached the upstream
+    PENDING = "pending"  # upstream id known, not finished
+    MODAL = "modal"  # waiting for the user's text before /mj/submit/modal
+    SUCCESS = "success"
+    FAILURE = "failure"
+    UNKNOWN = "unknown"  # died between recording and learning the id: never resubmitted
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """A Midjourney (or other long) job: who owns it, where its messages are, what came back."""
+
+    id: int  # our id; 0 before it is stored
+    platform: str
+    chat_id: str
+    thread_id: str
+    owner_id: str
+    kind: str  # "imagine", "action", "blend", "describe", "shorten", "swapface", "modal"
+    prompt: str
+    status: JobStatus = JobStatus.SUBMITTING
+    upstream_id: str | None = None
+    parent_upstream_id: str | None = None
+    message_id: str | None = None  # the progress/result message in the chat
+    progress: str = ""
+    image_url: str = ""
+    fail_reason: str = ""
+    # Upstream buttons as plain dicts {customId, emoji, label} in the upstream's order.
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+    # Whatever the finished task carried that is needed to deliver it again (final prompt, ...).
+    result: dict[str, Any] = field(default_factory=dict)
+    delivered: bool = False
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    # When the tracker should next look at it (epoch seconds); drives the adaptive interval.
+    next_poll_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonAction:
+    """What a button token stands for."""
+
+    kind: str  # "mj" (upstream customId), "seed", "imagine" (start /imagine with payload), ...
+    job_id: int | None  # our job id, when the button belongs to a job
+    owner_id: str
+    platform: str
+    payload: str  # customId, or a prompt for "imagine" buttons
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvent:
+    """One billable call, kept for quotas and reports."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    command: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    units: float = 0.0  # images, seconds of audio, characters of speech
+
+
+class Store(Protocol):
+    """Everything the core remembers. Implementations must be safe for concurrent coroutines."""
+
+    async def open(self) -> None:
+        """Connect, apply migrations, take the single-process lock where the backend needs one."""
+
+    async def close(self) -> None: ...
+
+    # users
+    async def get_prefs(self, platform: str, user_id: str) -> UserPrefs: ...
+
+    async def set_prefs(self, platform: str, user_id: str, **changes: str | None) -> UserPrefs:
+        """Update the given fields (model, language, voice) and return the new prefs."""
+
+    # conversations
+    async def load_context(self, key: ConversationKey, max_messages: int = 200) -> list[StoredMessage]:
+        """The newest turns of the current conversation, oldest first, at most `max_messages`."""
+
+    async def append_messages(self, key: ConversationKey, messages: list[StoredMessage]) -> None:
+        """Add turns atomically (a user turn and its answer land together or not at all)."""
+
+    async def reset_conversation(self, key: ConversationKey) -> None:
+        """Start a new conversation; the old one is kept but no longer loaded."""
+
+    async def set_summary(self, key: ConversationKey, summary: str) -> None:
+        """Remember a summary of turns that were trimmed away."""
+
+    async def get_summary(self, key: ConversationKey) -> str: ...
+
+    # jobs
+    async def create_job(self, job: JobRecord) -> JobRecord:
+        """Store a new job (before its submit is sent) and return it with its id."""
+
+    async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
+        """Change fields of a job (by JobRecord field name) and return the new record."""
+
+    async def get_job(self, job_id: int) -> JobRecord | None: ...
+
+    async def get_job_by_upstream(self, upstream_id: str) -> JobRecord | None: ...
+
+    async def list_jobs(self, statuses: list[JobStatus], limit: int = 1000) -> list[JobRecord]:
+        """Jobs in the given statuses, oldest first."""
+
+    async def list_undelivered(self) -> list[JobRecord]:
+        """Finished (success/failure/unknown) jobs whose result has not reached the chat yet."""
+
+    # buttons
+    async def issue_tokens(self, actions: list[ButtonAction]) -> list[str]:
+        """Store actions and return a short opaque token (<= 20 bytes) for each, in order."""
+
+    async def resolve_token(self, token: str) -> ButtonAction | None:
+        """The action behind a token; None when unknown or expired."""
+
+    # usage
+    async def record_usage(self, event: UsageEvent) -> None: ...
