@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     upstream_api_key: SecretStr | None = None
     upstream_connect_timeout: float = 5.0
     upstream_read_timeout: float = 120.0
+    # Only for the in-process sandbox: divides its delays (1 = realistic timing).
+    sandbox_speed: float = 1.0
 
     # Platforms. With neither token the console adapter runs.
     discord_token: SecretStr | None = None
@@ -46,6 +48,9 @@ class Settings(BaseSettings):
     tts_model: str = "tts-1"
     tts_default_voice: str = "alloy"
     transcribe_model: str = "whisper-1"
+
+    # Where the console adapter saves images and audio it receives.
+    console_output_dir: str = "./out"
 
     language: str = "en"
     # Comma-separated "platform:user_id" (e.g. "discord:1234,telegram:5678") who may press any button.

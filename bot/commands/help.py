@@ -1,0 +1,26 @@
+"""/help and /start: what the bot can do, listed from the command table."""
+
+from __future__ import annotations
+
+from bot.commands.registry import CommandSpec
+from bot.core import CommandContext
+from bot.replies import text_reply
+
+
+async def help_command(ctx: CommandContext) -> None:
+    """List every visible command with its description, in the user's language."""
+    lines = [ctx.t("help.intro"), ""]
+    for spec in ctx.services.commands.specs():
+        if spec.hidden:
+            continue
+        aliases = "".join(f", /{alias}" for alias in spec.aliases)
+        key = f"help.cmd.{spec.name}"
+        description = ctx.t(key) if ctx.services.catalog.has(ctx.language, key) else spec.description
+        lines.append(f"/{spec.name}{aliases} — {description}")
+    lines += ["", ctx.t("help.footer")]
+    await ctx.reply(text_reply("\n".join(lines)))
+
+
+COMMANDS = [
+    CommandSpec("help", "Show what I can do", help_command, aliases=("start",)),
+]

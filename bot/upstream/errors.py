@@ -1,0 +1,193 @@
+"""One error tree for every way the gateway can fail, whatever envelope it used.
+
+    UpstreamError
+     ├── AuthenticationError      401
+     ├── PermissionDenied         403
+     ├── QuotaExceeded            insufficient_user_quota, quota_not_enough, ...
+     ├── RateLimited              429 (retry_after)
+     ├── InvalidRequest           400 on /v1, MJ code 4
+     ├── NotFound                 404, task_not_found / task_no_found, MJ code 3
+     ├── TaskNotReady             task_status_not_success
+     ├── ServerError              5xx, MJ code 5
+     ├── NotSupported             HTML 200 page (route not served), 501
+     ├── BadResponse              malformed JSON, unexpected shape
+     ├── UpstreamTimeout          connect / read / write timeout
+     ├── ConnectionFailed         refused, reset, dropped
+     ├── StreamInterrupted        SSE cut halfway (partial_text)
+     └── MjSubmitRejected         any other MJ submit code (code, description)
+          ├── BannedPrompt        24 (banned_word)
+          └── QueueFull           23, 9
+
+`str(error)` is for logs (status, code, the gateway's words with secrets scrubbed);
+`user_message` is short text fit for a chat.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class UpstreamError(Exception):
+    """Base of every failure talking to the gateway."""
+
+    default_user_message: ClassVar[str] = "The AI service failed. Please try again later."
+    default_retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        maybe_charged: bool = False,
+        retryable: bool | None = None,
+        user_message: str | None = None,
+    ) -> None:
+        self.detail = detail
+        self.status = status
+        self.code = code
+        # True only when the request may have been billed although we got no usable answer.
+        self.maybe_charged = maybe_charged
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.user_message = user_message or self.default_user_message
+        super().__init__(self._log_text())
+
+    def _log_text(self) -> str:
+        parts = [self.detail or self.default_user_message]
+        if self.status is not None:
+            parts.append(f"status={self.status}")
+        if self.code:
+            parts.append(f"code={self.code}")
+        if self.maybe_charged:
+            parts.append("maybe_charged")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._log_text()!r})"
+
+
+class AuthenticationError(UpstreamError):
+    """The gateway refused the API key (missing, invalid, expired or exhausted token)."""
+
+    default_user_message = "The bot's access to the AI service is not working. Tell the admin."
+
+
+class PermissionDenied(UpstreamError):
+    """The key may not use this model or route, or the user is banned."""
+
+    default_user_message = "The bot is not allowed to use this model or feature."
+
+
+class QuotaExceeded(UpstreamError):
+    """The gateway account or token has too little balance for this call."""
+
+    default_user_message = "The AI service balance is used up. Tell the admin."
+
+
+class RateLimited(UpstreamError):
+    """429: too many requests; `retry_after` seconds when the gateway said so."""
+
+    default_user_message = "The AI service is busy. Please try again in a minute."
+    default_retryable = True
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None, **kw: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(detail, **kw)
+
+
+class InvalidRequest(UpstreamError):
+    """The gateway rejected the request itself (400, MJ validation code 4)."""
+
+    default_user_message = "The AI service rejected this request."
+
+
+class NotFound(UpstreamError):
+    """The task, model or route does not exist (or belongs to another key)."""
+
+    default_user_message = "That task or model was not found (it may have expired)."
+
+
+class TaskNotReady(UpstreamError):
+    """An action was asked on a task that has not succeeded (yet)."""
+
+    default_user_message = "That image is not finished yet."
+    default_retryable = True
+
+
+class ServerError(UpstreamError):
+    """The gateway or its upstream failed (5xx, MJ code 5)."""
+
+    default_user_message = "The AI service had an internal error. Please try again later."
+    default_retryable = True
+
+
+class NotSupported(UpstreamError):
+    """The gateway does not serve this route (HTML dashboard page with 200, or 501)."""
+
+    default_user_message = "The AI service does not support this feature."
+
+
+class BadResponse(UpstreamError):
+    """The answer could not be understood (bad JSON, unexpected shape, too large)."""
+
+    default_user_message = "The AI service sent an answer the bot could not read."
+
+
+class UpstreamTimeout(UpstreamError):
+    """No answer within the timeout."""
+
+    default_user_message = "The AI service took too long to answer. Please try again."
+    default_retryable = True
+
+
+class ConnectionFailed(UpstreamError):
+    """The connection could not be made or broke before an answer came."""
+
+    default_user_message = "The AI service is unreachable right now. Please try again later."
+    default_retryable = True
+
+
+class StreamInterrupted(UpstreamError):
+    """A streamed answer stopped halfway; `partial_text` is everything received."""
+
+    default_user_message = "The answer was cut off."
+    default_retryable = True
+
+    def __init__(self, partial_text: str, detail: str = "", **kw: Any) -> None:
+        self.partial_text = partial_text
+        kw.setdefault("maybe_charged", True)
+        super().__init__(detail or f"stream interrupted after {len(partial_text)} chars", **kw)
+
+
+class MjSubmitRejected(UpstreamError):
+    """A Midjourney submit answered with a code other than 1/21/22; `code` is str(mj_code)."""
+
+    default_user_message = "Midjourney refused this job."
+
+    def __init__(
+        self, code: int, description: str, *, properties: dict[str, Any] | None = None, **kw: Any
+    ) -> None:
+        self.mj_code = code
+        self.description = description
+        self.properties = properties or {}
+        super().__init__(f"MJ code {code}: {description}", code=str(code), **kw)
+
+
+class BannedPrompt(MjSubmitRejected):
+    """Code 24: the prompt contains a word Midjourney does not allow."""
+
+    default_user_message = "Midjourney does not allow this prompt."
+
+    def __init__(self, code: int, description: str, **kw: Any) -> None:
+        super().__init__(code, description, **kw)
+        word = self.properties.get("bannedWord")
+        self.banned_word = str(word) if word else None
+        if self.banned_word:
+            self.user_message = f"Midjourney does not allow this prompt (word: {self.banned_word})."
+
+
+class QueueFull(MjSubmitRejected):
+    """Codes 23 and 9: the Midjourney queue is full; nothing was created or charged."""
+
+    default_user_message = "Midjourney's queue is full. Please try again in a few minutes."
+    default_retryable = True

@@ -1,0 +1,47 @@
+"""The core against the sandbox over real HTTP and a real SQLite file, with a recording channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_services, close_services
+from bot.config import Settings
+from bot.core import Bot
+from bot.sandbox.server import SandboxServer
+from tests.support.harness import Harness
+from tests.support.recording import RecordingChannel
+
+
+def fast_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for tests: a temp database and poll intervals fit for the fast sandbox."""
+    values: dict[str, object] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "mj_poll_min_interval_s": 0.02,
+        "mj_poll_max_interval_s": 0.1,
+        "mj_task_deadline_s": 30.0,
+        "upstream_read_timeout": 10.0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def start_harness(settings: Settings, sandbox: SandboxServer) -> Harness:
+    """Build the services as the app does and start the tracker."""
+    services = await build_services(settings, upstream_url=sandbox.url, api_key="sk-test-key-123")
+    channel = RecordingChannel("test")
+    services.channels["test"] = channel
+    if services.tracker is not None:
+        await services.tracker.start()
+    return Harness(Bot(services), services, channel)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Harness]:
+    h = await start_harness(fast_settings(tmp_path), sandbox)
+    try:
+        yield h
+    finally:
+        await close_services(h.services)
