@@ -65,15 +65,6 @@ def is_html(response: httpx.Response) -> bool:
     return "text/html" in response.headers.get("content-type", "").lower()
 
 
-def parse_retry_after(response: httpx.Response) -> float | None:
-    """Retry-After in seconds (only the delta-seconds form; HTTP dates are ignored)."""
-    raw = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(raw)) if raw is not None else None
-    except ValueError:
-        return None
-
-
 def _clip(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"

@@ -6,12 +6,35 @@ field; numbers are accepted where strings are expected (`result: 173062182605345
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 _FINISHED = frozenset({"SUCCESS", "FAILURE", "CANCEL"})
+
+
+def _empty_str(v: Any) -> Any:
+    return "" if v is None else v
+
+
+def _empty_list(v: Any) -> Any:
+    return [] if v is None else v
+
+
+def _empty_dict(v: Any) -> Any:
+    return {} if v is None else v
+
+
+def _falsy_none(v: Any) -> Any:
+    # the gateway writes "" / 0 for "not set yet"
+    return v or None
+
+
+NullStr = Annotated[str, BeforeValidator(_empty_str)]
+NullDict = Annotated[dict[str, Any], BeforeValidator(_empty_dict)]
+NULL_LIST = BeforeValidator(_empty_list)
+UNSET_NONE = BeforeValidator(_falsy_none)
 
 
 class _Lenient(BaseModel):
@@ -24,36 +47,22 @@ class _MjLenient(_Lenient):
     model_config = ConfigDict(alias_generator=to_camel)
 
 
-def _none_to(value: Any, default: Any) -> Any:
-    return default if value is None else value
-
-
 # ---- /v1 ---------------------------------------------------------------------------------
 
 
 class ModelInfo(_Lenient):
     """One entry of GET /v1/models."""
 
-    id: str = ""
-    owned_by: str = ""
-
-    @field_validator("owned_by", mode="before")
-    @classmethod
-    def _null_owner(cls, v: Any) -> Any:
-        return _none_to(v, "")
+    id: NullStr = ""
+    owned_by: NullStr = ""
 
 
 class Usage(_Lenient):
     """Token counts of one call."""
 
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-
-    @field_validator("prompt_tokens", "completion_tokens", "total_tokens", mode="before")
-    @classmethod
-    def _null_zero(cls, v: Any) -> Any:
-        return _none_to(v, 0)
+    prompt_tokens: Annotated[int, BeforeValidator(lambda v: v or 0)] = 0
+    completion_tokens: Annotated[int, BeforeValidator(lambda v: v or 0)] = 0
+    total_tokens: Annotated[int, BeforeValidator(lambda v: v or 0)] = 0
 
 
 class ChatChunk(_Lenient):
@@ -76,22 +85,17 @@ class ChatResult(_Lenient):
 class GeneratedImage(_Lenient):
     """One image of /v1/images/generations: a URL (valid ~60 min) or base64 data."""
 
-    url: str | None = None
-    b64_json: str | None = None
+    url: Annotated[str | None, UNSET_NONE] = None
+    b64_json: Annotated[str | None, UNSET_NONE] = None
     revised_prompt: str | None = None
 
 
 class Transcript(_Lenient):
     """Text of a transcription or translation; language/duration when the gateway gave them."""
 
-    text: str = ""
-    language: str | None = None
+    text: NullStr = ""
+    language: Annotated[str | None, UNSET_NONE] = None
     duration: float | None = None
-
-    @field_validator("text", mode="before")
-    @classmethod
-    def _null_text(cls, v: Any) -> Any:
-        return _none_to(v, "")
 
 
 class Downloaded(_Lenient):
@@ -108,19 +112,9 @@ class SubmitResult(_MjLenient):
     """Answer of a /mj/submit/* call: code 1/22 accepted, 21 = complete with mj_modal(task_id)."""
 
     code: int
-    description: str = ""
-    task_id: str = Field(default="", alias="result")
-    properties: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("description", "task_id", mode="before")
-    @classmethod
-    def _null_str(cls, v: Any) -> Any:
-        return _none_to(v, "")
-
-    @field_validator("properties", mode="before")
-    @classmethod
-    def _null_dict(cls, v: Any) -> Any:
-        return _none_to(v, {})
+    description: NullStr = ""
+    task_id: NullStr = Field(default="", alias="result")
+    properties: NullDict = Field(default_factory=dict)
 
     @property
     def needs_modal(self) -> bool:
@@ -131,74 +125,36 @@ class SubmitResult(_MjLenient):
 class MjButton(_MjLenient):
     """A button of a finished task; pass `custom_id` to mj_action."""
 
-    custom_id: str = ""
-    emoji: str = ""
-    label: str = ""
-    type: int = 2
-    style: int = 2
-
-    @field_validator("emoji", "label", mode="before")
-    @classmethod
-    def _null_str(cls, v: Any) -> Any:
-        return _none_to(v, "")
-
-    @field_validator("type", "style", mode="before")
-    @classmethod
-    def _null_two(cls, v: Any) -> Any:
-        return _none_to(v, 2)
+    custom_id: NullStr = ""
+    emoji: NullStr = ""
+    label: NullStr = ""
+    type: Annotated[int, BeforeValidator(lambda v: 2 if v is None else v)] = 2
+    style: Annotated[int, BeforeValidator(lambda v: 2 if v is None else v)] = 2
 
 
 class MjTask(_MjLenient):
     """A Midjourney task as fetch / list-by-condition return it (gateway shape, §9.2)."""
 
-    id: str = ""
-    action: str = ""
-    status: str = ""
-    progress: str = ""
-    image_url: str | None = None
-    fail_reason: str | None = None
-    prompt: str = ""
-    prompt_en: str = ""
-    description: str = ""
-    buttons: list[MjButton] = Field(default_factory=list)
-    submit_time: int | None = None
-    start_time: int | None = None
-    finish_time: int | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("action", "status", "progress", "prompt", "prompt_en", "description",
-                     mode="before")
-    @classmethod
-    def _null_str(cls, v: Any) -> Any:
-        return _none_to(v, "")
-
-    @field_validator("image_url", "fail_reason", mode="before")
-    @classmethod
-    def _empty_none(cls, v: Any) -> Any:
-        return v or None
-
-    @field_validator("submit_time", "start_time", "finish_time", mode="before")
-    @classmethod
-    def _zero_none(cls, v: Any) -> Any:
-        # the gateway writes 0 for "not yet"
-        return v or None
-
-    @field_validator("buttons", mode="before")
-    @classmethod
-    def _null_list(cls, v: Any) -> Any:
-        return _none_to(v, [])
-
-    @field_validator("properties", mode="before")
-    @classmethod
-    def _null_dict(cls, v: Any) -> Any:
-        return _none_to(v, {})
+    id: NullStr = ""
+    action: NullStr = ""
+    status: NullStr = ""
+    progress: NullStr = ""
+    image_url: Annotated[str | None, UNSET_NONE] = None
+    fail_reason: Annotated[str | None, UNSET_NONE] = None
+    prompt: NullStr = ""
+    prompt_en: NullStr = ""
+    description: NullStr = ""
+    buttons: Annotated[list[MjButton], NULL_LIST] = Field(default_factory=list)
+    submit_time: Annotated[int | None, UNSET_NONE] = None
+    start_time: Annotated[int | None, UNSET_NONE] = None
+    finish_time: Annotated[int | None, UNSET_NONE] = None
+    properties: NullDict = Field(default_factory=dict)
 
     @property
     def percent(self) -> int | None:
         """Progress as a number ("46%" -> 46), None when the gateway gave none."""
-        digits = self.progress.strip().rstrip("%").strip()
         try:
-            return max(0, min(100, round(float(digits))))
+            return max(0, min(100, round(float(self.progress.strip().rstrip("%")))))
         except ValueError:
             return None
 

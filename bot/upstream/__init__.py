@@ -1,0 +1,75 @@
+"""The gateway client: OpenAI-compatible `/v1/*` and Midjourney-proxy `/mj/*` over one httpx pool.
+
+Why plain httpx and not the `openai` package: `/mj/*` needs our own httpx code anyway, and
+`openai` would add a second exception tree to map (APIStatusError and friends, with its own
+body parsing that does not know the MJ envelopes or new-api's HTML-200 pages), plus its built-in
+retries that re-send POSTs after timeouts — exactly what a paid call must never do. What it
+would save us is small here: SSE is a dozen lines over `aiter_lines`, multipart is httpx's
+`files=`. So one exchange loop (`UpstreamClient._send`) owns the retry rules for every route,
+and `envelopes.py` maps every failure to the one tree in `errors.py`.
+"""
+
+from bot.upstream.client import RetryPolicy, UpstreamClient
+from bot.upstream.errors import (
+    AuthenticationError,
+    BadResponse,
+    BannedPrompt,
+    ConnectionFailed,
+    InvalidRequest,
+    MjSubmitRejected,
+    NotFound,
+    NotSupported,
+    PermissionDenied,
+    QueueFull,
+    QuotaExceeded,
+    RateLimited,
+    ServerError,
+    StreamInterrupted,
+    TaskNotReady,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from bot.upstream.models import (
+    ChatChunk,
+    ChatResult,
+    Downloaded,
+    GeneratedImage,
+    MjButton,
+    MjTask,
+    ModelInfo,
+    SubmitResult,
+    Transcript,
+    Usage,
+)
+
+__all__ = [
+    "AuthenticationError",
+    "BadResponse",
+    "BannedPrompt",
+    "ChatChunk",
+    "ChatResult",
+    "ConnectionFailed",
+    "Downloaded",
+    "GeneratedImage",
+    "InvalidRequest",
+    "MjButton",
+    "MjSubmitRejected",
+    "MjTask",
+    "ModelInfo",
+    "NotFound",
+    "NotSupported",
+    "PermissionDenied",
+    "QueueFull",
+    "QuotaExceeded",
+    "RateLimited",
+    "RetryPolicy",
+    "ServerError",
+    "StreamInterrupted",
+    "SubmitResult",
+    "TaskNotReady",
+    "Transcript",
+    "UpstreamClient",
+    "UpstreamError",
+    "UpstreamTimeout",
+    "Usage",
+]

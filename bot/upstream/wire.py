@@ -1,0 +1,66 @@
+"""Response envelopes of the /v1 routes and image-seed, parsed at the edge and unwrapped."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from bot.upstream.models import (
+    NULL_LIST,
+    GeneratedImage,
+    ModelInfo,
+    NullStr,
+    Usage,
+    _Lenient,
+    _MjLenient,
+)
+
+
+class ModelList(_Lenient):
+    """GET /v1/models."""
+
+    data: Annotated[list[ModelInfo], NULL_LIST] = Field(default_factory=list)
+
+
+class _Message(_Lenient):
+    content: str | None = None
+
+
+class _Choice(_Lenient):
+    message: _Message | None = None
+    text: str | None = None  # /v1/completions
+    finish_reason: str | None = None
+
+
+class Completion(_Lenient):
+    """POST /v1/chat/completions (non-stream) and POST /v1/completions."""
+
+    model: NullStr = ""
+    choices: Annotated[list[_Choice], NULL_LIST] = Field(default_factory=list)
+    usage: Usage | None = None
+
+
+class ImagesResponse(_Lenient):
+    """POST /v1/images/generations."""
+
+    data: Annotated[list[GeneratedImage], NULL_LIST] = Field(default_factory=list)
+
+
+class _Embedding(_Lenient):
+    index: int = 0
+    embedding: list[float] = Field(default_factory=list)
+
+
+class EmbeddingsResponse(_Lenient):
+    """POST /v1/embeddings."""
+
+    data: Annotated[list[_Embedding], NULL_LIST] = Field(default_factory=list)
+
+
+class SeedResult(_MjLenient):
+    """GET /mj/task/{id}/image-seed: `result` is the seed (string or number)."""
+
+    code: int = 0
+    description: NullStr = ""
+    result: NullStr = ""
