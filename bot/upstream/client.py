@@ -44,7 +44,14 @@ from bot.upstream.models import (
     Transcript,
     Usage,
 )
-from bot.upstream.wire import Completion, EmbeddingsResponse, ImagesResponse, ModelList, SeedResult
+from bot.upstream.wire import (
+    Completion,
+    EmbeddingsResponse,
+    ImagesResponse,
+    ModelList,
+    SeedResult,
+    TranscriptAnswer,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -159,6 +166,7 @@ class UpstreamClient:
         paid: bool,
         timeouts: httpx.Timeout | None = None,
         stream: bool = False,
+        follow_redirects: bool = False,
         **kw: Any,
     ) -> httpx.Response:
         """One call with the retry rules; returns a 2xx response (left open when `stream`).
@@ -174,7 +182,9 @@ class UpstreamClient:
             attempt += 1
             request = self._http.build_request(method, url, timeout=timeouts or self._t_long, **kw)
             try:
-                response = await self._http.send(request, stream=stream)
+                response = await self._http.send(
+                    request, stream=stream, follow_redirects=follow_redirects
+                )
                 if stream and response.status_code >= 300:
                     try:
                         await response.aread()
@@ -425,8 +435,8 @@ class UpstreamClient:
         if "json" not in ctype and not is_html(response):
             # response_format ignored and plain text sent back: still a transcript
             return Transcript(text=response.text.strip())
-        transcript: Transcript = self._model(response, Transcript, paid=True)
-        return transcript
+        answer = self._model(response, TranscriptAnswer, paid=True)
+        return Transcript(text=answer.text, language=answer.language, duration=answer.duration)
 
     async def speech(
         self,
@@ -539,7 +549,14 @@ class UpstreamClient:
         if response.content.strip() in (b"", b"null"):
             # upstream MJ reached directly answers an unknown id with an empty 200 / 204
             raise NotFound(f"task {task_id} not found", status=response.status_code)
-        return self._decode(response, _TASK, paid=False)
+        task = self._decode(response, _TASK, paid=False)
+        if not task.id:
+            # an error envelope that came with 200: classify it by its own words
+            raise error_from_body(
+                response.status_code, response.json(), response.headers,
+                paid=False, redact=self._redact,
+            )
+        return task
 
     async def mj_list(self, ids: Sequence[str]) -> list[MjTask]:
         """Many tasks in one call (list-by-condition); unknown ids are silently left out."""

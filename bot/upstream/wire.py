@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from bot.upstream.models import (
     NULL_LIST,
     GeneratedImage,
     ModelInfo,
     NullStr,
+    Transcript,
     Usage,
     _Lenient,
     _MjLenient,
 )
 
 
-class ModelList(_Lenient):
+class _V1Answer(_Lenient):
+    """A /v1 answer; an `error` member (one-api sends some errors with 200) makes it invalid."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_an_error(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("error"):
+            raise ValueError("error envelope")
+        return data
+
+
+class ModelList(_V1Answer):
     """GET /v1/models."""
 
     data: Annotated[list[ModelInfo], NULL_LIST] = Field(default_factory=list)
@@ -33,7 +45,7 @@ class _Choice(_Lenient):
     finish_reason: str | None = None
 
 
-class Completion(_Lenient):
+class Completion(_V1Answer):
     """POST /v1/chat/completions (non-stream) and POST /v1/completions."""
 
     model: NullStr = ""
@@ -41,7 +53,7 @@ class Completion(_Lenient):
     usage: Usage | None = None
 
 
-class ImagesResponse(_Lenient):
+class ImagesResponse(_V1Answer):
     """POST /v1/images/generations."""
 
     data: Annotated[list[GeneratedImage], NULL_LIST] = Field(default_factory=list)
@@ -52,10 +64,14 @@ class _Embedding(_Lenient):
     embedding: list[float] = Field(default_factory=list)
 
 
-class EmbeddingsResponse(_Lenient):
+class EmbeddingsResponse(_V1Answer):
     """POST /v1/embeddings."""
 
     data: Annotated[list[_Embedding], NULL_LIST] = Field(default_factory=list)
+
+
+class TranscriptAnswer(Transcript, _V1Answer):
+    """POST /v1/audio/transcriptions and /translations (json / verbose_json)."""
 
 
 class SeedResult(_MjLenient):

@@ -1,0 +1,81 @@
+"""A tiny aiohttp server on 127.0.0.1:0 answering from a script: replies the sandbox never gives."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+Reply = Callable[[], web.StreamResponse]
+
+
+def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    """A JSON answer (body serialised as given)."""
+    return lambda: web.json_response(body, status=status, headers=headers)
+
+
+def raw_reply(text: str, content_type: str, status: int = 200) -> Reply:
+    """Any body with any content type (HTML pages, broken JSON, plain text)."""
+    return lambda: web.Response(text=text, status=status, content_type=content_type)
+
+
+def sse_reply(*events: str) -> Reply:
+    """An event stream sending `events` as given (each a full `data: ...` line)."""
+    body = "".join(f"{e}\n\n" for e in events)
+    return lambda: web.Response(text=body, content_type="text/event-stream")
+
+
+@dataclass
+class Received:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class ScriptedServer:
+    """Answers each "METHOD /path" with its queued replies in turn; the last one repeats."""
+
+    script: dict[str, list[Reply]] = field(default_factory=dict)
+    hits: Counter[str] = field(default_factory=Counter)
+    received: list[Received] = field(default_factory=list)
+    url: str = ""
+    _runner: web.AppRunner | None = None
+
+    def on(self, route: str, *replies: Reply) -> None:
+        self.script[route] = list(replies)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        route = f"{request.method} {request.path}"
+        self.hits[route] += 1
+        self.received.append(
+            Received(request.method, request.path, dict(request.headers), await request.read())
+        )
+        replies = self.script.get(route)
+        if not replies:
+            return web.json_response({"error": {"message": f"no script for {route}"}}, status=404)
+        return (replies.pop(0) if len(replies) > 1 else replies[0])()
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
