@@ -9,7 +9,10 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True, slots=True)
 class ConversationKey:
-    """Scope of one conversation: platform × chat × thread × user ("" user when the chat shares it)."""
+    """Scope of one conversation: platform × chat × thread × user.
+
+    `user_id` is "" when the whole chat (or thread) shares one conversation.
+    """
 
     platform: str
     chat_id: str
@@ -102,6 +105,29 @@ class UsageEvent:
     units: float = 0.0  # images, seconds of audio, characters of speech
 
 
+class StoreError(Exception):
+    """Base of the store's own errors (driver errors pass through unchanged)."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the database file; SQLite allows one process per file."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"the database {path} is in use by another modelbridge process "
+            f"(lock file {path}.lock); stop that process or point DATABASE_URL at another file"
+        )
+        self.path = path
+
+
+class JobNotFound(StoreError, LookupError):
+    """No job has that id."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"no job with id {job_id}")
+        self.job_id = job_id
+
+
 class Store(Protocol):
     """Everything the core remembers. Implementations must be safe for concurrent coroutines."""
 
@@ -117,7 +143,9 @@ class Store(Protocol):
         """Update the given fields (model, language, voice) and return the new prefs."""
 
     # conversations
-    async def load_context(self, key: ConversationKey, max_messages: int = 200) -> list[StoredMessage]:
+    async def load_context(
+        self, key: ConversationKey, max_messages: int = 200
+    ) -> list[StoredMessage]:
         """The newest turns of the current conversation, oldest first, at most `max_messages`."""
 
     async def append_messages(self, key: ConversationKey, messages: list[StoredMessage]) -> None:
@@ -136,7 +164,11 @@ class Store(Protocol):
         """Store a new job (before its submit is sent) and return it with its id."""
 
     async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
-        """Change fields of a job (by JobRecord field name) and return the new record."""
+        """Change fields of a job (by JobRecord field name) and return the new record.
+
+        `updated_at` is set to now unless given; an unknown field raises TypeError, an unknown
+        id raises JobNotFound.
+        """
 
     async def get_job(self, job_id: int) -> JobRecord | None: ...
 
@@ -148,6 +180,17 @@ class Store(Protocol):
     async def list_undelivered(self) -> list[JobRecord]:
         """Finished (success/failure/unknown) jobs whose result has not reached the chat yet."""
 
+    async def claim_jobs_for_poll(
+        self, now: float, limit: int, *, lease_s: float | None = None
+    ) -> list[JobRecord]:
+        """Pending jobs due for a poll (`next_poll_at <= now`), most overdue first.
+
+        With `lease_s`, the claimed jobs' `next_poll_at` becomes `now + lease_s` in the same
+        statement, so other processes sharing a PostgreSQL database skip them (rows are taken
+        with FOR UPDATE SKIP LOCKED there); the poller sets the real next time afterwards.
+        Without it the call only reads, which is right for SQLite (one process per file).
+        """
+
     # buttons
     async def issue_tokens(self, actions: list[ButtonAction]) -> list[str]:
         """Store actions and return a short opaque token (<= 20 bytes) for each, in order."""
@@ -155,5 +198,15 @@ class Store(Protocol):
     async def resolve_token(self, token: str) -> ButtonAction | None:
         """The action behind a token; None when unknown or expired."""
 
+    async def purge_expired_tokens(self, now: float) -> int:
+        """Delete tokens that expired before `now`; returns how many."""
+
     # usage
     async def record_usage(self, event: UsageEvent) -> None: ...
+
+    async def usage_summary(self, platform: str, user_id: str, since: float) -> dict[str, Any]:
+        """Totals of one user's usage recorded at or after `since` (epoch seconds).
+
+        `{"calls": int, "prompt_tokens": int, "completion_tokens": int, "units": float,
+        "by_command": {command: {the same four keys}}}`; all zero when nothing was recorded.
+        """

@@ -1,0 +1,131 @@
+"""Everything that differs between SQLite and PostgreSQL, in one place.
+
+The store's statements are plain SQLAlchemy Core; this module supplies the pieces that are not:
+connection pragmas and BEGIN mode (SQLite), the upsert construct, row locking for the poll
+claim, and the in-process write serialisation SQLite wants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+# Execution option read by the SQLite `begin` hook: "IMMEDIATE" for read-then-write transactions.
+BEGIN_MODE = "modelbridge_begin"
+
+# How long a SQLite connection waits for another writer before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# Arbitrary constant naming our PostgreSQL advisory lock for migrations.
+_MIGRATION_LOCK_KEY = 0x6D6F64656C62  # "modelb"
+
+
+class Dialect:
+    """Backend-specific behaviour the SQL store delegates to."""
+
+    name = "generic"
+    #: True when only one process may use the database (the store then takes a file lock).
+    single_process = False
+
+    def configure(self, engine: AsyncEngine) -> None:
+        """Install connection/transaction hooks on a freshly created engine."""
+
+    def insert(self, table: sa.Table) -> Any:
+        """An INSERT supporting `on_conflict_do_nothing` / `on_conflict_do_update`."""
+        raise NotImplementedError
+
+    def lock_for_claim(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        """Lock the selected rows so concurrent pollers in other processes skip them."""
+        return stmt
+
+    async def migration_lock(self, conn: AsyncConnection) -> None:
+        """Inside the migration transaction: keep other processes from migrating at once."""
+
+    @contextlib.asynccontextmanager
+    async def write_guard(self) -> AsyncIterator[None]:
+        """Held around every write transaction; a no-op where the server arbitrates writers."""
+        yield
+
+
+class SQLiteDialect(Dialect):
+    """SQLite via aiosqlite: WAL, full fsync, our own BEGIN, one writer at a time."""
+
+    name = "sqlite"
+    single_process = True
+
+    def __init__(self) -> None:
+        # SQLite has one writer per file; queueing writers here instead of in busy_timeout keeps
+        # the waiting on the event loop rather than in sleeping worker threads.
+        self._write_lock = asyncio.Lock()
+
+    def configure(self, engine: AsyncEngine) -> None:
+        sync_engine = engine.sync_engine
+
+        @event.listens_for(sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Take BEGIN away from the sqlite3 module (it skips it before SELECT and DDL) so the
+            # `begin` hook below controls transactions, as in SQLAlchemy's pysqlite docs.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                # FULL: a commit is fsynced to the WAL before it returns, so a kill -9 or power
+                # loss after a reported commit keeps it.
+                cursor.execute("PRAGMA synchronous=FULL")
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                cursor.execute("PRAGMA foreign_keys=ON")
+            finally:
+                cursor.close()
+
+        @event.listens_for(sync_engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            mode = conn.get_execution_options().get(BEGIN_MODE, "DEFERRED")
+            # IMMEDIATE takes the write lock up front, so a read-then-write transaction cannot
+            # fail half-way with SQLITE_BUSY when it upgrades from reader to writer.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+    def insert(self, table: sa.Table) -> sqlite.Insert:
+        return sqlite.insert(table)
+
+    @contextlib.asynccontextmanager
+    async def write_guard(self) -> AsyncIterator[None]:
+        async with self._write_lock:
+            yield
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL via asyncpg: several processes may share the database."""
+
+    name = "postgresql"
+
+    def insert(self, table: sa.Table) -> postgresql.Insert:
+        return postgresql.insert(table)
+
+    def lock_for_claim(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        return stmt.with_for_update(skip_locked=True)
+
+    async def migration_lock(self, conn: AsyncConnection) -> None:
+        # Released at commit; processes starting together upgrade one after the other.
+        await conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+        )
+
+
+def dialect_for(url: URL) -> Dialect:
+    """The dialect object for a database URL; ValueError for backends we do not support."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return SQLiteDialect()
+    if backend == "postgresql":
+        return PostgresDialect()
+    raise ValueError(
+        f"unsupported database backend {backend!r}: use sqlite+aiosqlite or postgresql+asyncpg"
+    )

@@ -1,0 +1,560 @@
+"""`SqlStore`: the `Store` on SQLAlchemy Core (async), for SQLite now and PostgreSQL later."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Self
+
+import sqlalchemy as sa
+from filelock import FileLock, Timeout
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.base import (
+    ButtonAction,
+    ConversationKey,
+    JobNotFound,
+    JobRecord,
+    JobStatus,
+    StoredMessage,
+    StoreLocked,
+    UsageEvent,
+    UserPrefs,
+)
+from storage.dialects import BEGIN_MODE, Dialect, dialect_for
+from storage.migrate import upgrade_to_head
+from storage.schema import ACTIVE, button_tokens, conversations, jobs, usage, users
+from storage.schema import messages as turns
+
+# Execution options of the engine used for read-then-write transactions.
+WRITE: dict[str, Any] = {BEGIN_MODE: "IMMEDIATE"}
+
+PREF_FIELDS = frozenset({"model", "language", "voice"})
+JOB_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
+FINISHED = (JobStatus.SUCCESS, JobStatus.FAILURE, JobStatus.UNKNOWN)
+
+# 12 random bytes -> 16 URL-safe characters: fits Telegram's 64-byte callback_data with room for
+# a prefix, and 96 bits cannot be guessed.
+TOKEN_BYTES = 12
+MAX_TOKEN_LEN = 20
+
+
+def resolve_url(url: str | URL) -> URL:
+    """Parse a database URL; a relative SQLite path becomes absolute (immune to later chdir)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            raise ValueError(
+                "in-memory SQLite is not supported (one connection would be shared by every "
+                "coroutine); use a file, e.g. sqlite+aiosqlite:///<tmp_path>/test.db"
+            )
+        parsed = parsed.set(database=os.path.abspath(database))
+    return parsed
+
+
+def make_engine(url: str | URL) -> tuple[AsyncEngine, Dialect]:
+    """An async engine with the backend's hooks installed, and the dialect object behind it."""
+    parsed = resolve_url(url)
+    dialect = dialect_for(parsed)
+    engine = create_async_engine(parsed)
+    dialect.configure(engine)
+    return engine, dialect
+
+
+def _scope(table: sa.Table, key: ConversationKey) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        table.c.platform == key.platform,
+        table.c.chat_id == key.chat_id,
+        table.c.thread_id == key.thread_id,
+        table.c.user_id == key.user_id,
+    )
+
+
+def context_query(key: ConversationKey, max_messages: int) -> sa.Select[Any]:
+    """The newest `max_messages` turns of the scope's active conversation, newest first."""
+    active_id = (
+        sa.select(conversations.c.id).where(_scope(conversations, key), ACTIVE).scalar_subquery()
+    )
+    # One statement: the partial unique index finds the conversation, then the
+    # (conversation_id, id) index is walked backwards for exactly `max_messages` rows.
+    return (
+        sa.select(turns.c.role, turns.c.content, turns.c.tokens, turns.c.image_count)
+        .where(turns.c.conversation_id == active_id)
+        .order_by(turns.c.id.desc())
+        .limit(max_messages)
+    )
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _job_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """JobRecord field values -> column values (JSON text, plain status string)."""
+    values = dict(fields)
+    if "status" in values:
+        values["status"] = JobStatus(values["status"]).value
+    if "buttons" in values:
+        values["buttons"] = _dumps(values["buttons"])
+    if "result" in values:
+        values["result"] = _dumps(values["result"])
+    return values
+
+
+def _job_from_row(row: sa.Row[Any]) -> JobRecord:
+    data = dict(row._mapping)
+    data["status"] = JobStatus(data["status"])
+    data["buttons"] = json.loads(data["buttons"])
+    data["result"] = json.loads(data["result"])
+    data["delivered"] = bool(data["delivered"])
+    for name in ("created_at", "updated_at", "next_poll_at"):
+        data[name] = float(data[name])
+    return JobRecord(**data)
+
+
+class SqlStore:
+    """The store on SQLAlchemy Core. SQLite: one process per file, enforced by `<db>.lock`."""
+
+    def __init__(self, url: str | URL, *, clock: Callable[[], float] = time.time) -> None:
+        self._url = resolve_url(url)
+        self._clock = clock
+        self._engine: AsyncEngine | None = None
+        self._writer: AsyncEngine | None = None
+        self._dialect: Dialect | None = None
+        self._file_lock: FileLock | None = None
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def url(self) -> URL:
+        """The resolved database URL (render it with `hide_password=True`)."""
+        return self._url
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The open engine (for maintenance and tests; the store's methods cover normal use)."""
+        if self._engine is None:
+            raise RuntimeError("the store is not open")
+        return self._engine
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Take the file lock (SQLite), connect, and apply pending migrations."""
+        if self._engine is not None:
+            raise RuntimeError("the store is already open")
+        dialect = dialect_for(self._url)
+        if dialect.single_process:
+            await self._lock_file(self._url.database or "")
+        try:
+            engine = create_async_engine(self._url)
+            dialect.configure(engine)
+            self._engine, self._writer, self._dialect = (
+                engine,
+                engine.execution_options(**WRITE),
+                dialect,
+            )
+            async with self._write() as conn:
+                await dialect.migration_lock(conn)
+                await conn.run_sync(upgrade_to_head)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _lock_file(self, path: str) -> None:
+        await asyncio.to_thread(os.makedirs, os.path.dirname(path), exist_ok=True)
+        # thread_local=False: acquired in a worker thread, released from another one.
+        lock = FileLock(path + ".lock", timeout=0, thread_local=False)
+        try:
+            await asyncio.to_thread(lock.acquire)
+        except Timeout:
+            raise StoreLocked(path) from None
+        self._file_lock = lock
+
+    async def close(self) -> None:
+        """Close every connection and release the file lock; safe to call twice."""
+        engine, self._engine, self._writer = self._engine, None, None
+        if engine is not None:
+            await engine.dispose()
+        lock, self._file_lock = self._file_lock, None
+        if lock is not None:
+            await asyncio.to_thread(lock.release)
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may read then write; commits on exit, rolls back on error."""
+        if self._writer is None or self._dialect is None:
+            raise RuntimeError("the store is not open")
+        async with self._dialect.write_guard(), self._writer.begin() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    def _insert(self, table: sa.Table) -> Any:
+        if self._dialect is None:
+            raise RuntimeError("the store is not open")
+        return self._dialect.insert(table)
+
+    # users
+
+    async def get_prefs(self, platform: str, user_id: str) -> UserPrefs:
+        """The user's preferences; all None for a user never seen."""
+        stmt = sa.select(users.c.model, users.c.language, users.c.voice).where(
+            users.c.platform == platform, users.c.user_id == user_id
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(stmt)).first()
+        return UserPrefs() if row is None else UserPrefs(*row)
+
+    async def set_prefs(self, platform: str, user_id: str, **changes: str | None) -> UserPrefs:
+        """Update the given fields (model, language, voice) and return the new prefs."""
+        unknown = set(changes) - PREF_FIELDS
+        if unknown:
+            raise TypeError(f"unknown preference field(s): {', '.join(sorted(unknown))}")
+        if not changes:
+            return await self.get_prefs(platform, user_id)
+        now = self._clock()
+        stmt = self._insert(users).values(
+            platform=platform, user_id=user_id, updated_at=now, **changes
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[users.c.platform, users.c.user_id],
+            set_={**{name: stmt.excluded[name] for name in changes}, "updated_at": now},
+        ).returning(users.c.model, users.c.language, users.c.voice)
+        async with self._write() as conn:
+            row = (await conn.execute(stmt)).one()
+        return UserPrefs(*row)
+
+    # conversations
+
+    async def _active_conversation(self, conn: AsyncConnection, key: ConversationKey) -> int:
+        """Id of the scope's active conversation, created when there is none (write txn only)."""
+        find = sa.select(conversations.c.id).where(_scope(conversations, key), ACTIVE)
+        found = (await conn.execute(find)).scalar()
+        if found is not None:
+            return int(found)
+        # ON CONFLICT: another process (PostgreSQL) may create it between our select and insert.
+        create = (
+            self._insert(conversations)
+            .values(
+                platform=key.platform,
+                chat_id=key.chat_id,
+                thread_id=key.thread_id,
+                user_id=key.user_id,
+                created_at=self._clock(),
+                active=True,
+                summary="",
+            )
+            .on_conflict_do_nothing(
+                index_elements=[
+                    conversations.c.platform,
+                    conversations.c.chat_id,
+                    conversations.c.thread_id,
+                    conversations.c.user_id,
+                ],
+                index_where=ACTIVE,
+            )
+        )
+        await conn.execute(create)
+        return int((await conn.execute(find)).scalar_one())
+
+    async def load_context(
+        self, key: ConversationKey, max_messages: int = 200
+    ) -> list[StoredMessage]:
+        """The newest turns of the current conversation, oldest first, at most `max_messages`."""
+        if max_messages <= 0:
+            return []
+        stmt = context_query(key, max_messages)
+        async with self._read() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [StoredMessage(*row) for row in reversed(rows)]
+
+    async def append_messages(self, key: ConversationKey, messages: list[StoredMessage]) -> None:
+        """Add turns atomically (a user turn and its answer land together or not at all)."""
+        if not messages:
+            return
+        now = self._clock()
+        async with self._write() as conn:
+            conversation_id = await self._active_conversation(conn, key)
+            await conn.execute(
+                turns.insert(),
+                [
+                    {
+                        "conversation_id": conversation_id,
+                        "role": m.role,
+                        "content": m.content,
+                        "tokens": m.tokens,
+                        "image_count": m.image_count,
+                        "created_at": now,
+                    }
+                    for m in messages
+                ],
+            )
+
+    async def reset_conversation(self, key: ConversationKey) -> None:
+        """Start a new conversation; the old one is kept but no longer loaded."""
+        async with self._write() as conn:
+            await conn.execute(
+                conversations.update()
+                .where(_scope(conversations, key), ACTIVE)
+                .values(active=False)
+            )
+            await self._active_conversation(conn, key)
+
+    async def set_summary(self, key: ConversationKey, summary: str) -> None:
+        """Remember a summary of turns that were trimmed away."""
+        async with self._write() as conn:
+            conversation_id = await self._active_conversation(conn, key)
+            await conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .values(summary=summary)
+            )
+
+    async def get_summary(self, key: ConversationKey) -> str:
+        """The active conversation's summary; "" when there is none."""
+        stmt = sa.select(conversations.c.summary).where(_scope(conversations, key), ACTIVE)
+        async with self._read() as conn:
+            summary = (await conn.execute(stmt)).scalar()
+        return summary or ""
+
+    # jobs
+
+    async def create_job(self, job: JobRecord) -> JobRecord:
+        """Store a new job (before its submit is sent) and return it with its id."""
+        now = self._clock()
+        fields = {name: getattr(job, name) for name in JOB_FIELDS if name != "id"}
+        fields["created_at"] = job.created_at or now
+        fields["updated_at"] = job.updated_at or fields["created_at"]
+        stmt = jobs.insert().values(_job_values(fields)).returning(*jobs.c)
+        async with self._write() as conn:
+            row = (await conn.execute(stmt)).one()
+        return _job_from_row(row)
+
+    async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
+        """Change fields of a job (by JobRecord field name) and return the new record."""
+        unknown = set(changes) - (set(JOB_FIELDS) - {"id"})
+        if unknown:
+            raise TypeError(f"cannot update job field(s): {', '.join(sorted(unknown))}")
+        changes.setdefault("updated_at", self._clock())
+        stmt = (
+            jobs.update().where(jobs.c.id == job_id).values(_job_values(changes)).returning(*jobs.c)
+        )
+        async with self._write() as conn:
+            row = (await conn.execute(stmt)).first()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _job_from_row(row)
+
+    async def get_job(self, job_id: int) -> JobRecord | None:
+        """The job with our id, or None."""
+        return await self._one_job(sa.select(jobs).where(jobs.c.id == job_id))
+
+    async def get_job_by_upstream(self, upstream_id: str) -> JobRecord | None:
+        """The newest job the upstream knows by this task id, or None."""
+        stmt = (
+            sa.select(jobs)
+            .where(jobs.c.upstream_id == upstream_id)
+            .order_by(jobs.c.id.desc())
+            .limit(1)
+        )
+        return await self._one_job(stmt)
+
+    async def _one_job(self, stmt: sa.Select[Any]) -> JobRecord | None:
+        async with self._read() as conn:
+            row = (await conn.execute(stmt)).first()
+        return None if row is None else _job_from_row(row)
+
+    async def _jobs(self, stmt: sa.Select[Any]) -> list[JobRecord]:
+        async with self._read() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_job_from_row(row) for row in rows]
+
+    async def list_jobs(self, statuses: list[JobStatus], limit: int = 1000) -> list[JobRecord]:
+        """Jobs in the given statuses, oldest first."""
+        if not statuses:
+            return []
+        stmt = (
+            sa.select(jobs)
+            .where(jobs.c.status.in_([JobStatus(s).value for s in statuses]))
+            .order_by(jobs.c.id)
+            .limit(limit)
+        )
+        return await self._jobs(stmt)
+
+    async def list_undelivered(self) -> list[JobRecord]:
+        """Finished (success/failure/unknown) jobs whose result has not reached the chat yet."""
+        stmt = (
+            sa.select(jobs)
+            .where(jobs.c.status.in_([s.value for s in FINISHED]), jobs.c.delivered == sa.false())
+            .order_by(jobs.c.id)
+        )
+        return await self._jobs(stmt)
+
+    async def claim_jobs_for_poll(
+        self, now: float, limit: int, *, lease_s: float | None = None
+    ) -> list[JobRecord]:
+        """Pending jobs due for a poll (`next_poll_at <= now`), most overdue first."""
+        if self._dialect is None:
+            raise RuntimeError("the store is not open")
+        due = (
+            sa.select(jobs)
+            .where(jobs.c.status == JobStatus.PENDING.value, jobs.c.next_poll_at <= now)
+            .order_by(jobs.c.next_poll_at, jobs.c.id)
+            .limit(limit)
+        )
+        if lease_s is None:
+            return await self._jobs(due)
+        async with self._write() as conn:
+            claimed = [
+                _job_from_row(row)
+                for row in (await conn.execute(self._dialect.lock_for_claim(due))).all()
+            ]
+            if claimed:
+                await conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id.in_([job.id for job in claimed]))
+                    .values(next_poll_at=now + lease_s)
+                )
+        for job in claimed:
+            job.next_poll_at = now + lease_s
+        return claimed
+
+    # buttons
+
+    async def issue_tokens(self, actions: list[ButtonAction]) -> list[str]:
+        """Store actions and return a short opaque token (<= 20 bytes) for each, in order."""
+        if not actions:
+            return []
+        now = self._clock()
+        for _attempt in range(3):
+            tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in actions]
+            rows = [
+                {
+                    "token": token,
+                    "kind": a.kind,
+                    "job_id": a.job_id,
+                    "owner_id": a.owner_id,
+                    "platform": a.platform,
+                    "payload": a.payload,
+                    "expires_at": a.expires_at,
+                    "created_at": now,
+                }
+                for token, a in zip(tokens, actions, strict=True)
+            ]
+            try:
+                async with self._write() as conn:
+                    await conn.execute(button_tokens.insert(), rows)
+            except IntegrityError:
+                # A 96-bit collision is practically impossible, but a retry costs nothing.
+                if len(set(tokens)) == len(tokens) and not await self._any_token_exists(tokens):
+                    raise  # something else (e.g. a job_id that does not exist)
+                continue
+            return tokens
+        raise RuntimeError("could not issue unique button tokens")
+
+    async def _any_token_exists(self, tokens: list[str]) -> bool:
+        stmt = sa.select(sa.func.count()).where(button_tokens.c.token.in_(tokens))
+        async with self._read() as conn:
+            return bool((await conn.execute(stmt)).scalar_one())
+
+    async def resolve_token(self, token: str) -> ButtonAction | None:
+        """The action behind a token; None when unknown or expired."""
+        if not token or len(token) > MAX_TOKEN_LEN:
+            return None
+        stmt = sa.select(
+            button_tokens.c.kind,
+            button_tokens.c.job_id,
+            button_tokens.c.owner_id,
+            button_tokens.c.platform,
+            button_tokens.c.payload,
+            button_tokens.c.expires_at,
+        ).where(button_tokens.c.token == token, button_tokens.c.expires_at > self._clock())
+        async with self._read() as conn:
+            row = (await conn.execute(stmt)).first()
+        if row is None:
+            return None
+        kind, job_id, owner_id, platform, payload, expires_at = row
+        return ButtonAction(kind, job_id, owner_id, platform, payload, float(expires_at))
+
+    async def purge_expired_tokens(self, now: float) -> int:
+        """Delete tokens that expired before `now`; returns how many."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                button_tokens.delete().where(button_tokens.c.expires_at <= now)
+            )
+        return int(result.rowcount)
+
+    # usage
+
+    async def record_usage(self, event: UsageEvent) -> None:
+        """Remember one billable call, stamped now."""
+        async with self._write() as conn:
+            await conn.execute(
+                usage.insert().values(
+                    platform=event.platform,
+                    user_id=event.user_id,
+                    chat_id=event.chat_id,
+                    command=event.command,
+                    model=event.model,
+                    prompt_tokens=event.prompt_tokens,
+                    completion_tokens=event.completion_tokens,
+                    units=event.units,
+                    created_at=self._clock(),
+                )
+            )
+
+    async def usage_summary(self, platform: str, user_id: str, since: float) -> dict[str, Any]:
+        """Totals of one user's usage recorded at or after `since` (see `Store.usage_summary`)."""
+        stmt = (
+            sa.select(
+                usage.c.command,
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(usage.c.prompt_tokens), 0),
+                sa.func.coalesce(sa.func.sum(usage.c.completion_tokens), 0),
+                sa.func.coalesce(sa.func.sum(usage.c.units), 0.0),
+            )
+            .where(
+                usage.c.platform == platform,
+                usage.c.user_id == user_id,
+                usage.c.created_at >= since,
+            )
+            .group_by(usage.c.command)
+            .order_by(usage.c.command)
+        )
+        async with self._read() as conn:
+            rows = (await conn.execute(stmt)).all()
+        by_command = {
+            command: {
+                "calls": int(calls),
+                "prompt_tokens": int(prompt),
+                "completion_tokens": int(completion),
+                "units": float(units),
+            }
+            for command, calls, prompt, completion, units in rows
+        }
+        totals: dict[str, Any] = {
+            key: sum(entry[key] for entry in by_command.values())
+            for key in ("calls", "prompt_tokens", "completion_tokens")
+        }
+        totals["units"] = float(sum(entry["units"] for entry in by_command.values()))
+        totals["by_command"] = by_command
+        return totals

@@ -1,0 +1,161 @@
+"""Midjourney jobs: recorded before submit, updated as the upstream reports, found again later."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.base import JobNotFound, JobRecord, JobStatus
+from storage.sql_store import SqlStore
+from tests.storage.conftest import ManualClock
+
+BUTTONS = [
+    {"customId": "MJ::JOB::upsample::1::abc", "emoji": "", "label": "U1"},
+    {"customId": "MJ::JOB::reroll::0::abc::SOLO", "emoji": "🔄", "label": ""},
+]
+
+
+def new_job(prompt: str = "a cat in a hat", **fields: object) -> JobRecord:
+    return JobRecord(
+        id=0,
+        platform="discord",
+        chat_id="chan-1",
+        thread_id="",
+        owner_id="alice",
+        kind="imagine",
+        prompt=prompt,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def test_create_assigns_an_id_and_timestamps(store: SqlStore, clock: ManualClock) -> None:
+    job = await store.create_job(new_job())
+    assert job.id > 0
+    assert job.status is JobStatus.SUBMITTING
+    assert job.created_at == job.updated_at == clock.now
+    assert await store.get_job(job.id) == job
+    second = await store.create_job(new_job("a dog"))
+    assert second.id > job.id
+
+
+async def test_every_field_round_trips(store: SqlStore) -> None:
+    full = new_job(
+        "黒猫, watercolor --ar 16:9",
+        status=JobStatus.PENDING,
+        upstream_id="1717171717171",
+        parent_upstream_id="1616161616161",
+        message_id="msg-9",
+        progress="46%",
+        image_url="https://gw.example/mj/image/1717171717171",
+        fail_reason="",
+        buttons=BUTTONS,
+        result={"finalPrompt": "black cat, watercolor", "seed": 42, "nested": {"a": [1, 2]}},
+        delivered=True,
+        created_at=100.5,
+        updated_at=200.25,
+        next_poll_at=300.125,
+    )
+    stored = await store.create_job(full)
+    full.id = stored.id
+    assert stored == full
+    assert await store.get_job(stored.id) == full
+
+
+async def test_update_changes_fields_and_stamps_updated_at(
+    store: SqlStore, clock: ManualClock
+) -> None:
+    job = await store.create_job(new_job())
+    clock.advance(5)
+    updated = await store.update_job(
+        job.id,
+        status=JobStatus.SUCCESS,
+        upstream_id="42",
+        progress="100%",
+        buttons=BUTTONS,
+        result={"finalPrompt": "x"},
+    )
+    assert updated.status is JobStatus.SUCCESS
+    assert updated.buttons == BUTTONS
+    assert updated.result == {"finalPrompt": "x"}
+    assert updated.updated_at == clock.now
+    assert updated.created_at == job.created_at
+    assert await store.get_job(job.id) == updated
+
+    explicit = await store.update_job(job.id, updated_at=7.0, status="failure")
+    assert explicit.updated_at == 7.0
+    assert explicit.status is JobStatus.FAILURE
+
+
+async def test_update_refuses_unknown_fields_and_ids(store: SqlStore) -> None:
+    job = await store.create_job(new_job())
+    with pytest.raises(TypeError, match="colour"):
+        await store.update_job(job.id, colour="red")
+    with pytest.raises(TypeError, match="id"):
+        await store.update_job(job.id, id=99)
+    with pytest.raises(ValueError):
+        await store.update_job(job.id, status="half-done")
+    with pytest.raises(JobNotFound):
+        await store.update_job(job.id + 1000, progress="1%")
+    assert await store.get_job(job.id) == job
+
+
+async def test_missing_jobs_are_none(store: SqlStore) -> None:
+    assert await store.get_job(12345) is None
+    assert await store.get_job_by_upstream("nope") is None
+
+
+async def test_found_by_upstream_id(store: SqlStore) -> None:
+    await store.create_job(new_job(upstream_id="other"))
+    job = await store.create_job(new_job(upstream_id="1717"))
+    found = await store.get_job_by_upstream("1717")
+    assert found is not None and found.id == job.id
+
+
+async def test_list_jobs_by_status_oldest_first(store: SqlStore) -> None:
+    a = await store.create_job(new_job("a", status=JobStatus.PENDING))
+    await store.create_job(new_job("b", status=JobStatus.SUCCESS))
+    c = await store.create_job(new_job("c", status=JobStatus.SUBMITTING))
+    d = await store.create_job(new_job("d", status=JobStatus.PENDING))
+    listed = await store.list_jobs([JobStatus.PENDING, JobStatus.SUBMITTING])
+    assert [j.id for j in listed] == [a.id, c.id, d.id]
+    assert [j.id for j in await store.list_jobs([JobStatus.PENDING], limit=1)] == [a.id]
+    assert await store.list_jobs([]) == []
+    assert await store.list_jobs([JobStatus.MODAL]) == []
+
+
+async def test_list_undelivered_is_finished_and_not_delivered(store: SqlStore) -> None:
+    ok = await store.create_job(new_job("ok", status=JobStatus.SUCCESS))
+    await store.create_job(new_job("sent", status=JobStatus.SUCCESS, delivered=True))
+    failed = await store.create_job(new_job("failed", status=JobStatus.FAILURE))
+    lost = await store.create_job(new_job("lost", status=JobStatus.UNKNOWN))
+    await store.create_job(new_job("running", status=JobStatus.PENDING))
+    assert [j.id for j in await store.list_undelivered()] == [ok.id, failed.id, lost.id]
+    await store.update_job(failed.id, delivered=True)
+    assert [j.id for j in await store.list_undelivered()] == [ok.id, lost.id]
+
+
+async def test_claim_returns_due_pending_jobs_most_overdue_first(store: SqlStore) -> None:
+    late = await store.create_job(new_job("late", status=JobStatus.PENDING, next_poll_at=50.0))
+    early = await store.create_job(new_job("early", status=JobStatus.PENDING, next_poll_at=10.0))
+    await store.create_job(new_job("future", status=JobStatus.PENDING, next_poll_at=500.0))
+    await store.create_job(new_job("done", status=JobStatus.SUCCESS, next_poll_at=0.0))
+    await store.create_job(new_job("modal", status=JobStatus.MODAL, next_poll_at=0.0))
+
+    assert [j.id for j in await store.claim_jobs_for_poll(100.0, 10)] == [early.id, late.id]
+    assert [j.id for j in await store.claim_jobs_for_poll(100.0, 1)] == [early.id]
+    # A plain claim only reads: asking again gives the same jobs.
+    assert [j.id for j in await store.claim_jobs_for_poll(100.0, 10)] == [early.id, late.id]
+    assert [j.prompt for j in await store.claim_jobs_for_poll(500.0, 10)] == [
+        "early",
+        "late",
+        "future",
+    ]
+
+
+async def test_claim_with_lease_hides_jobs_until_it_runs_out(store: SqlStore) -> None:
+    job = await store.create_job(new_job(status=JobStatus.PENDING, next_poll_at=10.0))
+    claimed = await store.claim_jobs_for_poll(100.0, 10, lease_s=30.0)
+    assert [(j.id, j.next_poll_at) for j in claimed] == [(job.id, 130.0)]
+    assert await store.claim_jobs_for_poll(120.0, 10, lease_s=30.0) == []
+    stored = await store.get_job(job.id)
+    assert stored is not None and stored.next_poll_at == 130.0
+    assert [j.id for j in await store.claim_jobs_for_poll(130.0, 10, lease_s=30.0)] == [job.id]
