@@ -1,0 +1,232 @@
+"""POST /v1/chat/completions and /v1/completions: validation, deterministic answers, SSE."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.context import RequestInfo, info_of
+from bot.sandbox.errors import json_response, openai_error
+from bot.sandbox.faults import strip_markers
+from bot.sandbox.files import FILES_PATH
+from bot.sandbox.images import Picture, grid_png, grid_size, single_png
+from bot.sandbox.mj_buttons import grid_buttons
+from bot.sandbox.models import is_known
+from bot.sandbox.sse import Pacer, SseWriter
+from bot.sandbox.state import SandboxState, state_of
+from bot.sandbox.text import (
+    count_tokens,
+    echo_line,
+    last_user_turn,
+    pieces,
+    prompt_tokens,
+    truncate_tokens,
+    with_filler,
+)
+
+FINGERPRINT = "fp_sandbox01"
+BROKEN_CHUNK = '{"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{'
+_DRAW_WORDS = re.compile(r"\b(draw|paint|picture|image|illustrat\w*|sketch)\b|画", re.I)
+
+
+@dataclass(slots=True)
+class Answer:
+    """What the model "says" and how the turn ended."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+
+    @property
+    def usage(self) -> dict[str, int]:
+        """OpenAI usage object."""
+        completion = count_tokens(self.text)
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion,
+                "total_tokens": self.prompt_tokens + completion}
+
+
+async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
+    info = info_of(request)
+    try:
+        body = json.loads(await request.text())
+    except json.JSONDecodeError as exc:
+        return openai_error(info.request_id, 400, f"invalid character in request body: {exc}",
+                            code="invalid_text_request")
+    if not isinstance(body, dict):
+        return openai_error(info.request_id, 400, "request body must be a JSON object",
+                            code="invalid_text_request")
+    return body
+
+
+def _check_common(info: RequestInfo, body: dict[str, Any]) -> web.Response | None:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return openai_error(info.request_id, 400, "model is required", code="invalid_text_request")
+    max_tokens = body.get("max_tokens")
+    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 0):
+        return openai_error(info.request_id, 400, "max_tokens is invalid",
+                            code="invalid_text_request")
+    if not is_known(model):
+        return openai_error(info.request_id, 503, f"当前分组 default 下对于模型 {model} 无可用渠道")
+    if body.get("stream_options") is not None and not body.get("stream"):
+        return openai_error(
+            info.request_id, 400,
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            type_="invalid_request_error", param="stream_options")
+    return None
+
+
+def _picture_url(state: SandboxState, info: RequestInfo, prompt: str, grid: bool,
+                 job_hash: str = "") -> str:
+    picture = Picture(prompt, uuid.uuid4().hex, job_hash)
+    size = grid_size((1, 1))
+    if grid:
+        name = state.files.put_lazy(lambda: grid_png(picture, size), "image/png", ".png")
+    else:
+        name = state.files.put_lazy(lambda: single_png(picture, size, "SD", 1), "image/png", ".png")
+    return f"{info.base_url}{FILES_PATH}/{name}"
+
+
+def _mj_chat_markdown(state: SandboxState, info: RequestInfo, prompt: str) -> str:
+    """The mj-chat reply: progress links, the image, a download link, message_id, a button table."""
+    job_hash = str(uuid.uuid4())
+    url = _picture_url(state, info, prompt, grid=True, job_hash=job_hash)
+    progress = ".".join(f"[{p}]({url})" for p in ("0%", "31%", "46%", "100%"))
+    rows = [
+        f"| {b['label'] or b['emoji']} | {b['label']} | {b['type']} | {b['customId']} |"
+        for b in grid_buttons(job_hash)
+    ]
+    return "\n".join([
+        progress, "", f"![{prompt}]({url})", f"[⏬下载]({url})", "",
+        f"message_id: {int(time.time() * 1000)}{uuid.uuid4().int % 1000:03d}", "",
+        "| name | label | type | custom_id |", "| --- | --- | --- | --- |", *rows,
+    ])
+
+
+def _chat_answer(request: web.Request, body: dict[str, Any], messages: list[Any]) -> Answer:
+    info = info_of(request)
+    state = state_of(request)
+    model = str(body["model"])
+    turn = last_user_turn(messages)
+    text = echo_line(turn, len(messages))
+    if model == "stable-diffusion" or (model == "gpt-4-all" and _DRAW_WORDS.search(turn.text)):
+        text += f"\n\n![{turn.text}]({_picture_url(state, info, turn.text, grid=False)})"
+    elif model == "mj-chat":
+        text += "\n\n" + _mj_chat_markdown(state, info, turn.text)
+    text = with_filler(text, info.tokens)
+    text, cut = truncate_tokens(text, body.get("max_tokens"))
+    return Answer(text, "length" if cut else "stop", prompt_tokens(messages))
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    """Chat, streamed (§3.3) or not (§3.2)."""
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    info = info_of(request)
+    problem = _check_common(info, body)
+    if problem is not None:
+        return problem
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return openai_error(info.request_id, 400, "field messages is required",
+                            code="invalid_text_request")
+    answer = _chat_answer(request, body, messages)
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex[:29]}", "created": int(time.time()),
+            "model": body["model"], "system_fingerprint": FINGERPRINT}
+    pacer = Pacer(state_of(request).clock, info.tps)
+    if not body.get("stream"):
+        await pacer.whole(count_tokens(answer.text))
+        return json_response({
+            **base, "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
+                         "logprobs": None, "finish_reason": answer.finish_reason}],
+            "usage": answer.usage,
+        })
+
+    chunk = {**base, "object": "chat.completion.chunk"}
+
+    def delta(content: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**chunk, "choices": [{"index": 0, "delta": content, "logprobs": None,
+                                      "finish_reason": finish}]}
+
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+    return await _stream(request, pacer, pieces(answer.text),
+                         first=delta({"role": "assistant", "content": ""}),
+                         piece=lambda text: delta({"content": text}),
+                         last=delta({}, answer.finish_reason),
+                         usage={**chunk, "choices": [], "usage": answer.usage}
+                         if include_usage else None)
+
+
+async def _stream(request: web.Request, pacer: Pacer, parts: list[str], *,
+                  first: dict[str, Any] | None, piece: Any, last: dict[str, Any],
+                  usage: dict[str, Any] | None) -> web.StreamResponse:
+    """Write the chunks, honouring the `cut` and `badjson` faults halfway through."""
+    fault = info_of(request).fault_name
+    writer = SseWriter(request)
+    await writer.open()
+    if first is not None:
+        await writer.event(first)
+    half = max(1, len(parts) // 2)
+    for index, text in enumerate(parts):
+        if index == half and fault == "cut":
+            await pacer.flush()
+            return writer.cut()
+        if index == half and fault == "badjson":
+            await writer.raw(BROKEN_CHUNK)
+        await pacer.token()
+        await writer.event(piece(text))
+    if fault == "cut":
+        return writer.cut()
+    await pacer.flush()
+    await writer.event(last)
+    if usage is not None:
+        await writer.event(usage)
+    return await writer.done()
+
+
+async def completions(request: web.Request) -> web.StreamResponse:
+    """Legacy completions for *-instruct models: `Echo: <prompt>` then filler, max_tokens 16."""
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    info = info_of(request)
+    problem = _check_common(info, body)
+    if problem is not None:
+        return problem
+    prompt = body.get("prompt")
+    if isinstance(prompt, list):
+        prompt = next((item for item in prompt if isinstance(item, str)), "")
+    if not isinstance(prompt, str) or not prompt:
+        return openai_error(info.request_id, 400, "field prompt is required",
+                            code="invalid_text_request")
+    text = with_filler(f"Echo: {strip_markers(prompt)}", info.tokens)
+    max_tokens = body.get("max_tokens")
+    text, cut = truncate_tokens(text, 16 if max_tokens is None else max_tokens)
+    answer = Answer(text, "length" if cut else "stop", count_tokens(strip_markers(prompt)))
+    base = {"id": f"cmpl-{uuid.uuid4().hex[:24]}", "object": "text_completion",
+            "created": int(time.time()), "model": body["model"]}
+    pacer = Pacer(state_of(request).clock, info.tps)
+
+    def choice(text: str, finish: str | None) -> dict[str, Any]:
+        return {**base, "choices": [{"text": text, "index": 0, "logprobs": None,
+                                     "finish_reason": finish}]}
+
+    if not body.get("stream"):
+        await pacer.whole(count_tokens(answer.text))
+        return json_response(choice(answer.text, answer.finish_reason) | {"usage": answer.usage})
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+    return await _stream(request, pacer, pieces(answer.text), first=None,
+                         piece=lambda text: choice(text, None),
+                         last=choice("", answer.finish_reason),
+                         usage={**base, "choices": [], "usage": answer.usage}
+                         if include_usage else None)

@@ -1,0 +1,142 @@
+"""Pillow drawings: MJ 2×2 grids, upscaled tiles, blurred previews and plain pictures (PNG)."""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import io
+import textwrap
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageStat
+from PIL.PngImagePlugin import PngInfo
+
+GRID_LONG_SIDE = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """What to draw: the prompt, a seed for colours, and metadata stamped into the PNG."""
+
+    prompt: str
+    seed: str
+    job_hash: str = ""
+    task_id: str = ""
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _colour(seed: str, index: int) -> tuple[int, int, int]:
+    digest = hashlib.sha256(f"{seed}:{index}".encode()).digest()
+    hue = (digest[0] / 255.0 + index * 0.25) % 1.0
+    red, green, blue = colorsys.hsv_to_rgb(hue, 0.45 + digest[1] / 1020.0, 0.55 + digest[2] / 850.0)
+    return int(red * 255), int(green * 255), int(blue * 255)
+
+
+def grid_size(aspect: tuple[int, int]) -> tuple[int, int]:
+    """Pixel size of a picture with the given aspect ratio, its long side GRID_LONG_SIDE."""
+    width, height = aspect
+    if width >= height:
+        return GRID_LONG_SIDE, max(64, round(GRID_LONG_SIDE * height / width))
+    return max(64, round(GRID_LONG_SIDE * width / height)), GRID_LONG_SIDE
+
+
+def _draw_tile(image: Image.Image, box: tuple[int, int, int, int], label: str, prompt: str,
+               colour: tuple[int, int, int]) -> None:
+    left, top, right, bottom = box
+    width, height = right - left, bottom - top
+    # Drawn on its own canvas and pasted, so stripes never spill into the next tile.
+    tile = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(tile)
+    shade = (max(0, colour[0] - 40), max(0, colour[1] - 40), max(0, colour[2] - 40))
+    for offset in range(-width, width, max(16, width // 6)):
+        draw.line([(offset, height), (offset + width, 0)], fill=shade, width=6)
+    draw.rectangle((0, 0, width - 1, height - 1), outline=(255, 255, 255), width=2)
+    number_font = _font(max(24, min(width, height) // 3))
+    draw.text((width // 2, height // 3), label, fill=(255, 255, 255), font=number_font,
+              anchor="mm", stroke_width=3, stroke_fill=(0, 0, 0))
+    text_font = _font(max(10, width // 18))
+    lines = textwrap.wrap(prompt, width=max(8, width * 18 // 10 // max(10, width // 18))) or [""]
+    y = height * 3 // 5
+    for line in lines[:4]:
+        draw.text((8, y), line, fill=(255, 255, 255), font=text_font,
+                  stroke_width=1, stroke_fill=(0, 0, 0))
+        y += max(12, width // 14)
+    image.paste(tile, (left, top))
+
+
+def _png(image: Image.Image, picture: Picture) -> bytes:
+    info = PngInfo()
+    if picture.job_hash:
+        info.add_text("mj-hash", picture.job_hash)
+    if picture.task_id:
+        info.add_text("mj-task", picture.task_id)
+    info.add_itxt("prompt", picture.prompt)
+    out = io.BytesIO()
+    image.save(out, format="PNG", pnginfo=info, optimize=False)
+    return out.getvalue()
+
+
+def draw_grid(picture: Picture, size: tuple[int, int]) -> Image.Image:
+    """Four numbered tiles: 1 top-left, 2 top-right, 3 bottom-left, 4 bottom-right."""
+    width, height = size
+    image = Image.new("RGB", size, (0, 0, 0))
+    half_w, half_h = width // 2, height // 2
+    boxes = [(0, 0, half_w, half_h), (half_w, 0, width, half_h),
+             (0, half_h, half_w, height), (half_w, half_h, width, height)]
+    for index, box in enumerate(boxes, start=1):
+        _draw_tile(image, box, str(index), picture.prompt,
+                   _colour(picture.seed, index))
+    return image
+
+
+def grid_png(picture: Picture, size: tuple[int, int]) -> bytes:
+    """The finished grid as PNG bytes."""
+    return _png(draw_grid(picture, size), picture)
+
+
+def preview_png(picture: Picture, size: tuple[int, int]) -> bytes:
+    """A blurred quarter-size grid, like Discord's progress previews."""
+    small = draw_grid(picture, size).resize((max(32, size[0] // 4), max(32, size[1] // 4)))
+    return _png(small.filter(ImageFilter.GaussianBlur(3)), Picture(picture.prompt, picture.seed))
+
+
+def single_png(picture: Picture, size: tuple[int, int], label: str, tile: int) -> bytes:
+    """One image (an upscale of tile `tile`, a face swap, a DALL·E picture) labelled `label`."""
+    image = Image.new("RGB", size, (0, 0, 0))
+    _draw_tile(image, (0, 0, size[0], size[1]), label, picture.prompt,
+               _colour(picture.seed, tile))
+    return _png(image, picture)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFacts:
+    """What describe derives from an upload: size and dominant colour name."""
+
+    width: int
+    height: int
+    colour: str
+
+
+_COLOUR_NAMES = (
+    ((0, 0, 0), "black"), ((255, 255, 255), "white"), ((128, 128, 128), "grey"),
+    ((220, 40, 40), "red"), ((40, 170, 60), "green"), ((50, 80, 220), "blue"),
+    ((240, 220, 50), "yellow"), ((240, 140, 30), "orange"), ((150, 60, 190), "purple"),
+    ((240, 130, 180), "pink"), ((40, 200, 210), "cyan"), ((130, 80, 40), "brown"),
+)
+
+
+def image_facts(data: bytes) -> ImageFacts | None:
+    """Size and nearest named mean colour of an image, or None when Pillow cannot read it."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            rgb = image.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    mean = ImageStat.Stat(rgb).mean
+    name = min(_COLOUR_NAMES,
+               key=lambda item: sum((a - b) ** 2 for a, b in zip(item[0], mean, strict=True)))[1]
+    return ImageFacts(rgb.width, rgb.height, name)

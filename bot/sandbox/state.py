@@ -1,0 +1,32 @@
+"""The sandbox's shared state, reachable from every handler through the application."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from bot.sandbox.clock import SimClock
+from bot.sandbox.faults import Fault
+from bot.sandbox.files import FileStore
+from bot.sandbox.mj_tasks import TaskStore
+
+
+@dataclass(slots=True)
+class SandboxState:
+    """Clock, stores, request counters and the fault applied to every request."""
+
+    clock: SimClock
+    tasks: TaskStore
+    files: FileStore = field(default_factory=FileStore)
+    hits: Counter[str] = field(default_factory=Counter)
+    global_faults: list[Fault] = field(default_factory=list)
+
+
+STATE = web.AppKey("sandbox_state", SandboxState)
+
+
+def state_of(request: web.Request) -> SandboxState:
+    """The state of the application serving `request`."""
+    return request.app[STATE]
