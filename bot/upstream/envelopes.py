@@ -42,6 +42,8 @@ _NOT_FOUND_CODES = frozenset(
     {"task_not_found", "task_no_found", "model_not_found", "midjourney_task_not_found"}
 )
 _NOT_READY_CODES = frozenset({"task_status_not_success"})
+# upstream MJ's "related task in a wrong state" (image-seed / action before SUCCESS)
+_NOT_READY_WORDS = ("关联任务状态错误",)
 # A gateway description made of one snake_case word (maybe with ":<arg>") is a machine code.
 _WORD_CODE = re.compile(r"^([a-z][a-z0-9_]*[a-z0-9])(?::.*)?$")
 _REQUEST_ID = re.compile(r"\s*\(request id: [^)]*\)\s*$")
@@ -125,7 +127,7 @@ def error_from_body(
         return RateLimited(detail, retry_after=parse_retry_after_headers(headers), **kw)
     if code in _NOT_FOUND_CODES or status == 404 or mj_code == 3:
         return NotFound(detail, **kw)
-    if code in _NOT_READY_CODES:
+    if code in _NOT_READY_CODES or any(w in message for w in _NOT_READY_WORDS):
         return TaskNotReady(detail, **kw)
     if status == 501 or code == "api_not_implemented":
         return NotSupported(detail, **kw)

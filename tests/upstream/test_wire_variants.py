@@ -10,6 +10,7 @@ from bot.upstream import (
     AuthenticationError,
     BadResponse,
     BannedPrompt,
+    ChatChunk,
     ConnectionFailed,
     InvalidRequest,
     NotFound,
@@ -37,7 +38,7 @@ def chunk(content: str | None = None, finish: str | None = None) -> str:
     return "data: " + json.dumps({"object": "chat.completion.chunk", "choices": [choice]})
 
 
-async def collect(client: UpstreamClient) -> tuple[str, list[object]]:
+async def collect(client: UpstreamClient) -> tuple[str, list[ChatChunk]]:
     text, chunks = "", []
     async for c in client.stream_chat("gpt-4o-mini", USER):
         text += c.text
@@ -219,7 +220,7 @@ async def test_image_seed_number_result_and_seed_errors(
     scripted.on("GET /mj/task/2/image-seed",
                 json_reply({"code": 4, "description": "关联任务状态错误"}, status=400))
     assert await scripted_client.mj_image_seed("1") == "3295276012"
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(TaskNotReady):
         await scripted_client.mj_image_seed("2")
 
 
@@ -281,7 +282,7 @@ async def test_gateway_refusing_stream_options_is_asked_again_without_it(
                 sse_reply(chunk("Hel"), chunk("lo"), chunk(None, "stop"), "data: [DONE]"))
     text, chunks = await collect(scripted_client)
     assert text == "Hello"
-    assert all(getattr(c, "usage", None) is None for c in chunks)  # no usage: no failure
+    assert all(c.usage is None for c in chunks)  # no usage: no failure
     first, second = (r.json() for r in scripted.received)
     assert first["stream_options"] == {"include_usage": True}
     assert "stream_options" not in second and second["stream"] is True
@@ -305,8 +306,7 @@ async def test_stream_usage_chunk_and_keepalive_comments(
         "data: " + json.dumps({"choices": [], "usage": usage}), "data: [DONE]"))
     text, chunks = await collect(scripted_client)
     assert text == "Hi there"
-    assert getattr(chunks[-1], "usage", None) is not None
-    assert chunks[-1].usage.total_tokens == 5  # type: ignore[attr-defined]
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 5
 
 
 async def test_stream_ending_without_done_or_finish_is_interrupted(
