@@ -70,6 +70,21 @@ def make_engine(url: str | URL) -> tuple[AsyncEngine, Dialect]:
     return engine, dialect
 
 
+def lock_database_file(path: str) -> FileLock:
+    """Create the file's directory and take `<path>.lock`, or raise StoreLocked at once.
+
+    Blocking (file system); call it in a thread from async code.
+    """
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # thread_local=False: taken in one worker thread, released from another.
+    lock = FileLock(path + ".lock", timeout=0, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreLocked(path) from None
+    return lock
+
+
 def _scope(table: sa.Table, key: ConversationKey) -> sa.ColumnElement[bool]:
     return sa.and_(
         table.c.platform == key.platform,
@@ -177,14 +192,7 @@ class SqlStore:
             raise
 
     async def _lock_file(self, path: str) -> None:
-        await asyncio.to_thread(os.makedirs, os.path.dirname(path), exist_ok=True)
-        # thread_local=False: acquired in a worker thread, released from another one.
-        lock = FileLock(path + ".lock", timeout=0, thread_local=False)
-        try:
-            await asyncio.to_thread(lock.acquire)
-        except Timeout:
-            raise StoreLocked(path) from None
-        self._file_lock = lock
+        self._file_lock = await asyncio.to_thread(lock_database_file, path)
 
     async def close(self) -> None:
         """Close every connection and release the file lock; safe to call twice."""

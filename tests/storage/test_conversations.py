@@ -140,3 +140,22 @@ async def test_context_load_is_one_indexed_query(store: SqlStore) -> None:
     assert any("SEARCH messages USING INDEX ix_messages_conversation_id_id" in p for p in plan)
     assert any("SEARCH conversations USING INDEX ux_conversations_active_scope" in p for p in plan)
     assert not any(p.startswith("SCAN") or "TEMP B-TREE" in p for p in plan), plan
+
+
+async def test_cancelled_appends_leave_whole_turns_and_a_working_store(store: SqlStore) -> None:
+    tasks = [asyncio.create_task(store.append_messages(ALICE, turn(i))) for i in range(40)]
+    await asyncio.sleep(0)
+    for task in tasks[::3]:
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    landed = sum(1 for r in results if r is None)
+    assert 0 < landed < 40
+
+    context = await store.load_context(ALICE, max_messages=1000)
+    questions = [m for m in context if m.role == "user"]
+    assert len(context) == 2 * len(questions)
+    assert len(questions) >= landed  # a cancel may come after the commit, never between turns
+    for q, a in zip(context[::2], context[1::2], strict=True):
+        assert q.content.replace("question", "answer") == a.content
+    await store.append_messages(ALICE, turn(99))
+    assert (await store.load_context(ALICE, max_messages=1))[0].content == "answer 99"

@@ -1,0 +1,93 @@
+"""Migrations: applied on a fresh file at open, a no-op on reopen, and in step with schema.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from storage import open_store
+from storage.base import ConversationKey, StoredMessage
+from storage.migrate import current_revision, head_revision
+from storage.schema import metadata
+from storage.sql_store import SqlStore
+
+TABLES = {"users", "conversations", "messages", "jobs", "button_tokens", "usage"}
+
+
+async def table_names(store: SqlStore) -> set[str]:
+    async with store.engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
+
+
+async def revision(store: SqlStore) -> str | None:
+    async with store.engine.connect() as conn:
+        return await conn.run_sync(current_revision)
+
+
+async def test_fresh_file_gets_every_table_at_head(db_url: str, db_path: Path) -> None:
+    assert not db_path.parent.exists()  # open() creates the directory too
+    async with SqlStore(db_url) as store:
+        assert await table_names(store) == TABLES | {"alembic_version"}
+        assert await revision(store) == head_revision() == "0001"
+
+
+async def test_reopen_keeps_data_and_does_not_migrate_again(db_url: str) -> None:
+    key = ConversationKey("console", "c")
+    async with SqlStore(db_url) as store:
+        await store.append_messages(key, [StoredMessage("user", "remember me")])
+    async with SqlStore(db_url) as store:
+        assert await revision(store) == "0001"
+        assert [m.content for m in await store.load_context(key)] == ["remember me"]
+        async with store.engine.connect() as conn:
+            versions = (await conn.execute(sa.text("SELECT * FROM alembic_version"))).all()
+        assert len(versions) == 1
+
+
+async def test_migrations_match_the_tables_the_store_queries(store: SqlStore) -> None:
+    def differences(conn: sa.Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+    async with store.engine.connect() as conn:
+        assert await conn.run_sync(differences) == []
+
+
+async def test_pragmas_protect_every_connection(store: SqlStore) -> None:
+    async with store.engine.connect() as conn:
+        pragma = {
+            name: (await conn.execute(sa.text(f"PRAGMA {name}"))).scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+    assert pragma["journal_mode"] == "wal"
+    assert pragma["synchronous"] == 2  # FULL
+    assert pragma["foreign_keys"] == 1
+    assert pragma["busy_timeout"] >= 1000
+
+
+async def test_relative_url_is_taken_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = await open_store("sqlite+aiosqlite:///./data/modelbridge.db")
+    try:
+        os.chdir("/")  # a later chdir does not move the database
+        await store.append_messages(ConversationKey("console", "c"), [StoredMessage("user", "x")])
+    finally:
+        await store.close()
+    assert (tmp_path / "data" / "modelbridge.db").is_file()
+    assert (tmp_path / "data" / "modelbridge.db.lock").exists()
+
+
+def test_in_memory_sqlite_is_refused_with_a_hint() -> None:
+    with pytest.raises(ValueError, match="use a file"):
+        SqlStore("sqlite+aiosqlite:///:memory:")
+
+
+def test_repr_hides_the_password() -> None:
+    store = SqlStore("postgresql+asyncpg://bot:s3cret-pw@db.example/modelbridge")
+    assert "s3cret-pw" not in repr(store)
+    assert "db.example" in repr(store)
