@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from aiohttp import web
 
 from bot.sandbox.faults import Fault
-
-_KEY = "sandbox.request"
 
 
 @dataclass(slots=True)
@@ -29,6 +26,9 @@ class RequestInfo:
         return self.fault.name if self.fault else None
 
 
+_KEY = web.RequestKey("sandbox_request", RequestInfo)
+
+
 def attach(request: web.Request, info: RequestInfo) -> None:
     """Remember `info` on the request for the handlers."""
     request[_KEY] = info
@@ -36,4 +36,4 @@ def attach(request: web.Request, info: RequestInfo) -> None:
 
 def info_of(request: web.Request) -> RequestInfo:
     """The RequestInfo the middleware attached."""
-    return cast(RequestInfo, request[_KEY])
+    return request[_KEY]
