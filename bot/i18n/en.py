@@ -12,6 +12,64 @@ MESSAGES: dict[str, str] = {
     "input.too_long": "That is too long ({length} characters; the limit is {limit}).",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
+    "mj.bad_engine": "Unknown engine “{engine}”. Choose midjourney or dalle.",
+    "mj.not_an_image": "“{name}” is not an image I can use (PNG, JPEG, GIF or WebP, please).",
+    "mj.image_too_big": "“{name}” is too big ({size_mb} MB; the limit is {limit_mb} MB).",
+    "mj.too_many_images": "/{command} takes at most {limit} image(s); you sent {count}.",
+    "mj.dalle_no_images": (
+        "DALL·E 3 draws from the prompt alone; reference images need engine midjourney."
+    ),
+    "mj.describe_needs_image": "Attach the image you want described to /describe.",
+    "mj.blend_count": "/blend needs 2 to 5 images; you sent {count}.",
+    "mj.blend_bad_dimensions": (
+        "Dimensions must be portrait, square or landscape (not “{dimensions}”)."
+    ),
+    "mj.swapface_count": (
+        "/swapface needs exactly two images: first the face, then the picture to put it on "
+        "(you sent {count})."
+    ),
+    "mj.title.imagine": "{prompt}",
+    "mj.title.action": "{label} · {prompt}",
+    "mj.title.blend": "Blend of {count} images",
+    "mj.title.describe": "Describing your image",
+    "mj.title.shorten": "Shortening: {prompt}",
+    "mj.title.swapface": "Face swap",
+    "mj.title.dalle": "🖌️ DALL·E 3 is drawing: {prompt}",
+    "mj.progress.queued": "⏳ Waiting to start: {title}",
+    "mj.progress.running": "🎨 Working on: {title}",
+    "mj.done": "✅ {title}",
+    "mj.failed": (
+        "❌ {title}\nMidjourney could not finish this job: {reason}\n"
+        "Failed jobs are refunded by the gateway."
+    ),
+    "mj.no_reason": "no reason given",
+    "mj.deadline": (
+        "⌛ {title}\nThis job did not finish within {minutes} minutes, so I stopped waiting "
+        "for it. The gateway refunds jobs that never finish."
+    ),
+    "mj.unknown": (
+        "⚠️ {title}\nI was restarted while sending this job, so I can't tell whether it reached "
+        "Midjourney. I did not send it again, to avoid charging you twice; if no result turns up, "
+        "run the command again."
+    ),
+    "mj.describe.result": "🔎 Prompts for your image:\n\n{prompts}",
+    "mj.shorten.result": "✂️ Shorter prompts:\n\n{prompts}",
+    "mj.no_prompts": "Midjourney sent back no prompts this time.",
+    "mj.button.imagine_n": "Imagine {n}",
+    "mj.button.seed": "Seed",
+    "mj.seed": (
+        "🌱 Seed of this image: {seed}\nAdd --seed {seed} to a prompt to get similar results."
+    ),
+    "mj.job_gone": "I no longer know the image behind this button; run the command again.",
+    "mj.dalle.done": "🖼️ {prompt}",
+    "mj.modal.title.inpaint": "Vary (Region)",
+    "mj.modal.title.zoom": "Custom Zoom",
+    "mj.modal.title.remix": "Remix prompt",
+    "mj.modal.label": "Prompt",
+    "mj.modal.placeholder.inpaint": "What should appear in the centre of the image",
+    "mj.modal.placeholder.zoom": "The prompt, with --zoom between 1 and 2",
+    "mj.modal.placeholder.remix": "The prompt for the new images",
+    "mj.modal.cancelled": "Cancelled — nothing was sent to Midjourney.",
     # --- audio (/transcribe, /speak) -------------------------------------------------------
     # --- help ------------------------------------------------------------------------------
     "help.intro": "Hi! I bring an AI gateway into this chat. Commands:",

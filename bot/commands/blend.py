@@ -1,0 +1,45 @@
+"""/blend: mix 2–5 images into a Midjourney grid."""
+
+from __future__ import annotations
+
+from bot.commands.registry import CommandSpec, Param
+from bot.core import CommandContext, UserError
+from bot.policy import Cost
+from bot.tasks.flow import begin_tracking
+from bot.tasks.inputs import image_data_urls
+from bot.tasks.jobs import new_job, record_usage, submit_new
+
+MIN_IMAGES, MAX_IMAGES = 2, 5
+DIMENSIONS = ("portrait", "square", "landscape")
+
+
+async def blend_command(ctx: CommandContext) -> None:
+    """Check the images and the shape, submit to /mj/submit/blend and track it."""
+    attachments = ctx.request.attachments
+    if not MIN_IMAGES <= len(attachments) <= MAX_IMAGES:
+        raise UserError("mj.blend_count", count=len(attachments))
+    dimensions = (ctx.request.options.get("dimensions") or "square").strip().lower()
+    if dimensions not in DIMENSIONS:
+        raise UserError("mj.blend_bad_dimensions", dimensions=dimensions)
+    images = image_data_urls(attachments)
+    services = ctx.services
+    await ctx.check_policy(Cost("mj", 1))
+    job = new_job(ctx.chat, ctx.actor.user_id, "blend", "", result={"count": len(images)})
+    job, _ = await submit_new(
+        services, job, lambda: services.client.mj_blend(images, dimensions=dimensions.upper())
+    )
+    await begin_tracking(services, ctx.channel, ctx.chat, job, ctx.language)
+    await record_usage(ctx, "blend", "midjourney")
+
+
+COMMANDS = [
+    CommandSpec(
+        "blend",
+        "Blend 2 to 5 images into new ones with Midjourney",
+        blend_command,
+        params=(
+            Param("images", "image", "The images to blend", required=True, count=MAX_IMAGES),
+            Param("dimensions", "choice", "Shape of the result", choices=DIMENSIONS),
+        ),
+    )
+]

@@ -1,0 +1,36 @@
+"""/describe: four prompts Midjourney would write for an image, each with an "Imagine" button."""
+
+from __future__ import annotations
+
+from bot.commands.registry import CommandSpec, Param
+from bot.core import CommandContext, UserError
+from bot.policy import Cost
+from bot.tasks.flow import begin_tracking
+from bot.tasks.inputs import image_data_urls
+from bot.tasks.jobs import new_job, record_usage, submit_new
+
+
+async def describe_command(ctx: CommandContext) -> None:
+    """Submit the first attached image to /mj/submit/describe and track it."""
+    attachments = ctx.request.attachments
+    if not attachments:
+        raise UserError("mj.describe_needs_image")
+    if len(attachments) > 1:
+        raise UserError("mj.too_many_images", command="describe", limit=1, count=len(attachments))
+    (image,) = image_data_urls(attachments)
+    services = ctx.services
+    await ctx.check_policy(Cost("mj", 1))
+    job = new_job(ctx.chat, ctx.actor.user_id, "describe", "")
+    job, _ = await submit_new(services, job, lambda: services.client.mj_describe(image))
+    await begin_tracking(services, ctx.channel, ctx.chat, job, ctx.language)
+    await record_usage(ctx, "describe", "midjourney")
+
+
+COMMANDS = [
+    CommandSpec(
+        "describe",
+        "Get four Midjourney prompts that describe an image",
+        describe_command,
+        params=(Param("image", "image", "The image to describe", required=True),),
+    )
+]

@@ -1,0 +1,1 @@
+"""Midjourney jobs: recording and submitting them, tracking them, and rendering their results."""

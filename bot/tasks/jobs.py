@@ -1,0 +1,92 @@
+"""Money-safe submits: a job is stored before its submit is sent, and never sent twice."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.channel import ChatRef
+from bot.core import CommandContext, Services
+from bot.upstream import SubmitResult, UpstreamError
+from storage.base import JobRecord, JobStatus, UsageEvent
+
+log = logging.getLogger(__name__)
+
+Submit = Callable[[], Awaitable[SubmitResult]]
+
+
+def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: object) -> JobRecord:
+    """A job record for `chat` owned by `owner_id`, not stored yet."""
+    now = time.time()
+    job = JobRecord(
+        id=0,
+        platform=chat.platform,
+        chat_id=chat.chat_id,
+        thread_id=chat.thread_id or "",
+        owner_id=owner_id,
+        kind=kind,
+        prompt=prompt,
+        created_at=now,
+        updated_at=now,
+    )
+    for name, value in fields.items():
+        setattr(job, name, value)
+    return job
+
+
+def chat_of(job: JobRecord) -> ChatRef:
+    """Where the job's messages go."""
+    # Only Telegram private chats share their id with the user; the flag is a rendering hint.
+    return ChatRef(
+        job.platform, job.chat_id, job.thread_id or None, is_private=job.chat_id == job.owner_id
+    )
+
+
+async def submit_new(
+    services: Services, job: JobRecord, submit: Submit
+) -> tuple[JobRecord, SubmitResult]:
+    """Record `job` (SUBMITTING), then send `submit`; see `send_submit`."""
+    stored = await services.store.create_job(job)
+    return await send_submit(services, stored, submit)
+
+
+async def send_submit(
+    services: Services, job: JobRecord, submit: Submit
+) -> tuple[JobRecord, SubmitResult]:
+    """Send a submit for a stored job and record its outcome at once.
+
+    Accepted: the upstream id is stored (PENDING, or MODAL when the upstream waits for text).
+    Refused: FAILURE with the reason, or UNKNOWN when the error says it may have been charged;
+    the error is re-raised so the caller's user sees it. A process that dies while waiting
+    leaves the job SUBMITTING, which the tracker turns UNKNOWN on restart.
+    """
+    store = services.store
+    try:
+        result = await submit()
+    except UpstreamError as exc:
+        status = JobStatus.UNKNOWN if exc.maybe_charged else JobStatus.FAILURE
+        await store.update_job(job.id, status=status, fail_reason=exc.user_message, delivered=True)
+        raise
+    except Exception:
+        # Not an answer we understood: it may have reached the upstream, so never send it again.
+        await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=True)
+        raise
+    if not result.task_id:
+        log.error("submit for job %s accepted without a task id (code %s)", job.id, result.code)
+        await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=True)
+        raise UpstreamError("accepted submit without a task id", maybe_charged=True)
+    status = JobStatus.MODAL if result.needs_modal else JobStatus.PENDING
+    updated = await store.update_job(job.id, status=status, upstream_id=result.task_id)
+    return updated, result
+
+
+async def record_usage(ctx: CommandContext, command: str, model: str) -> None:
+    """Count one billable job for quotas and reports; never fails the command that paid for it."""
+    event = UsageEvent(
+        ctx.actor.platform, ctx.actor.user_id, ctx.chat.chat_id, command, model, units=1
+    )
+    try:
+        await ctx.services.store.record_usage(event)
+    except Exception:
+        log.exception("usage of /%s not recorded", command)
