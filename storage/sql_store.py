@@ -173,26 +173,23 @@ class SqlStore:
         """Take the file lock (SQLite), connect, and apply pending migrations."""
         if self._engine is not None:
             raise RuntimeError("the store is already open")
-        dialect = dialect_for(self._url)
-        if dialect.single_process:
-            await self._lock_file(self._url.database or "")
+        # Creating the engine connects nothing yet; the lock comes first.
+        engine, dialect = make_engine(self._url)
+        self._engine, self._writer, self._dialect = (
+            engine,
+            engine.execution_options(**WRITE),
+            dialect,
+        )
         try:
-            engine = create_async_engine(self._url)
-            dialect.configure(engine)
-            self._engine, self._writer, self._dialect = (
-                engine,
-                engine.execution_options(**WRITE),
-                dialect,
-            )
+            if dialect.single_process:
+                path = self._url.database or ""
+                self._file_lock = await asyncio.to_thread(lock_database_file, path)
             async with self._write() as conn:
                 await dialect.migration_lock(conn)
                 await conn.run_sync(upgrade_to_head)
         except BaseException:
             await self.close()
             raise
-
-    async def _lock_file(self, path: str) -> None:
-        self._file_lock = await asyncio.to_thread(lock_database_file, path)
 
     async def close(self) -> None:
         """Close every connection and release the file lock; safe to call twice."""

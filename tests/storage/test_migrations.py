@@ -79,7 +79,6 @@ async def test_relative_url_is_taken_from_the_working_directory(
     finally:
         await store.close()
     assert (tmp_path / "data" / "modelbridge.db").is_file()
-    assert (tmp_path / "data" / "modelbridge.db.lock").exists()
 
 
 def test_in_memory_sqlite_is_refused_with_a_hint() -> None:
