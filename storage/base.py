@@ -186,7 +186,7 @@ class Store(Protocol):
         """Pending jobs due for a poll (`next_poll_at <= now`), most overdue first.
 
         With `lease_s`, the claimed jobs' `next_poll_at` becomes `now + lease_s` in the same
-        statement, so other processes sharing a PostgreSQL database skip them (rows are taken
+        transaction, so other processes sharing a PostgreSQL database skip them (rows are taken
         with FOR UPDATE SKIP LOCKED there); the poller sets the real next time afterwards.
         Without it the call only reads, which is right for SQLite (one process per file).
         """
@@ -199,7 +199,7 @@ class Store(Protocol):
         """The action behind a token; None when unknown or expired."""
 
     async def purge_expired_tokens(self, now: float) -> int:
-        """Delete tokens that expired before `now`; returns how many."""
+        """Delete tokens whose `expires_at` is at or before `now`; returns how many."""
 
     # usage
     async def record_usage(self, event: UsageEvent) -> None: ...

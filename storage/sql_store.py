@@ -501,7 +501,7 @@ class SqlStore:
         return ButtonAction(kind, job_id, owner_id, platform, payload, float(expires_at))
 
     async def purge_expired_tokens(self, now: float) -> int:
-        """Delete tokens that expired before `now`; returns how many."""
+        """Delete tokens whose `expires_at` is at or before `now`; returns how many."""
         async with self._write() as conn:
             result = await conn.execute(
                 button_tokens.delete().where(button_tokens.c.expires_at <= now)
