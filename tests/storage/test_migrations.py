@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import shutil
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import storage.migrate
 from storage import open_store
 from storage.base import ConversationKey, StoredMessage
 from storage.migrate import current_revision, head_revision
@@ -58,7 +64,7 @@ async def test_migrations_match_the_tables_the_store_queries(store: SqlStore) ->
 
 async def test_pragmas_protect_every_connection(store: SqlStore) -> None:
     async with store.engine.connect() as conn:
-        pragma = {
+        pragma: dict[str, Any] = {
             name: (await conn.execute(sa.text(f"PRAGMA {name}"))).scalar()
             for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
         }
@@ -90,3 +96,47 @@ def test_repr_hides_the_password() -> None:
     store = SqlStore("postgresql+asyncpg://bot:s3cret-pw@db.example/modelbridge")
     assert "s3cret-pw" not in repr(store)
     assert "db.example" in repr(store)
+
+
+BROKEN = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO no_such_table VALUES (1)")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+async def test_a_failing_migration_leaves_nothing_behind(
+    db_url: str, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migrations run in one transaction: a failure half-way keeps the file as it was."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(storage.migrate.MIGRATIONS_DIR, scripts)
+    (scripts / "versions" / "0002_broken.py").write_text(BROKEN)
+    monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", scripts)
+
+    with pytest.raises(sa.exc.OperationalError, match="no_such_table"):
+        await SqlStore(db_url).open()
+
+    def tables_on_disk() -> list[str]:
+        with contextlib.closing(sqlite3.connect(db_path)) as conn:
+            return [row[0] for row in conn.execute("SELECT name FROM sqlite_master")]
+
+    assert await asyncio.to_thread(tables_on_disk) == []  # not even 0001 or alembic_version
+
+    monkeypatch.undo()
+    async with SqlStore(db_url) as store:  # the lock was released; 0001 applies cleanly now
+        assert await table_names(store) == TABLES | {"alembic_version"}
+        assert await revision(store) == "0001"
