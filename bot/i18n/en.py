@@ -11,6 +11,28 @@ MESSAGES: dict[str, str] = {
     "input.empty_prompt": "Please add a prompt after /{command}.",
     "input.too_long": "That is too long ({length} characters; the limit is {limit}).",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
+    "chat.thinking": "…",
+    "chat.image_default_prompt": "What is in this picture?",
+    "chat.image_too_big": "That image is too large ({size} MB; the limit is {limit} MB).",
+    "chat.no_vision": (
+        "{model} can't look at images, and no image-capable model is available. "
+        "Send your question as text, or ask an admin to allow a vision model."
+    ),
+    "chat.vision_switched": "_{model} can't see images, so {vision} answered this one._",
+    "chat.too_long": (
+        "Your message is too long for {model}: about {tokens} tokens, and at most {limit} fit. "
+        "Please shorten it or send it in parts."
+    ),
+    "chat.cut": "⚠️ _The answer was cut off: {reason}. Ask again to continue._",
+    "chat.empty_answer": "_The model returned an empty answer. Please try again._",
+    "chat.reset_done": "🧹 Started a new conversation. Earlier messages are forgotten.",
+    "chat.model_current": "Your model: **{model}**",
+    "chat.model_choices": "Available models: {models}",
+    "chat.model_pick": "Pick one below or send /model <name>.",
+    "chat.model_set": "✅ From now on your questions go to **{model}**.",
+    "chat.model_unknown": "There is no model called {model} here. Available models: {models}",
+    "chat.model_not_allowed": "{model} is not allowed on this bot. Available models: {models}",
+    "chat.model_none": "No chat models are available right now.",
     # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
     "mj.bad_engine": "Unknown engine “{engine}”. Choose midjourney or dalle.",
     "mj.not_an_image": "“{name}” is not an image I can use (PNG, JPEG, GIF or WebP, please).",
@@ -71,6 +93,18 @@ MESSAGES: dict[str, str] = {
     "mj.modal.placeholder.remix": "The prompt for the new images",
     "mj.modal.cancelled": "Cancelled — nothing was sent to Midjourney.",
     # --- audio (/transcribe, /speak) -------------------------------------------------------
+    "audio.missing": "Please attach a voice message or an audio file to /transcribe.",
+    "audio.not_audio": (
+        "That file is not audio I can read (send Ogg/Opus, MP3, WAV, FLAC, M4A or WebM)."
+    ),
+    "audio.too_big": "That audio is too large ({size} MB; the limit is {limit} MB).",
+    "audio.no_speech": "I couldn't hear any speech in that recording.",
+    "audio.transcript": "📝 {text}",
+    "audio.transcript_long": (
+        "📝 {text}\n\n_The whole transcript ({length} characters) is attached._"
+    ),
+    "audio.speak_empty": "Please add the text to read aloud after /speak.",
+    "audio.bad_voice": "Unknown voice {voice}. Choose one of: {voices}",
     # --- help ------------------------------------------------------------------------------
     "help.intro": "Hi! I bring an AI gateway into this chat. Commands:",
     "help.footer": (

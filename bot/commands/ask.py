@@ -1,0 +1,254 @@
+"""/ask: a chat answer streamed into one growing message, with context, vision and image links.
+
+Decisions a user would notice:
+- A picture sent to a model that cannot see is answered by a vision model instead (the default
+  model if it can see, else an allowed one), with a one-line note saying so; only when no vision
+  model is allowed does the bot refuse.
+- A message that alone does not fit the model's prompt budget is refused with its size and the
+  limit (it is never cut silently: the user would get an answer to half a question).
+- A stream cut halfway keeps what arrived, with a note, and that partial answer is stored as the
+  context: the next question builds on what the user saw.
+- An upstream error before any text shows the error in place of the typing placeholder and
+  stores nothing for the turn; earlier turns are untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from bot.channel import MessageRef
+from bot.commands.registry import CommandSpec, Param
+from bot.context import PreparedTurn, PromptTooLong, commit_turn, conversation_key, prepare_turn
+from bot.context.conversation import SUMMARY_MAX_TOKENS, Summarizer
+from bot.context.models import (
+    is_allowed,
+    is_instruct,
+    is_vision,
+    prompt_budget,
+    reply_reserve,
+    vision_fallback,
+)
+from bot.context.tokens import count_text, message_tokens
+from bot.context.window import flatten_prompt
+from bot.core import CommandContext, UserError
+from bot.markdown_images import fetch_linked_images, image_links
+from bot.media import MAX_IMAGE_BYTES, data_url, image_attachments
+from bot.policy import Cost
+from bot.replies import Reply, text_reply
+from bot.upstream import StreamInterrupted, UpstreamError, Usage
+from storage.base import UsageEvent
+
+log = logging.getLogger(__name__)
+
+MAX_IMAGES = 4
+# Streaming edits: at most one per this many new characters or this many seconds (the adapter
+# paces further to the platform's limits; this only spares it pointless work).
+EDIT_EVERY_CHARS = 50
+EDIT_EVERY_S = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the model said (possibly cut short) and the usage the gateway reported."""
+
+    text: str
+    usage: Usage | None
+    cut: bool
+
+
+async def chosen_model(ctx: CommandContext) -> str:
+    """The user's model from their prefs, if still allowed, else the configured default."""
+    settings = ctx.services.settings
+    prefs = await ctx.services.store.get_prefs(ctx.actor.platform, ctx.actor.user_id)
+    if prefs.model and is_allowed(prefs.model, settings.allowed_models):
+        return prefs.model
+    return settings.default_model
+
+
+def _image_urls(ctx: CommandContext) -> list[str]:
+    urls: list[str] = []
+    for attachment, mime in image_attachments(ctx.request.attachments)[:MAX_IMAGES]:
+        if len(attachment.data) > MAX_IMAGE_BYTES:
+            raise UserError(
+                "chat.image_too_big",
+                size=round(len(attachment.data) / 2**20, 1),
+                limit=MAX_IMAGE_BYTES // 2**20,
+            )
+        urls.append(data_url(attachment.data, mime))
+    return urls
+
+
+class LiveMessage:
+    """One message that shows the answer as it grows; edits are throttled, the last is not."""
+
+    def __init__(self, ctx: CommandContext, header: str) -> None:
+        self.ctx = ctx
+        self.header = header
+        self.ref: MessageRef | None = None
+        self._shown = ""
+        self._last_edit = 0.0
+
+    def _compose(self, body: str, footer: str = "") -> str:
+        return "\n\n".join(part for part in (self.header, body, footer) if part)
+
+    async def start(self) -> None:
+        self._shown = self._compose(self.ctx.t("chat.thinking"))
+        self.ref = await self.ctx.reply(text_reply(self._shown))
+        self._last_edit = time.monotonic()
+
+    async def _show(self, text: str) -> None:
+        if text == self._shown:
+            return
+        self._shown = text
+        if self.ref is None:
+            self.ref = await self.ctx.reply(text_reply(text))
+        else:
+            self.ref = await self.ctx.channel.edit(self.ref, text_reply(text))
+        self._last_edit = time.monotonic()
+
+    async def grow(self, body: str) -> None:
+        """Show more of the answer if enough arrived since the last edit."""
+        text = self._compose(body)
+        grown = len(text) - len(self._shown) >= EDIT_EVERY_CHARS
+        if grown or time.monotonic() - self._last_edit >= EDIT_EVERY_S:
+            await self._show(text)
+
+    async def finish(self, body: str, footer: str = "") -> None:
+        """Show the complete answer (always, whatever the throttle said before)."""
+        await self._show(self._compose(body, footer))
+
+    async def fail(self, text: str) -> None:
+        """Replace the placeholder with an error message."""
+        await self._show(text)
+
+
+def _summarizer(ctx: CommandContext, model: str) -> Summarizer:
+    async def summarize(messages: list[dict[str, object]]) -> str | None:
+        tokens = sum(message_tokens(str(m["content"]), model) for m in messages)
+        await ctx.check_policy(Cost("chat", tokens))
+        try:
+            result = await ctx.services.client.chat(model, messages, max_tokens=SUMMARY_MAX_TOKENS)
+        except UpstreamError as exc:
+            # Trimming without a summary still answers; the next turn tries again.
+            log.warning("context summary failed: %s (status=%s)", type(exc).__name__, exc.status)
+            return None
+        await _record(ctx, model, result.usage, tokens, count_text(result.text, model))
+        return result.text.strip() or None
+
+    return summarize
+
+
+async def _record(
+    ctx: CommandContext, model: str, usage: Usage | None, prompt: int, completion: int
+) -> None:
+    await ctx.services.store.record_usage(
+        UsageEvent(
+            platform=ctx.actor.platform,
+            user_id=ctx.actor.user_id,
+            chat_id=ctx.chat.chat_id,
+            command="ask",
+            model=model,
+            prompt_tokens=usage.prompt_tokens if usage else prompt,
+            completion_tokens=usage.completion_tokens if usage else completion,
+        )
+    )
+
+
+async def _generate(ctx: CommandContext, turn: PreparedTurn, live: LiveMessage) -> Answer:
+    """Stream (or, for instruct models, fetch) the answer into `live`."""
+    client = ctx.services.client
+    if is_instruct(turn.model):
+        prompt = flatten_prompt(turn.messages)
+        result = await client.complete(turn.model, prompt, max_tokens=reply_reserve(turn.model))
+        return Answer(result.text.strip(), result.usage, cut=False)
+    received: list[str] = []
+    usage: Usage | None = None
+    async for chunk in client.stream_chat(turn.model, turn.messages):
+        if chunk.usage is not None:
+            usage = chunk.usage
+        if chunk.text:
+            received.append(chunk.text)
+            await live.grow("".join(received))
+    return Answer("".join(received), usage, cut=False)
+
+
+async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> Answer | None:
+    """Show the answer as it streams; None (with the error shown) when nothing came back."""
+    live = LiveMessage(ctx, header)
+    await live.start()
+    try:
+        answer = await _generate(ctx, turn, live)
+    except UpstreamError as exc:
+        partial = exc.partial_text if isinstance(exc, StreamInterrupted) else ""
+        log.warning(
+            "chat answer failed for %s: %s (status=%s code=%s, %d chars received)",
+            ctx.actor.key, type(exc).__name__, exc.status, exc.code, len(partial),
+        )
+        if not partial.strip():
+            await live.fail(ctx.t("error.upstream", message=exc.user_message))
+            return None
+        await live.finish(partial, ctx.t("chat.cut", reason=exc.user_message))
+        return Answer(partial, None, cut=True)
+    if not answer.text.strip():
+        await live.finish(ctx.t("chat.empty_answer"))
+        return None
+    await live.finish(answer.text)
+    return answer
+
+
+async def ask_command(ctx: CommandContext) -> None:
+    """Answer a question in the context of the conversation so far."""
+    settings = ctx.services.settings
+    text = ctx.request.text.strip()
+    image_urls = _image_urls(ctx)
+    if not text and not image_urls:
+        raise UserError("input.empty_prompt", command=ctx.request.command or "ask")
+    model = await chosen_model(ctx)
+    header = ""
+    if image_urls and not is_vision(model):
+        vision = vision_fallback(settings.default_model, settings.allowed_models)
+        if vision is None:
+            raise UserError("chat.no_vision", model=model)
+        header = ctx.t("chat.vision_switched", model=model, vision=vision)
+        model = vision
+    key = conversation_key(ctx.chat, ctx.actor, settings.context_scope)
+    try:
+        turn = await prepare_turn(
+            ctx.services.store,
+            key,
+            model=model,
+            system_prompt=settings.system_prompt,
+            budget=prompt_budget(model, settings.context_token_budget),
+            text=text or ctx.t("chat.image_default_prompt"),
+            image_urls=image_urls,
+            summarize=_summarizer(ctx, model) if settings.summarize_dropped_context else None,
+        )
+    except PromptTooLong as exc:
+        raise UserError("chat.too_long", model=model, tokens=exc.tokens, limit=exc.limit) from None
+    await ctx.check_policy(Cost("chat", turn.prompt_tokens))
+    answer = await answer_turn(ctx, turn, header)
+    if answer is None:
+        return
+    answer_tokens = count_text(answer.text, model)
+    await commit_turn(ctx.services.store, turn, answer.text, answer_tokens + 4)
+    await _record(ctx, model, answer.usage, turn.prompt_tokens, answer_tokens)
+    if image_links(answer.text):
+        await ctx.check_policy(Cost("none", 0))
+        images = await fetch_linked_images(ctx.services.client, answer.text)
+        if images:
+            await ctx.reply(Reply(parts=tuple(images)))
+
+
+COMMANDS = [
+    CommandSpec(
+        "ask",
+        "Ask the AI; attach a picture to ask about it",
+        ask_command,
+        params=(
+            Param("text", "text", "Your question", required=True),
+            Param("image", "image", "A picture to ask about", count=1),
+        ),
+    ),
+]

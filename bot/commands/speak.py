@@ -1,0 +1,68 @@
+"""/speak: read text aloud as a voice message (Ogg/Opus, which both platforms play natively)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.commands.registry import CommandSpec, Param
+from bot.commands.transcribe import audio_duration
+from bot.core import CommandContext, UserError
+from bot.policy import Cost
+from bot.replies import Audio, Reply
+from storage.base import UsageEvent
+
+VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
+MAX_SPEECH_CHARS = 4096  # the speech endpoint's input limit
+
+
+async def _voice(ctx: CommandContext) -> str:
+    wanted = ctx.request.options.get("voice", "").strip().lower()
+    if wanted:
+        if wanted not in VOICES:
+            raise UserError("audio.bad_voice", voice=wanted, voices=", ".join(VOICES))
+        return wanted
+    prefs = await ctx.services.store.get_prefs(ctx.actor.platform, ctx.actor.user_id)
+    if prefs.voice in VOICES:
+        return str(prefs.voice)
+    return ctx.services.settings.tts_default_voice
+
+
+async def speak_command(ctx: CommandContext) -> None:
+    """Synthesize the text with the chosen voice and send it as a voice message."""
+    text = ctx.request.text.strip()
+    if not text:
+        raise UserError("audio.speak_empty")
+    if len(text) > MAX_SPEECH_CHARS:
+        raise UserError("input.too_long", length=len(text), limit=MAX_SPEECH_CHARS)
+    voice = await _voice(ctx)
+    await ctx.check_policy(Cost("speech", len(text)))
+    settings = ctx.services.settings
+    data = await ctx.services.client.speech(
+        text, voice=voice, response_format="opus", model=settings.tts_model
+    )
+    await ctx.services.store.record_usage(
+        UsageEvent(
+            platform=ctx.actor.platform,
+            user_id=ctx.actor.user_id,
+            chat_id=ctx.chat.chat_id,
+            command="speak",
+            model=settings.tts_model,
+            units=float(len(text)),
+        )
+    )
+    duration = await asyncio.to_thread(audio_duration, data)
+    audio = Audio(data, format="opus", filename="voice.ogg", voice=True, duration_s=duration)
+    await ctx.reply(Reply(parts=(audio,)))
+
+
+COMMANDS = [
+    CommandSpec(
+        "speak",
+        "Read text aloud as a voice message",
+        speak_command,
+        params=(
+            Param("text", "text", "What to say", required=True),
+            Param("voice", "choice", "Voice", choices=VOICES),
+        ),
+    ),
+]
