@@ -1,0 +1,193 @@
+"""Buttons under Midjourney results: every kind, ownership, expiry, and the modal flow."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.app import close_services
+from bot.sandbox.server import SandboxServer
+from storage.base import ButtonAction, JobStatus
+from tests.core.conftest import fast_settings, start_harness
+from tests.core.mj_helpers import (
+    SUBMIT_ACTION,
+    SUBMIT_MODAL,
+    button,
+    captions,
+    imagine_result,
+    results,
+    settle,
+    wait_results,
+    wait_text,
+)
+from tests.support.harness import Harness
+from tests.support.recording import Shown
+
+GRID = [["U1", "U2", "U3", "U4", "🔄"], ["V1", "V2", "V3", "V4", "🌱 Seed"]]
+UPSCALED = [
+    ["⬆️ Upscale (Subtle)", "⬆️ Upscale (Creative)", "🪄 Vary (Subtle)", "🪄 Vary (Strong)",
+     "🖌️ Vary (Region)"],
+    ["🔍 Zoom Out 2x", "🔍 Zoom Out 1.5x", "🔍 Custom Zoom"],
+    ["⬅️", "➡️", "⬆️", "⬇️", "🌱 Seed"],
+]
+
+
+async def press_and_wait(h: Harness, grid: Shown, caption: str, user: str = "alice") -> Shown:
+    """Press a button and wait for the new result message it produces."""
+    before = len(results(h))
+    await h.press(button(grid, caption).token, user=user)
+    shown = (await wait_results(h, before + 1))[-1]
+    assert shown is not grid, "the result replaced the grid instead of arriving as a new message"
+    return shown
+
+
+async def upscaled(h: Harness) -> Shown:
+    grid = await imagine_result(h, "a red fox")
+    return await press_and_wait(h, grid, "U1")
+
+
+async def test_u1_gives_the_upscaled_image_with_the_upscale_set(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    grid = await imagine_result(harness, "a red fox")
+    up = await press_and_wait(harness, grid, "U1")
+
+    assert up.reply is not None and len(up.reply.images) == 1
+    assert "U1" in up.reply.text and "a red fox" in up.reply.text
+    # The bookmark (❤️) is refused by new-api, so it is not offered.
+    assert captions(up) == UPSCALED
+    assert sandbox.hits[SUBMIT_ACTION] == 1
+    # The grid is left as it was, its buttons still usable.
+    assert grid.reply is not None and captions(grid) == GRID
+
+
+async def test_v1_and_reroll_give_new_grids(harness: Harness) -> None:
+    grid = await imagine_result(harness, "a red fox")
+    for caption in ("V1", "🔄"):
+        new = await press_and_wait(harness, grid, caption)
+        assert captions(new) == GRID
+        assert new.progress, "no progress was shown for the action"
+
+
+async def test_zoom_out_and_pan_on_an_upscale_give_new_grids(harness: Harness) -> None:
+    up = await upscaled(harness)
+    for caption in ("🔍 Zoom Out 2x", "⬅️", "🪄 Vary (Subtle)"):
+        new = await press_and_wait(harness, up, caption)
+        assert captions(new) == GRID
+
+
+async def test_seed_button_shows_the_seed(harness: Harness, sandbox: SandboxServer) -> None:
+    grid = await imagine_result(harness, "a red fox")
+    await harness.press(button(grid, "🌱 Seed").token)
+
+    text = harness.channel.last().reply.text  # type: ignore[union-attr]
+    assert "Seed of this image" in text
+    assert any(word.isdigit() for word in text.split())
+    assert sandbox.hits["GET /mj/task/{id}/image-seed"] == 1
+
+
+async def test_someone_else_pressing_my_u1_is_refused_and_nothing_is_submitted(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    grid = await imagine_result(harness, "a red fox")
+    await harness.press(button(grid, "U1").token, user="bob")
+
+    assert "Only the person who started this job" in harness.channel.last().reply.text  # type: ignore[union-attr]
+    assert sandbox.hits[SUBMIT_ACTION] == 0
+    assert len(results(harness)) == 1
+
+
+async def test_an_admin_may_press_anyones_buttons(tmp_path: Path, sandbox: SandboxServer) -> None:
+    h = await start_harness(fast_settings(tmp_path, admins=["test:admin"]), sandbox)
+    try:
+        grid = await imagine_result(h, "a red fox")
+        up = await press_and_wait(h, grid, "U2", user="admin")
+        assert captions(up) == UPSCALED
+        assert sandbox.hits[SUBMIT_ACTION] == 1
+    finally:
+        await close_services(h.services)
+
+
+async def test_unknown_and_expired_tokens_are_refused(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    grid = await imagine_result(harness, "a red fox")
+    await harness.press("no-such-token")
+    assert "expired" in harness.channel.last().reply.text  # type: ignore[union-attr]
+
+    (job,) = await harness.services.store.list_jobs([JobStatus.SUCCESS])
+    (stale,) = await harness.services.store.issue_tokens(
+        [ButtonAction("mj", job.id, "alice", "test", job.buttons[0]["customId"], time.time() - 1)]
+    )
+    await harness.press(stale)
+    assert "expired" in harness.channel.last().reply.text  # type: ignore[union-attr]
+    assert sandbox.hits[SUBMIT_ACTION] == 0
+    assert len(results(harness)) == 1 and grid.reply is not None
+
+
+async def test_vary_region_asks_for_a_prompt_and_sends_a_mask(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    up = await upscaled(harness)
+    harness.channel.answers.put_nowait("a red fox wearing a tiny hat")
+    new = await press_and_wait(harness, up, "🖌️ Vary (Region)")
+
+    (asked,) = harness.channel.asked
+    assert asked.default == "a red fox"
+    assert sandbox.hits[SUBMIT_MODAL] == 1
+    assert new.reply is not None and "a red fox wearing a tiny hat" in new.reply.text
+    assert captions(new) == GRID
+
+
+async def test_custom_zoom_suggests_a_zoom_parameter(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    up = await upscaled(harness)
+    harness.channel.answers.put_nowait("a red fox --zoom 1.5")
+    new = await press_and_wait(harness, up, "🔍 Custom Zoom")
+
+    (asked,) = harness.channel.asked
+    assert asked.default == "a red fox --zoom 2"
+    assert sandbox.hits[SUBMIT_MODAL] == 1
+    assert captions(new) == GRID
+
+
+async def test_cancelling_the_modal_sends_nothing(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    up = await upscaled(harness)
+    harness.channel.answers.put_nowait(None)
+    await harness.press(button(up, "🔍 Custom Zoom").token)
+
+    assert "Cancelled" in harness.channel.last().reply.text  # type: ignore[union-attr]
+    assert sandbox.hits[SUBMIT_MODAL] == 0
+    await settle(harness)
+    assert len(results(harness)) == 2
+
+
+async def test_a_remix_child_waiting_in_modal_asks_its_owner(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    grid = await imagine_result(harness, "a red fox")
+    sandbox.set_fault("remix")
+    try:
+        await harness.press(button(grid, "V2").token)
+    finally:
+        sandbox.set_fault(None)
+    await harness.wait_for(lambda: bool(harness.channel.asked))
+    assert harness.channel.asked[0].default == "a red fox"
+    harness.channel.answers.put_nowait("a blue fox")
+
+    new = (await wait_results(harness, 2))[-1]
+    assert captions(new) == GRID
+    assert sandbox.hits[SUBMIT_MODAL] == 1
+
+
+async def test_a_failing_action_tells_the_user(harness: Harness) -> None:
+    grid = await imagine_result(harness, "a red fox")
+    (job,) = await harness.services.store.list_jobs([JobStatus.SUCCESS])
+    # The gateway forgets tasks after a while; the button then finds no parent upstream.
+    await harness.services.store.update_job(job.id, upstream_id="1000000000000000")
+    await harness.press(button(grid, "U3").token)
+    shown = await wait_text(harness, "⚠️")
+    assert shown.reply is not None
