@@ -173,6 +173,8 @@ class ConsoleAdapter:
                 line = await reader.next()
                 if line is None:
                     break
+                if self.renderer.redraw:
+                    self.renderer.typed()
                 if self._asks:
                     if self._answer(line):
                         quit_now = True

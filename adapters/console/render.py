@@ -128,6 +128,11 @@ class Renderer:
         self._tail = None
         self._flush()
 
+    def typed(self) -> None:
+        """The user ended a line with Enter: the terminal's cursor is at a line start again."""
+        self._at_line_start = True
+        self._tail = None
+
     def ask(self, request: TextRequest) -> None:
         """Print what a pending ask wants; the next input line answers it."""
         hint = (
