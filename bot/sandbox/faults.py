@@ -83,6 +83,33 @@ def find_markers(text: str) -> Markers:
     return Markers(fault, tokens, tps)
 
 
+def marker_text(body: object) -> str:
+    """Where markers count: `prompt`, `input`, and the last user message of `messages`.
+
+    Earlier turns are left out on purpose: a marker typed once must not fire again on every
+    later request that carries the conversation history.
+    """
+    if not isinstance(body, dict):
+        return ""
+    texts: list[str] = []
+    for key in ("prompt", "input"):
+        value = body.get(key)
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            texts += [item for item in value if isinstance(item, str)]
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        content = users[-1].get("content") if users else None
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            texts += [part["text"] for part in content
+                      if isinstance(part, dict) and isinstance(part.get("text"), str)]
+    return "\n".join(texts)
+
+
 def strip_markers(text: str) -> str:
     """The text with every marker removed, as the sandbox echoes or draws it."""
     if "[[" not in text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
@@ -10,7 +11,17 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import audio_routes, chat, embeddings, image_routes, mj_routes, models
+from bot.sandbox import (
+    audio_routes,
+    chat,
+    embeddings,
+    image_routes,
+    mj_actions,
+    mj_images,
+    mj_query,
+    mj_submit,
+    models,
+)
 from bot.sandbox.auth import check
 from bot.sandbox.clock import SimClock
 from bot.sandbox.context import RequestInfo, attach, info_of
@@ -30,6 +41,7 @@ from bot.sandbox.faults import (
     find_markers,
     header_float,
     header_int,
+    marker_text,
     parse_fault,
 )
 from bot.sandbox.files import FILES_PATH
@@ -119,8 +131,12 @@ async def _request_faults(request: web.Request, global_faults: list[Fault]) -> l
     if header:
         return [parse_fault(header)]
     info = info_of(request)
-    if request.can_read_body and request.content_type in ("application/json", "text/plain"):
-        markers = find_markers(await request.text())
+    if request.can_read_body and request.content_type == "application/json":
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            body = None
+        markers = find_markers(marker_text(body))
         if info.tokens is None:
             info.tokens = markers.tokens
         if info.tps is None:
@@ -198,17 +214,19 @@ def build_app(state: SandboxState) -> web.Application:
     for path in ("/v1/files", "/v1/fine-tunes", "/v1/assistants", "/v1/threads", "/v1/batches"):
         routes.append(("*", path, _not_implemented))
     mj: list[tuple[str, str, Handler]] = [
-        ("POST", "/mj/submit/imagine", mj_routes.imagine),
-        ("POST", "/mj/submit/action", mj_routes.action),
-        ("POST", "/mj/submit/modal", mj_routes.modal),
-        ("POST", "/mj/submit/blend", mj_routes.blend),
-        ("POST", "/mj/submit/describe", mj_routes.describe),
-        ("POST", "/mj/submit/shorten", mj_routes.shorten),
-        ("POST", "/mj/insight-face/swap", mj_routes.swap_face),
-        ("GET", "/mj/task/{id}/fetch", mj_routes.fetch),
-        ("POST", "/mj/task/list-by-condition", mj_routes.list_by_condition),
-        ("GET", "/mj/task/{id}/image-seed", mj_routes.image_seed),
-        ("GET", "/mj/image/{id}", mj_routes.mj_image),
+        ("POST", "/mj/submit/imagine", mj_submit.imagine),
+        ("POST", "/mj/submit/action", mj_actions.action),
+        ("POST", "/mj/submit/modal", mj_actions.modal),
+        ("POST", "/mj/submit/change", mj_actions.change),
+        ("POST", "/mj/submit/simple-change", mj_actions.simple_change),
+        ("POST", "/mj/submit/blend", mj_submit.blend),
+        ("POST", "/mj/submit/describe", mj_submit.describe),
+        ("POST", "/mj/submit/shorten", mj_submit.shorten),
+        ("POST", "/mj/insight-face/swap", mj_submit.swap_face),
+        ("GET", "/mj/task/{id}/fetch", mj_query.fetch),
+        ("POST", "/mj/task/list-by-condition", mj_query.list_by_condition),
+        ("GET", "/mj/task/{id}/image-seed", mj_query.image_seed),
+        ("GET", "/mj/image/{id}", mj_images.mj_image),
     ]
     for prefix in MJ_PREFIXES:
         routes += [(method, prefix + path, handler) for method, path, handler in mj]

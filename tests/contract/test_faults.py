@@ -202,3 +202,14 @@ async def test_constructor_faults_apply_to_all_requests() -> None:
         assert response.status_code == 403
     finally:
         await server.stop()
+
+
+async def test_markers_in_earlier_turns_do_not_fire_again(client: httpx.AsyncClient) -> None:
+    history = {"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "first [[fault:500]]"},
+        {"role": "assistant", "content": "Echo: first"},
+        {"role": "user", "content": "second"},
+    ]}
+    response = await client.post("/v1/chat/completions", json=history)
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"].startswith("Echo: second")

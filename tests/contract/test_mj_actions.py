@@ -229,3 +229,23 @@ async def test_swap_face(sandbox: SandboxServer, client: httpx.AsyncClient) -> N
     assert not task["buttons"]
     picture = Image.open(io.BytesIO((await client.get(task["imageUrl"])).content))
     assert picture.format == "PNG"
+
+
+async def test_legacy_change_and_simple_change(sandbox: SandboxServer,
+                                               client: httpx.AsyncClient) -> None:
+    grid = await _grid(sandbox, client)
+    upscaled = await finished(sandbox, client, "/mj/submit/change",
+                              {"taskId": grid["id"], "action": "UPSCALE", "index": 3})
+    assert upscaled["action"] == "UPSCALE"
+    varied = await finished(sandbox, client, "/mj/submit/simple-change",
+                            {"content": f"{grid['id']} V2"})
+    assert varied["action"] == "VARIATION"
+    rerolled = await finished(sandbox, client, "/mj/submit/simple-change",
+                              {"content": f"{grid['id']} R"})
+    assert rerolled["action"] == "REROLL"
+    bad = await submit(client, "/mj/submit/change", {"taskId": grid["id"], "action": "UPSCALE",
+                                                     "index": 7})
+    assert bad["code"] == 4
+    assert (await submit(client, "/mj/submit/simple-change", {"content": "nonsense"}))["code"] == 4
+    unknown = await client.post("/mj/submit/change", json={"taskId": "1", "action": "REROLL"})
+    assert unknown.status_code == 400 and unknown.json()["description"] == "task_not_found "
