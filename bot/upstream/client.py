@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import random
+import sys
 from collections.abc import AsyncIterator, Generator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -54,6 +56,12 @@ from bot.upstream.wire import (
 )
 
 log = logging.getLogger(__name__)
+
+# httpcore 1.0 runs `import sniffio` for every pooled request; with sniffio not installed each
+# failed import rescans sys.path, a large share of a poll's CPU. A None entry in sys.modules is
+# Python's own way to say "not importable": the same ImportError, without the search.
+if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
@@ -290,69 +298,62 @@ class UpstreamClient:
                 "POST", "/v1/chat/completions", paid=True, stream=True, json=body
             )
         try:
-            async for chunk in self._read_sse(response):
-                yield chunk
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                # a gateway that answered the whole completion at once (or an error with 200)
+                await response.aread()
+                yield _whole_as_chunk(self._model(response, Completion, paid=True))
+                return
+            received: list[str] = []
+            finished = False
+            try:
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue  # blank separators, ": keep-alive" comments, event:/id: fields
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    chunk = self._sse_chunk(data, received)
+                    if chunk is None:
+                        continue
+                    if chunk.text:
+                        received.append(chunk.text)
+                    if chunk.finish_reason is not None:
+                        finished = True
+                    yield chunk
+            except httpx.TransportError as exc:
+                err = error_from_transport(exc, paid=True, redact=self._redact)
+                raise StreamInterrupted("".join(received), err.detail) from exc
+            if not finished:
+                raise StreamInterrupted("".join(received), "stream ended without [DONE]")
         finally:
             await response.aclose()
 
-    async def _read_sse(self, response: httpx.Response) -> AsyncIterator[ChatChunk]:
-        if "text/event-stream" not in response.headers.get("content-type", ""):
-            # a gateway that answered the whole completion at once (or an error with 200)
-            await response.aread()
-            yield _whole_as_chunk(self._model(response, Completion, paid=True))
-            return
-        received: list[str] = []
-        finished = False
-        try:
-            async for line in response.aiter_lines():
-                if not line.startswith("data:"):
-                    continue  # blank separators, ": keep-alive" comments, event:/id: fields
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    return
-                try:
-                    event = json.loads(data)
-                except ValueError:
-                    raise StreamInterrupted(
-                        "".join(received), "invalid JSON in the event stream"
-                    ) from None
-                chunk = self._sse_chunk(event, received)
-                if chunk is None:
-                    continue
-                if chunk.text:
-                    received.append(chunk.text)
-                finished = finished or chunk.finish_reason is not None
-                yield chunk
-        except httpx.TransportError as exc:
-            err = error_from_transport(exc, paid=True, redact=self._redact)
-            raise StreamInterrupted("".join(received), err.detail) from exc
-        if not finished:
-            raise StreamInterrupted("".join(received), "stream ended without [DONE]")
-
-    def _sse_chunk(self, event: Any, received: list[str]) -> ChatChunk | None:
+    def _sse_chunk(self, data: str, received: list[str]) -> ChatChunk | None:
         """The chunk in one SSE event, None when it carries nothing (role-only first delta)."""
-        if not isinstance(event, dict):
-            return None
-        if "error" in event:
-            err = error_from_body(200, event, httpx.Headers(), paid=True, redact=self._redact)
-            if received:
-                raise StreamInterrupted("".join(received), err.detail)
-            raise err
-        text = ""
-        finish = None
-        choices = event.get("choices")
-        if choices and isinstance(choices, list) and isinstance(choices[0], dict):
-            choice = choices[0]
-            delta = choice.get("delta")
-            if isinstance(delta, dict):
-                content = delta.get("content")
-                text = content if isinstance(content, str) else ""
+        try:
+            event = json.loads(data)
+        except ValueError:
+            raise StreamInterrupted("".join(received), "invalid JSON in the event stream") from None
+        try:  # the common shape first: this runs once per token
+            choice = event["choices"][0]
+            text = choice["delta"].get("content") or ""
             finish = choice.get("finish_reason") or None
+        except (KeyError, IndexError, TypeError, AttributeError):
+            if not isinstance(event, dict):
+                return None
+            if "error" in event:
+                err = error_from_body(200, event, httpx.Headers(), paid=True, redact=self._redact)
+                if received:
+                    raise StreamInterrupted("".join(received), err.detail) from None
+                raise err from None
+            text, finish = "", None
+        if not isinstance(text, str):
+            text = ""
         raw_usage = event.get("usage")
         usage = Usage.model_validate(raw_usage) if isinstance(raw_usage, dict) else None
         if not text and finish is None and usage is None:
             return None
-        return ChatChunk.model_construct(text=text, finish_reason=finish, usage=usage)
+        return ChatChunk(text, finish, usage)
 
     async def chat(
         self,

@@ -6,6 +6,7 @@ field; numbers are accepted where strings are expected (`result: 173062182605345
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -65,8 +66,12 @@ class Usage(_Lenient):
     total_tokens: Annotated[int, BeforeValidator(lambda v: v or 0)] = 0
 
 
-class ChatChunk(_Lenient):
-    """One piece of a streamed answer: the text delta, and on the last pieces finish/usage."""
+@dataclass(frozen=True, slots=True)
+class ChatChunk:
+    """One piece of a streamed answer: the text delta, and on the last pieces finish/usage.
+
+    A plain dataclass, not a model: one is made per token, built from already-checked values.
+    """
 
     text: str = ""
     finish_reason: str | None = None
