@@ -322,6 +322,8 @@ class UpstreamClient:
                     yield chunk
             except httpx.TransportError as exc:
                 err = error_from_transport(exc, paid=True, redact=self._redact)
+                if not received:
+                    raise err from exc  # nothing to salvage: a plain timeout / broken connection
                 raise StreamInterrupted("".join(received), err.detail) from exc
             if not finished:
                 raise StreamInterrupted("".join(received), "stream ended without [DONE]")

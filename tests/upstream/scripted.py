@@ -2,31 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-Reply = Callable[[], web.StreamResponse]
+Reply = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
     """A JSON answer (body serialised as given)."""
-    return lambda: web.json_response(body, status=status, headers=headers)
+
+    async def reply(request: web.Request) -> web.StreamResponse:
+        return web.json_response(body, status=status, headers=headers)
+
+    return reply
 
 
 def raw_reply(text: str, content_type: str, status: int = 200) -> Reply:
     """Any body with any content type (HTML pages, broken JSON, plain text)."""
-    return lambda: web.Response(text=text, status=status, content_type=content_type)
+
+    async def reply(request: web.Request) -> web.StreamResponse:
+        return web.Response(text=text, status=status, content_type=content_type)
+
+    return reply
 
 
 def sse_reply(*events: str) -> Reply:
     """An event stream sending `events` as given (each a full `data: ...` line)."""
-    body = "".join(f"{e}\n\n" for e in events)
-    return lambda: web.Response(text=body, content_type="text/event-stream")
+    return raw_reply("".join(f"{e}\n\n" for e in events), "text/event-stream")
+
+
+def stalled_sse(seconds: float) -> Reply:
+    """Event-stream headers at once, then silence for `seconds` before the body ends."""
+
+    async def reply(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.content_type = "text/event-stream"
+        await response.prepare(request)
+        await asyncio.sleep(seconds)
+        return response
+
+    return reply
 
 
 @dataclass
@@ -64,7 +85,7 @@ class ScriptedServer:
         replies = self.script.get(route)
         if not replies:
             return web.json_response({"error": {"message": f"no script for {route}"}}, status=404)
-        return (replies.pop(0) if len(replies) > 1 else replies[0])()
+        return await (replies.pop(0) if len(replies) > 1 else replies[0])(request)
 
     async def start(self) -> None:
         app = web.Application()

@@ -23,9 +23,16 @@ from bot.upstream import (
     StreamInterrupted,
     TaskNotReady,
     UpstreamClient,
+    UpstreamTimeout,
 )
 from tests.upstream.conftest import FAST_RETRY, KEY, CountingTransport
-from tests.upstream.scripted import ScriptedServer, json_reply, raw_reply, sse_reply
+from tests.upstream.scripted import (
+    ScriptedServer,
+    json_reply,
+    raw_reply,
+    sse_reply,
+    stalled_sse,
+)
 
 HTML = "<!doctype html><html><body>new-api dashboard</body></html>"
 CHAT = "POST /v1/chat/completions"
@@ -389,3 +396,11 @@ async def test_download_over_the_cap_is_refused(
     scripted.on("GET /mj/image/9", raw_reply("x" * 5000, "image/png"))
     with pytest.raises(BadResponse):
         await scripted_client.download("/mj/image/9", max_bytes=1000)
+
+
+async def test_stream_dying_before_any_text_is_a_plain_timeout(scripted: ScriptedServer) -> None:
+    scripted.on(CHAT, stalled_sse(0.5))
+    async with UpstreamClient(scripted.url, KEY, read_timeout=0.1, retry=FAST_RETRY) as client:
+        with pytest.raises(UpstreamTimeout) as caught:
+            await collect(client)
+    assert caught.value.maybe_charged and scripted.hits[CHAT] == 1
