@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.console import texts
-from adapters.console.buttons import ButtonBoard
+from adapters.console.buttons import ButtonBoard, PlacedButton
 from adapters.console.inbound import (
     CANCEL_COMMAND,
     QUIT_COMMANDS,
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "console"
 PRESS_WAIT_S = 120.0
 IDLE_WAIT_S = 300.0
+# While waiting for a button, how often to check that some job could still show it.
+WORK_CHECK_S = 0.5
 
 
 @dataclass(slots=True)
@@ -264,14 +266,36 @@ class ConsoleAdapter:
 
     async def _press(self, number: int) -> None:
         placed = self.board.get(number)
-        if placed is None:
+        if placed is None and await self._work_running():
             self.renderer.line(texts.WAITING_FOR_BUTTON.format(number=number))
-            placed = await self.board.wait_for(number, self.press_wait_s)
+            placed = await self._wait_for_button(number)
         if placed is None:
             self.renderer.line(texts.NO_SUCH_BUTTON.format(number=number))
             return
         await self._with_background(
             self.bot.handle_button(self.actor, self.chat, placed.button.token, self, placed.message)
+        )
+
+    async def _wait_for_button(self, number: int) -> PlacedButton | None:
+        """Wait for button `number` while jobs that could still show it are running (bounded)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.press_wait_s
+        while (remaining := deadline - loop.time()) > 0:
+            placed = await self.board.wait_for(number, min(remaining, WORK_CHECK_S))
+            if placed is not None:
+                return placed
+            if not await self._work_running():
+                return self.board.get(number)
+        return None
+
+    async def _work_running(self) -> bool:
+        """Whether anything started here may still show something (a job, a streamed answer)."""
+        services = self.bot.services
+        if services.background:
+            return True
+        # A zero wait answers "is it idle now?", deliveries in flight included.
+        return services.tracker is not None and not await services.tracker.wait_idle(
+            0, platform=PLATFORM
         )
 
     async def _with_background(self, handling: Awaitable[None]) -> None:

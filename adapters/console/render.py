@@ -32,6 +32,7 @@ class _Shown:
 
     text: str = ""
     media: set[str] = field(default_factory=set)  # sha256 of every part already saved
+    previews: set[str] = field(default_factory=set)  # kept apart: a final image may equal one
     buttons: tuple[tuple[str, ...], ...] = ()
     progress: tuple[int | None, str] | None = None
     preview_percent: int | None = None
@@ -101,7 +102,7 @@ class Renderer:
             if (
                 preview is not None
                 and self._preview_due(shown, state.percent)
-                and await self._save_once(shown, preview, texts.PREVIEW)
+                and await self._save_once(shown.previews, preview, texts.PREVIEW)
             ):
                 shown.preview_percent = state.percent or 0
             self._flush()
@@ -177,11 +178,11 @@ class Renderer:
             case Text():
                 pass  # all text parts are printed together by _show_text
             case Image():
-                await self._save_once(shown, part, texts.IMAGE)
+                await self._save_once(shown.media, part, texts.IMAGE)
             case Audio():
-                await self._save_once(shown, part, texts.AUDIO)
+                await self._save_once(shown.media, part, texts.AUDIO)
             case File():
-                await self._save_once(shown, part, texts.FILE)
+                await self._save_once(shown.media, part, texts.FILE)
             case _:
                 assert_never(part)
 
@@ -197,11 +198,12 @@ class Renderer:
             if numbered:
                 self._block(button_row(numbered))
 
-    async def _save_once(self, shown: _Shown, part: Image | Audio | File, label: str) -> bool:
+    async def _save_once(self, saved: set[str], part: Image | Audio | File, label: str) -> bool:
+        """Save a part and print its path, unless the same bytes were saved before."""
         digest = hashlib.sha256(part.data).hexdigest()
-        if digest in shown.media:
+        if digest in saved:
             return False
-        shown.media.add(digest)
+        saved.add(digest)
         path = await self._save(part.data, _file_name(part))
         detail = ""
         if isinstance(part, Audio) and part.duration_s is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console import ConsoleAdapter
+from bot.app import build_services, close_services
 from bot.commands.registry import CommandSpec, CommandTable, Param
 from bot.config import Settings
 from bot.core import Bot, CommandContext, Services, UserError
@@ -21,9 +23,7 @@ from bot.sandbox.server import SandboxServer
 from bot.upstream import UpstreamClient
 from storage import open_store
 from storage.base import ButtonAction
-
-# Tasks that stand in for the tracker: they outlive the command that started them.
-_detached: set[asyncio.Task[None]] = set()
+from tests.core.conftest import fast_settings
 
 
 async def echo(ctx: CommandContext) -> None:
@@ -48,8 +48,6 @@ async def stream(ctx: CommandContext) -> None:
 
 
 async def grid(ctx: CommandContext) -> None:
-    """Like /imagine: the buttons arrive later, from work the command does not wait for."""
-    await ctx.say("grid.queued")
     tokens = await ctx.services.store.issue_tokens(
         [
             ButtonAction(
@@ -58,15 +56,8 @@ async def grid(ctx: CommandContext) -> None:
             for i in (1, 2)
         ]
     )
-
-    async def later() -> None:
-        await asyncio.sleep(0.05)
-        buttons = (tuple(Button(t, f"U{i}") for i, t in enumerate(tokens, 1)),)
-        await ctx.reply(Reply((Text("grid done"),), buttons))
-
-    task = asyncio.create_task(later())
-    _detached.add(task)
-    task.add_done_callback(_detached.discard)
+    buttons = (tuple(Button(t, f"U{i}") for i, t in enumerate(tokens, 1)),)
+    await ctx.reply(Reply((Text("grid done"),), buttons))
 
 
 async def pick(ctx: CommandContext, action: ButtonAction) -> None:
@@ -173,18 +164,38 @@ async def test_a_bad_line_is_explained_and_the_session_goes_on(services: Service
     assert lines[3] == "echo /echo 'still here' {} []"
 
 
-async def test_pressing_a_button_that_is_not_shown_yet_waits_for_it(services: Services) -> None:
-    status, out = await run_script(services, "/grid\n2\n/press 1\n")
+async def test_numbers_press_the_buttons_shown_under_earlier_messages(services: Services) -> None:
+    status, out = await run_script(services, "/grid\n/grid\n2\n/press 3\n")
     assert status == 0
-    assert "[1] U1  [2] U2" in out
-    assert out.index("grid done") < out.index("picked U2") < out.index("picked U1")
+    assert "[1] U1  [2] U2" in out and "[3] U1  [4] U2" in out
+    assert out.index("picked U2") < out.index("picked U1")
 
 
-async def test_a_button_that_never_appears_is_reported(services: Services) -> None:
-    status, out = await run_script(services, "7\n/echo next\n", press_wait_s=0.2)
+async def test_a_button_that_is_not_there_is_reported_at_once_when_nothing_runs(
+    services: Services,
+) -> None:
+    status, out = await run_script(services, "7\n/echo next\n")
     assert status == 0
-    assert "There is no button [7]." in out
-    assert out.rstrip().endswith("echo /echo 'next' {} []")
+    assert out.splitlines() == ["There is no button [7].", "echo /echo 'next' {} []"]
+
+
+async def test_pressing_a_button_of_a_job_still_running_waits_for_it(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    settings = fast_settings(tmp_path, console_output_dir=str(tmp_path / "out"))
+    services = await build_services(settings, upstream_url=sandbox.url, api_key="sk-test-key-123")
+    try:
+        assert services.tracker is not None
+        await services.tracker.start()
+        # `1` comes right after the submit, long before the grid and its U1 button exist.
+        status, out = await run_script(services, "/imagine a cat\n1\n")
+    finally:
+        await close_services(services)
+    assert status == 0
+    assert "There is no button" not in out
+    images = re.findall(r"^\[image\] (\S+)", out, re.MULTILINE)
+    assert len(images) == 2, out  # the grid, then the upscale U1 asked for
+    assert "[1] U1" in out
 
 
 async def test_the_line_after_an_ask_answers_it(services: Services) -> None:

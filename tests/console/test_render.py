@@ -156,3 +156,16 @@ async def test_on_a_terminal_progress_redraws_its_line(tmp_path: Path) -> None:
     await renderer.show(ref(2), text_reply("other"))
     renderer.finish()
     assert out.getvalue() == "[#.........] 10% a cat\r[#####.....] 50% a cat\x1b[K\nother\n"
+
+
+async def test_the_final_image_is_shown_even_when_the_last_preview_looked_the_same(
+    tmp_path: Path,
+) -> None:
+    renderer, out, _ = make(tmp_path)
+    picture = Image(b"\x89PNG\r\n\x1a\nsame")
+    await renderer.show_progress(ref(1), Progress("a cat", 93, picture))
+    await renderer.show(ref(1), Reply((Text("a cat — done"), picture)))
+    renderer.finish()
+    (preview,) = printed_paths(out.getvalue(), "[preview]")
+    (final,) = printed_paths(out.getvalue(), "[image]")
+    assert final != preview and final.read_bytes() == picture.data
