@@ -9,6 +9,7 @@ import pytest
 
 from bot.sandbox.server import SandboxServer
 from bot.upstream import (
+    AuthenticationError,
     BadResponse,
     BannedPrompt,
     ConnectionFailed,
@@ -210,3 +211,24 @@ async def test_quota_on_both_families(sandbox: SandboxServer, client: UpstreamCl
     assert (v1.value.status, v1.value.code) == (403, "insufficient_user_quota")
     assert (mj.value.status, mj.value.code) == (400, "quota_not_enough")
     assert await client.list_models()  # reading is free and still works
+
+
+async def test_rejected_key_is_an_authentication_error(sandbox: SandboxServer) -> None:
+    async with UpstreamClient(sandbox.url, "sk-invalid-key", retry=FAST_RETRY) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.mj_imagine("a fox")
+    assert caught.value.status == 401 and not caught.value.retryable
+    assert sandbox.hits["POST /mj/submit/imagine"] == 1
+
+
+async def test_remix_child_waits_in_modal_until_completed(
+    sandbox: SandboxServer, client: UpstreamClient
+) -> None:
+    grid = await finished(client, (await client.mj_imagine("a fox")).task_id)
+    sandbox.set_fault("remix")
+    child = await client.mj_action(grid.id, button(grid, "V2"))
+    sandbox.set_fault(None)
+    assert child.code == 1 and not child.needs_modal  # the gateway hides the modal step
+    assert (await client.mj_fetch(child.task_id)).status == "MODAL"
+    await client.mj_modal(child.task_id, "a fox in the rain")
+    assert (await finished(client, child.task_id)).status == "SUCCESS"
