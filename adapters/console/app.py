@@ -168,7 +168,7 @@ class ConsoleAdapter:
         reader.start()
         quit_now = False
         try:
-            while True:
+            while not self.renderer.closed:
                 await self._settle()
                 if self.interactive and not self._asks:
                     self.renderer.prompt()
@@ -187,7 +187,7 @@ class ConsoleAdapter:
                     quit_now = True
                     break
                 self._start(self._handle(parsed))
-            await self._end(drain=not quit_now)
+            await self._end(drain=not quit_now and not self.renderer.closed)
         finally:
             for task in self._inflight:
                 task.cancel()

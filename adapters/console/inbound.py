@@ -57,6 +57,8 @@ class BadLine:
 
 ParsedLine = CommandLine | MessageLine | PressLine | QuitLine | EmptyLine | BadLine
 
+# Above every limit the core applies (images 10 MiB, audio 25 MiB): refuse before reading it all.
+MAX_ATTACHMENT_BYTES = 50 * 2**20
 QUIT_COMMANDS = frozenset({"quit", "exit"})
 CANCEL_COMMAND = "cancel"
 
@@ -153,6 +155,10 @@ def _attachment(token: str, cwd: Path) -> Attachment | None:
     if not path.is_file():
         raise _Refused(texts.NOT_A_FILE.format(path=raw))
     try:
+        size = path.stat().st_size
+        if size > MAX_ATTACHMENT_BYTES:
+            limit = MAX_ATTACHMENT_BYTES // 2**20
+            raise _Refused(texts.FILE_TOO_BIG.format(path=raw, size=size // 2**20, limit=limit))
         data = path.read_bytes()
     except OSError as exc:
         raise _Refused(texts.UNREADABLE_FILE.format(path=raw, reason=exc.strerror or exc)) from None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import mimetypes
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -69,6 +71,7 @@ class Renderer:
         # What the cursor sits after: ("text", id) while an answer may stream on; ("progress", id).
         self._tail: tuple[str, str] | None = None
         self._stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.closed = False  # the output went away; the session should end
         self._seq = 0
 
     # --- messages ---------------------------------------------------------------------------
@@ -227,13 +230,30 @@ class Renderer:
         self._write(text + end)
 
     def _write(self, text: str) -> None:
-        if not text:
+        if not text or self.closed:
             return
-        self.out.write(text)
+        try:
+            self.out.write(text)
+        except (OSError, ValueError):
+            self._lost()
         self._at_line_start = text.endswith("\n")
 
     def _flush(self) -> None:
-        self.out.flush()
+        if self.closed:
+            return
+        try:
+            self.out.flush()
+        except (OSError, ValueError):
+            self._lost()
+
+    def _lost(self) -> None:
+        """Nobody reads us any more (`| head`, a closed terminal): stop writing."""
+        self.closed = True
+        # The interpreter flushes stdout at exit; point it at /dev/null so that cannot fail.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.out.fileno())
+            os.close(devnull)
 
 
 def _file_name(part: Image | Audio | File) -> str:

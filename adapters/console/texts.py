@@ -7,6 +7,7 @@ from __future__ import annotations
 
 NO_SUCH_FILE = "No such file: {path} (attach files as @path/to/file)"
 NOT_A_FILE = "Not a file: {path}"
+FILE_TOO_BIG = "{path} is too big to attach ({size} MiB; the limit is {limit} MiB)"
 UNREADABLE_FILE = "Could not read {path}: {reason}"
 OPTION_NEEDS_VALUE = "Option {name}: needs a value, e.g. {name}:{example}"
 OPTION_BAD_CHOICE = "Option {name}: '{value}' is not one of {choices}"

@@ -217,3 +217,20 @@ async def test_quit_ends_the_session_and_ignores_the_rest(services: Services) ->
     status, out = await run_script(services, "/echo one\n/quit\n/echo two\n")
     assert status == 0
     assert "'one'" in out and "'two'" not in out
+
+
+class _ClosedPipe(io.StringIO):
+    """An output whose reader went away (`modelbridge console < script | head -1`)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+async def test_the_session_ends_quietly_when_nobody_reads_the_output(services: Services) -> None:
+    adapter = ConsoleAdapter(
+        Bot(services), stdin=io.StringIO("/echo one\n/echo two\n"), stdout=_ClosedPipe(), user="t"
+    )
+    services.channels[adapter.platform] = adapter
+    async with asyncio.timeout(30):
+        assert await adapter.run() == 0
+    assert adapter.renderer.closed

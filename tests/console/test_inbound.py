@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console.inbound import (
+    MAX_ATTACHMENT_BYTES,
     BadLine,
     CommandLine,
     EmptyLine,
@@ -110,6 +111,14 @@ def test_a_missing_file_is_a_clear_message_not_a_crash(tmp_path: Path) -> None:
     folder = parse("/describe @pictures/", tmp_path)
     assert isinstance(folder, BadLine)
     assert "pictures/" in folder.message
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    with (tmp_path / "huge.wav").open("wb") as handle:
+        handle.truncate(MAX_ATTACHMENT_BYTES + 1)  # sparse: no real disk space used
+    parsed = parse("/transcribe @huge.wav", tmp_path)
+    assert isinstance(parsed, BadLine)
+    assert "huge.wav is too big" in parsed.message
 
 
 def test_an_at_word_that_is_no_file_stays_text(tmp_path: Path) -> None:
