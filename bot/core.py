@@ -15,7 +15,7 @@ from bot.i18n import Catalog
 from bot.policy import Cost, Policy
 from bot.replies import Reply, text_reply
 from bot.upstream import UpstreamClient, UpstreamError
-from storage.base import ButtonAction, Store
+from storage.base import ButtonAction, Store, UserPrefs
 
 if TYPE_CHECKING:
     from bot.tasks.tracker import TaskTracker
@@ -76,6 +76,8 @@ class CommandContext:
     language: str
     # For button presses: the message that carried the button.
     message: MessageRef | None = None
+    # The actor's preferences as loaded when the command started (saves commands a second read).
+    prefs: UserPrefs = field(default_factory=UserPrefs)
 
     @property
     def actor(self) -> Actor:
@@ -174,7 +176,10 @@ class Bot:
         self, ctx: CommandContext, run: Callable[[CommandContext], Awaitable[None]]
     ) -> None:
         try:
-            ctx.language = await self.language_for(ctx.actor)
+            ctx.prefs = await self.services.store.get_prefs(ctx.actor.platform, ctx.actor.user_id)
+            ctx.language = self.services.catalog.resolve_language(
+                ctx.prefs.language or ctx.actor.language
+            )
             await run(ctx)
         except UserError as exc:
             log.info("bad input for /%s from %s: %s", ctx.request.command, ctx.actor.key, exc.key)

@@ -58,10 +58,10 @@ class Answer:
     cut: bool
 
 
-async def chosen_model(ctx: CommandContext) -> str:
+def chosen_model(ctx: CommandContext) -> str:
     """The user's model from their prefs, if still allowed, else the configured default."""
     settings = ctx.services.settings
-    prefs = await ctx.services.store.get_prefs(ctx.actor.platform, ctx.actor.user_id)
+    prefs = ctx.prefs
     if prefs.model and is_allowed(prefs.model, settings.allowed_models):
         return prefs.model
     return settings.default_model
@@ -205,7 +205,7 @@ async def ask_command(ctx: CommandContext) -> None:
     image_urls = _image_urls(ctx)
     if not text and not image_urls:
         raise UserError("input.empty_prompt", command=ctx.request.command or "ask")
-    model = await chosen_model(ctx)
+    model = chosen_model(ctx)
     header = ""
     if image_urls and not is_vision(model):
         vision = vision_fallback(settings.default_model, settings.allowed_models)

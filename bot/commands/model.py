@@ -61,7 +61,7 @@ async def model_command(ctx: CommandContext) -> None:
         if not is_allowed(wanted, ctx.services.settings.allowed_models):
             raise UserError("chat.model_not_allowed", model=wanted, models=_listing(choices))
         raise UserError("chat.model_unknown", model=wanted, models=_listing(choices))
-    current = await chosen_model(ctx)
+    current = chosen_model(ctx)
     if not choices:
         await ctx.reply(text_reply("\n\n".join(
             [ctx.t("chat.model_current", model=current), ctx.t("chat.model_none")])))

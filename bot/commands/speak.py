@@ -21,9 +21,8 @@ async def _voice(ctx: CommandContext) -> str:
         if wanted not in VOICES:
             raise UserError("audio.bad_voice", voice=wanted, voices=", ".join(VOICES))
         return wanted
-    prefs = await ctx.services.store.get_prefs(ctx.actor.platform, ctx.actor.user_id)
-    if prefs.voice in VOICES:
-        return str(prefs.voice)
+    if ctx.prefs.voice in VOICES:
+        return str(ctx.prefs.voice)
     return ctx.services.settings.tts_default_voice
 
 

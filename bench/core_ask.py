@@ -1,0 +1,279 @@
+"""/ask figures (printed, never asserted): core overhead per turn, memory, and context load time.
+
+    .venv/bin/python bench/core_ask.py
+
+1. 1,000 /ask turns over 100 private conversations (10 turns each, interleaved), through
+   `Bot.handle_command` with the real store (SQLite file) and the real client against the
+   sandbox in a child process at a speed factor that removes its delays. Overhead per turn is
+   the turn's wall time minus the time spent inside the client's stream (request, waiting,
+   reading): what the core adds (store, token counts, trimming, message edits). Target p50 <= 2 ms.
+2. 100,000 messages appended through the store: process RSS and database size.
+   Target RSS <= 150 MB.
+3. Loading the context (the newest turns, as /ask does) of a conversation with 1,000 messages vs
+   one with 100,000: the times should be about equal (the load walks an index backwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import build_services, close_services
+from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
+from bot.config import Settings
+from bot.context.conversation import MAX_LOADED_MESSAGES
+from bot.context.tokens import encoding_name, load_for, message_tokens
+from bot.core import Bot, Services
+from bot.replies import Progress, Reply, TextRequest
+from bot.upstream import ChatChunk
+from storage.base import ConversationKey, StoredMessage
+
+TURNS = 1000
+CONVERSATIONS = 100
+STORED_MESSAGES = 100_000
+BATCH = 1000
+LOADS = 200
+SPEED = 1e6
+OVERHEAD_TARGET_MS = 2.0
+RSS_TARGET_MB = 150.0
+
+_CHILD = """
+import asyncio, sys
+from bot.sandbox.server import SandboxServer
+
+async def main():
+    server = SandboxServer(port=0, speed=float(sys.argv[1]))
+    await server.start()
+    print(server.url, flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await server.stop()
+
+asyncio.run(main())
+"""
+
+
+def start_sandbox() -> tuple[subprocess.Popen[str], str]:
+    """The sandbox in a child process (so its memory and CPU are not ours); its URL."""
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(SPEED)], cwd=root, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    url = child.stdout.readline().strip()
+    if not url.startswith("http"):
+        child.kill()
+        raise SystemExit("the sandbox did not start")
+    return child, url
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class QuietChannel:
+    """A Channel that shows nothing and remembers nothing (the adapter's cost is not ours)."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self.sent = 0
+        self.edits = 0
+
+    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        self.sent += 1
+        return MessageRef(chat, str(next(self._ids)))
+
+    async def edit(self, message: MessageRef, reply: Reply) -> MessageRef:
+        self.edits += 1
+        return message
+
+    async def progress(
+        self, message: MessageRef | None, chat: ChatRef, state: Progress
+    ) -> MessageRef:
+        return message or MessageRef(chat, str(next(self._ids)))
+
+    async def ask_text(self, chat: ChatRef, actor: Actor, request: TextRequest) -> str | None:
+        return None
+
+
+class UpstreamTimer:
+    """Wraps the client's stream_chat so the time spent inside it can be taken off a turn."""
+
+    def __init__(self, services: Services) -> None:
+        self.seconds = 0.0
+        self._inner = services.client.stream_chat
+        services.client.stream_chat = self._stream  # type: ignore[method-assign]
+
+    async def _stream(self, *args: Any, **kwargs: Any) -> AsyncIterator[ChatChunk]:
+        stream = self._inner(*args, **kwargs)
+        while True:
+            start = time.perf_counter()
+            try:
+                chunk = await anext(stream)
+            except StopAsyncIteration:
+                self.seconds += time.perf_counter() - start
+                return
+            self.seconds += time.perf_counter() - start
+            yield chunk
+
+
+class StoreTimer:
+    """Wraps the store's methods /ask uses, to show how much of the overhead is the database."""
+
+    METHODS = ("get_prefs", "get_summary", "load_context", "append_messages", "record_usage")
+
+    def __init__(self, services: Services) -> None:
+        self.seconds = 0.0
+        for name in self.METHODS:
+            setattr(services.store, name, self._timed(getattr(services.store, name)))
+
+    def _timed(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        return timed
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def bench_turns(bot: Bot, services: Services, report: Callable[[str], None]) -> None:
+    channel = QuietChannel()
+    services.channels["bench"] = channel
+    timer = UpstreamTimer(services)
+    store_timer = StoreTimer(services)
+    overhead_ms: list[float] = []
+    upstream_ms: list[float] = []
+    store_ms: list[float] = []
+    warmup = 20
+    for turn in range(TURNS + warmup):
+        user = f"u{turn % CONVERSATIONS}"
+        request = CommandRequest(
+            actor=Actor("bench", user, name=user),
+            chat=ChatRef("bench", f"chat-{user}"),
+            command="ask",
+            text=f"question number {turn} about something moderately interesting",
+        )
+        before_upstream, before_store = timer.seconds, store_timer.seconds
+        start = time.perf_counter()
+        await bot.handle_command(request, channel)
+        total = time.perf_counter() - start
+        upstream = timer.seconds - before_upstream
+        in_store = store_timer.seconds - before_store
+        if turn >= warmup:
+            overhead_ms.append((total - upstream) * 1000)
+            upstream_ms.append(upstream * 1000)
+            store_ms.append(in_store * 1000)
+    p50 = statistics.median(overhead_ms)
+    report(f"1. /ask: {TURNS} turns over {CONVERSATIONS} conversations "
+           f"({channel.sent} messages sent, {channel.edits} edits)")
+    report(f"   core overhead per turn p50 : {p50:6.2f} ms   (target <= {OVERHEAD_TARGET_MS} ms)")
+    report(f"   core overhead per turn p90 : {percentile(overhead_ms, 0.9):6.2f} ms")
+    report(f"   of which in the store p50  : {statistics.median(store_ms):6.2f} ms   "
+           "(SQLite through SQLAlchemy async; 4 calls, 2 of them committed writes)")
+    rest = [o - st for o, st in zip(overhead_ms, store_ms, strict=True)]
+    report(f"   the rest (core code) p50   : {statistics.median(rest):6.2f} ms   "
+           "(dispatch, token counts, trimming, edits)")
+    report(f"   upstream time per turn p50 : {statistics.median(upstream_ms):6.2f} ms   "
+           "(client + sandbox, excluded above)")
+
+
+async def fill(services: Services, key: ConversationKey, count: int) -> None:
+    """Append `count` messages (user/assistant pairs) to one conversation through the store."""
+    text = "a stored message of ordinary length, about twenty tokens, for the benchmark"
+    tokens = message_tokens(text, "gpt-4o-mini")
+    for start in range(0, count, BATCH):
+        batch = [
+            StoredMessage("user" if i % 2 == 0 else "assistant", f"{text} {start + i}", tokens)
+            for i in range(min(BATCH, count - start))
+        ]
+        await services.store.append_messages(key, batch)
+
+
+async def load_ms(services: Services, key: ConversationKey) -> float:
+    times: list[float] = []
+    for _ in range(LOADS):
+        start = time.perf_counter()
+        await services.store.load_context(key, MAX_LOADED_MESSAGES)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+async def bench_storage(
+    services: Services, db_path: Path, report: Callable[[str], None], rss_note: str
+) -> None:
+    small = ConversationKey("bench", "history-1k", "", "u")
+    big = ConversationKey("bench", "history-100k", "", "u")
+    start = time.perf_counter()
+    await fill(services, small, 1000)
+    await fill(services, big, STORED_MESSAGES - 1000)
+    insert_s = time.perf_counter() - start
+    size = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*") if p.is_file())
+    rss = rss_mb()
+    report(f"2. {STORED_MESSAGES:,} messages appended through the store in {insert_s:.1f} s")
+    report(f"   process RSS                : {rss:6.1f} MB   (target <= {RSS_TARGET_MB:.0f} MB)")
+    report(f"                                ({rss_note})")
+    report(f"   database size (with WAL)   : {size / 2**20:6.1f} MB")
+    await load_ms(services, small)  # warm the connection and caches alike for both
+    at_1k = await load_ms(services, small)
+    at_100k = await load_ms(services, big)
+    report(f"3. context load ({MAX_LOADED_MESSAGES} newest messages), median of {LOADS}")
+    report(f"   history of 1,000 messages  : {at_1k:6.3f} ms")
+    report(f"   history of 99,000 messages : {at_100k:6.3f} ms   "
+           f"(ratio {at_100k / at_1k:.2f}; target ~1)")
+
+
+async def run(report: Callable[[str], None]) -> None:
+    """Run the /ask benchmark and report each figure with its target."""
+    child, url = start_sandbox()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db_path = Path(tmp) / "bench.db"
+            settings = Settings(
+                _env_file=None,
+                database_url=f"sqlite+aiosqlite:///{db_path}",
+                upstream_read_timeout=30.0,
+            )
+            services = await build_services(settings, upstream_url=url, api_key="sk-bench-ask")
+            try:
+                bot = Bot(services)
+                report(f"modelbridge /ask benchmark (pid {os.getpid()}; sandbox in a child)")
+                before = rss_mb()
+                await load_for(settings.default_model)
+                tokenizer_mb = rss_mb() - before
+                await bench_turns(bot, services, report)
+                encoding = encoding_name(settings.default_model)
+                note = f"at start {before:.0f} MB, + {tokenizer_mb:.0f} MB: {encoding} tokenizer"
+                await bench_storage(services, db_path, report, note)
+            finally:
+                await close_services(services)
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        child.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    asyncio.run(run(print))
