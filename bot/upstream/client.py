@@ -8,7 +8,7 @@ import json
 import logging
 import random
 import sys
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 # Python's own way to say "not importable": the same ImportError, without the search.
 if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
+
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
@@ -226,22 +227,19 @@ class UpstreamClient:
             )
             await asyncio.sleep(delay)
 
-    def _decode(self, response: httpx.Response, adapter: TypeAdapter[T], *, paid: bool) -> T:
-        """Parse a 2xx body; an HTML page means the route is not served here."""
+    def _parse(
+        self, response: httpx.Response, validate: Callable[[bytes], T], *, paid: bool
+    ) -> T:
+        """Parse a 2xx body; an HTML page there means the route is not served by this gateway."""
         if is_html(response):
             raise not_supported_html(response)
         try:
-            return adapter.validate_json(response.content)
+            return validate(response.content)
         except ValidationError as exc:
             raise self._bad_body(response, exc, paid=paid) from None
 
     def _model(self, response: httpx.Response, model: type[M], *, paid: bool) -> M:
-        if is_html(response):
-            raise not_supported_html(response)
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise self._bad_body(response, exc, paid=paid) from None
+        return self._parse(response, model.model_validate_json, paid=paid)
 
     def _bad_body(
         self, response: httpx.Response, exc: ValidationError, *, paid: bool
@@ -335,6 +333,8 @@ class UpstreamClient:
         try:
             event = json.loads(data)
         except ValueError:
+            if not received:
+                raise BadResponse("invalid JSON in the event stream", maybe_charged=True) from None
             raise StreamInterrupted("".join(received), "invalid JSON in the event stream") from None
         try:  # the common shape first: this runs once per token
             choice = event["choices"][0]
@@ -552,7 +552,7 @@ class UpstreamClient:
         if response.content.strip() in (b"", b"null"):
             # upstream MJ reached directly answers an unknown id with an empty 200 / 204
             raise NotFound(f"task {task_id} not found", status=response.status_code)
-        task = self._decode(response, _TASK, paid=False)
+        task = self._parse(response, _TASK.validate_json, paid=False)
         if not task.id:
             # an error envelope that came with 200: classify it by its own words
             raise error_from_body(
@@ -569,7 +569,7 @@ class UpstreamClient:
             "POST", "/mj/task/list-by-condition", paid=False, timeouts=self._t_poll,
             json={"ids": list(ids)},
         )
-        return self._decode(response, _TASKS, paid=False)
+        return self._parse(response, _TASKS.validate_json, paid=False)
 
     async def mj_image_seed(self, task_id: str) -> str:
         """The seed of a finished task (upstream may take seconds to look it up)."""
@@ -596,7 +596,7 @@ class UpstreamClient:
         """Tasks queued/running upstream; None when the gateway does not route it (new-api)."""
         try:
             response = await self._send("GET", "/mj/task/queue", paid=False, timeouts=self._t_poll)
-            return self._decode(response, _TASKS, paid=False)
+            return self._parse(response, _TASKS.validate_json, paid=False)
         except NotSupported:
             return None
 

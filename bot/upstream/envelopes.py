@@ -67,6 +67,15 @@ def is_html(response: httpx.Response) -> bool:
     return "text/html" in response.headers.get("content-type", "").lower()
 
 
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """Retry-After in seconds from headers (delta-seconds form only)."""
+    raw = headers.get("retry-after")
+    try:
+        return max(0.0, float(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
 def _clip(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
@@ -124,7 +133,7 @@ def error_from_body(
     if status == 403:
         return PermissionDenied(detail, **kw)
     if status == 429:
-        return RateLimited(detail, retry_after=parse_retry_after_headers(headers), **kw)
+        return RateLimited(detail, retry_after=retry_after_seconds(headers), **kw)
     if code in _NOT_FOUND_CODES or status == 404 or mj_code == 3:
         return NotFound(detail, **kw)
     if code in _NOT_READY_CODES or any(w in message for w in _NOT_READY_WORDS):
@@ -139,15 +148,6 @@ def error_from_body(
     if mj_code is not None:
         return MjSubmitRejected(mj_code, detail, status=status)
     return BadResponse(f"unexpected answer: {detail}", maybe_charged=paid, **kw)
-
-
-def parse_retry_after_headers(headers: httpx.Headers) -> float | None:
-    """Retry-After in seconds from headers (delta-seconds form only)."""
-    raw = headers.get("retry-after")
-    try:
-        return max(0.0, float(raw)) if raw is not None else None
-    except ValueError:
-        return None
 
 
 def error_from_response(response: httpx.Response, *, paid: bool, redact: Redact) -> UpstreamError:
