@@ -52,7 +52,7 @@ def local_user() -> str:
     """The login name of whoever runs the console."""
     try:
         return getpass.getuser()
-    except Exception:  # no passwd entry and no $USER, as in some containers
+    except (OSError, KeyError, ImportError):  # no passwd entry and no $USER (some containers)
         return "local"
 
 
@@ -168,8 +168,10 @@ class ConsoleAdapter:
         reader.start()
         quit_now = False
         try:
-            while not self.renderer.closed:
+            while True:
                 await self._settle()
+                if self.renderer.closed:
+                    break
                 if self.interactive and not self._asks:
                     self.renderer.prompt()
                 line = await reader.next()
