@@ -30,7 +30,7 @@ from bot.context.models import (
     reply_reserve,
     vision_fallback,
 )
-from bot.context.tokens import count_text, message_tokens
+from bot.context.tokens import MESSAGE_OVERHEAD, count_text, message_tokens
 from bot.context.window import flatten_prompt
 from bot.core import CommandContext, UserError
 from bot.markdown_images import fetch_linked_images, image_links
@@ -88,6 +88,7 @@ class LiveMessage:
         self.header = header
         self.ref: MessageRef | None = None
         self._shown = ""
+        self._body_length = 0
         self._last_edit = 0.0
 
     def _compose(self, body: str, footer: str = "") -> str:
@@ -108,12 +109,13 @@ class LiveMessage:
             self.ref = await self.ctx.channel.edit(self.ref, text_reply(text))
         self._last_edit = time.monotonic()
 
-    async def grow(self, body: str) -> None:
-        """Show more of the answer if enough arrived since the last edit."""
-        text = self._compose(body)
-        grown = len(text) - len(self._shown) >= EDIT_EVERY_CHARS
+    async def grow(self, parts: list[str], length: int) -> None:
+        """Show more of the answer (`parts`, `length` chars in all) if enough arrived."""
+        grown = length - self._body_length >= EDIT_EVERY_CHARS
         if grown or time.monotonic() - self._last_edit >= EDIT_EVERY_S:
-            await self._show(text)
+            # Joined only when shown, so a long answer is not copied once per piece.
+            self._body_length = length
+            await self._show(self._compose("".join(parts)))
 
     async def finish(self, body: str, footer: str = "") -> None:
         """Show the complete answer (always, whatever the throttle said before)."""
@@ -164,13 +166,15 @@ async def _generate(ctx: CommandContext, turn: PreparedTurn, live: LiveMessage) 
         result = await client.complete(turn.model, prompt, max_tokens=reply_reserve(turn.model))
         return Answer(result.text.strip(), result.usage, cut=False)
     received: list[str] = []
+    length = 0
     usage: Usage | None = None
     async for chunk in client.stream_chat(turn.model, turn.messages):
         if chunk.usage is not None:
             usage = chunk.usage
         if chunk.text:
             received.append(chunk.text)
-            await live.grow("".join(received))
+            length += len(chunk.text)
+            await live.grow(received, length)
     return Answer("".join(received), usage, cut=False)
 
 
@@ -232,7 +236,7 @@ async def ask_command(ctx: CommandContext) -> None:
     if answer is None:
         return
     answer_tokens = count_text(answer.text, model)
-    await commit_turn(ctx.services.store, turn, answer.text, answer_tokens + 4)
+    await commit_turn(ctx.services.store, turn, answer.text, answer_tokens + MESSAGE_OVERHEAD)
     await _record(ctx, model, answer.usage, turn.prompt_tokens, answer_tokens)
     if image_links(answer.text):
         await ctx.check_policy(Cost("none", 0))

@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 from bot.channel import Attachment
+from bot.markdown_images import fetch_linked_images, image_links
 from bot.sandbox.server import SandboxServer
 from tests.core.chat_support import chat_harness, last_text, png, stored
 from tests.support.harness import Harness
@@ -139,3 +140,29 @@ async def test_policy_denial_stops_the_call(harness: Harness, sandbox: SandboxSe
     assert last_text(harness) == "You can't use this command: chat is closed today"
     assert sandbox.hits["POST /v1/chat/completions"] == 0
     assert await stored(harness) == []
+
+
+def test_only_markdown_image_links_count_as_images() -> None:
+    answer = (
+        "[0%](https://x/a.png).[100%](https://x/a.png)\n\n![a cat](https://x/a.png)\n"
+        '![same](https://x/a.png) ![titled](https://x/b.png "t") ![local](/mj/image/1) '
+        "[⏬下载](https://x/a.png) ![nothing](javascript:alert(1))"
+    )
+    assert image_links(answer) == ["https://x/a.png", "https://x/b.png", "/mj/image/1"]
+
+
+async def test_images_that_fail_to_download_are_left_out(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    await harness.command("model", "stable-diffusion")
+    await harness.command("ask", "a boat")
+    good = image_links(last_text_before_images(harness))
+    answer = f"![gone]({sandbox.url}/sandbox/files/missing.png) ![ok]({good[0]})"
+    images = await fetch_linked_images(harness.services.client, answer)
+    assert len(images) == 1 and images[0].data.startswith(b"\x89PNG")
+
+
+def last_text_before_images(h: Harness) -> str:
+    reply = h.channel.messages[-2].reply
+    assert reply is not None
+    return reply.text
