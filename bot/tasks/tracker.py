@@ -37,6 +37,7 @@ class _Watch:
     interval: float
     next_at: float  # time.monotonic()
     busy: bool = False
+    language: str | None = None
 
 
 @dataclass(slots=True)
@@ -198,105 +199,119 @@ class TaskTracker:
                 self._unwatch(watch.job.id)
                 await self._finish(watch.job, task)
             else:
-                watch.job = await self._progress(watch.job, task)
+                watch.job = await self._progress(watch, task)
         finally:
             watch.busy = False
             self._wake.set()
 
-    async def _progress(self, job: JobRecord, task: MjTask) -> JobRecord:
+    async def _progress(self, watch: _Watch, task: MjTask) -> JobRecord:
+        job = watch.job
         preview: Image | None = None
         if task.image_url and task.image_url != job.image_url:
             try:
                 preview = await fetch_image(self.services, task.image_url, "preview")
             except UpstreamError as exc:
                 log.info("preview of job %s not downloaded: %r", job.id, exc)
-        job = await self.services.store.update_job(
-            job.id, progress=task.progress, image_url=task.image_url or ""
-        )
+        changes: dict[str, Any] = {"progress": task.progress, "image_url": task.image_url or ""}
         channel = self.services.channel_for(job.platform)
-        if channel is None:
-            return job
-        language = await self._language(job)
-        state = progress_state(self.services, language, job, task.percent, preview)
-        chat = chat_of(job)
-        ref: MessageRef | None = None
-        if job.message_id:
-            try:
-                ref = await channel.progress(MessageRef(chat, job.message_id), chat, state)
-            except Exception:
-                log.warning("progress message of job %s is gone; starting a new one", job.id)
-        if ref is None:
-            ref = await channel.progress(None, chat, state)
-        if ref.message_id != job.message_id:
-            job = await self.services.store.update_job(job.id, message_id=ref.message_id)
-        return job
+        if channel is not None:
+            # The chat first, the store after: progress is cosmetic, and the user should not
+            # wait behind a queue of database writes to see it.
+            if watch.language is None:
+                watch.language = await self._language(job)
+            state = progress_state(self.services, watch.language, job, task.percent, preview)
+            chat = chat_of(job)
+            ref: MessageRef | None = None
+            if job.message_id:
+                try:
+                    ref = await channel.progress(MessageRef(chat, job.message_id), chat, state)
+                except Exception:
+                    log.warning("progress message of job %s is gone; starting a new one", job.id)
+            if ref is None:
+                ref = await channel.progress(None, chat, state)
+            if ref.message_id != job.message_id:
+                changes["message_id"] = ref.message_id
+        return await self.services.store.update_job(job.id, **changes)
 
     async def _finish(self, job: JobRecord, task: MjTask) -> None:
-        store = self.services.store
+        changes: dict[str, Any]
         if task.status == "SUCCESS":
-            result = dict(job.result)
-            result.update(
-                final_prompt=task.final_prompt, action=task.action, description=task.description
-            )
-            job = await store.update_job(
-                job.id,
-                status=JobStatus.SUCCESS,
-                progress=task.progress,
-                image_url=task.image_url or "",
-                buttons=[
-                    {"customId": b.custom_id, "emoji": b.emoji, "label": b.label}
-                    for b in task.buttons
-                ],
-                result=result,
-            )
-            image: Image | None = None
-            if job.image_url:
-                try:
-                    image = await fetch_image(self.services, job.image_url, f"mj_{job.upstream_id}")
-                except UpstreamError as exc:
-                    log.warning("image of job %s not downloaded yet: %r", job.id, exc)
-                    self._schedule_retry(job.id)
-                    return
-            await self._deliver(job, image)
+            result = {
+                **job.result,
+                "final_prompt": task.final_prompt,
+                "action": task.action,
+                "description": task.description,
+            }
+            buttons = [
+                {"customId": b.custom_id, "emoji": b.emoji, "label": b.label} for b in task.buttons
+            ]
+            changes = {
+                "status": JobStatus.SUCCESS,
+                "progress": task.progress,
+                "image_url": task.image_url or "",
+                "buttons": buttons,
+                "result": result,
+            }
         else:
-            reason = task.fail_reason or task.status.lower()
-            job = await store.update_job(
-                job.id, status=JobStatus.FAILURE, progress=task.progress, fail_reason=reason
-            )
-            await self._deliver(job)
+            changes = {
+                "status": JobStatus.FAILURE,
+                "progress": task.progress,
+                "fail_reason": task.fail_reason or task.status.lower(),
+            }
+        # The finish is stored before the user sees it, so the store never knows less than the
+        # chat; the image download overlaps that write.
+        write = self.services.store.update_job(job.id, **changes)
+        if changes["status"] != JobStatus.SUCCESS or not task.image_url:
+            await self._deliver(await write)
+            return
+        name = f"mj_{job.upstream_id}"
+        stored, image = await asyncio.gather(
+            write, fetch_image(self.services, task.image_url, name), return_exceptions=True
+        )
+        if isinstance(stored, BaseException):
+            raise stored
+        if isinstance(image, UpstreamError):
+            log.warning("image of job %s not downloaded yet: %r", job.id, image)
+            self._schedule_retry(job.id)
+            return
+        if isinstance(image, BaseException):
+            raise image
+        await self._deliver(stored, image)
 
     async def _expire(self, watch: _Watch) -> None:
         job = watch.job
         log.warning("job %s (%s) passed its deadline", job.id, job.upstream_id)
         try:
             self._unwatch(job.id)
-            result = {**job.result, "deadline": True}
-            job = await self.services.store.update_job(
-                job.id, status=JobStatus.FAILURE, fail_reason="deadline", result=result
-            )
-            await self._deliver(job)
+            changes: dict[str, Any] = {
+                "status": JobStatus.FAILURE,
+                "fail_reason": "deadline",
+                "result": {**job.result, "deadline": True},
+            }
+            await self._deliver(await self.services.store.update_job(job.id, **changes))
         finally:
             watch.busy = False
 
     # --- delivery ---------------------------------------------------------------------------
     async def _deliver(self, job: JobRecord, image: Image | None = None) -> None:
-        """Show a finished job's result; mark it delivered only once the chat took it."""
+        """Show a finished (stored) job's result; mark it delivered once the chat took it.
+
+        When the chat refuses, the delivery is retried from the stored record until it works.
+        """
         channel = self.services.channel_for(job.platform)
-        if channel is None:
-            log.warning("no %s channel to deliver job %s to", job.platform, job.id)
-            self._schedule_retry(job.id)
-            return
         try:
+            if channel is None:
+                raise LookupError(f"no {job.platform} channel is running")
             language = await self._language(job)
             reply = await final_reply(self.services, language, job, image)
             ref = await self._show(channel, job, reply)
-            await self.services.store.update_job(job.id, delivered=True, message_id=ref.message_id)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("delivering job %s failed; will try again", job.id)
             self._schedule_retry(job.id)
             return
+        await self.services.store.update_job(job.id, delivered=True, message_id=ref.message_id)
         self._retries.pop(job.id, None)
 
     async def _show(self, channel: Channel, job: JobRecord, reply: Reply) -> MessageRef:
