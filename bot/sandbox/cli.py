@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 
 from bot.sandbox.auth import INVALID_KEY_PREFIX
 from bot.sandbox.faults import FAULT_HEADER, FAULTS, TOKENS_HEADER, TPS_HEADER, parse_fault
@@ -84,10 +85,17 @@ async def _serve(args: argparse.Namespace) -> None:
     faults = ", ".join(args.fault) or "none"
     print(f"sandbox gateway on {server.url} (speed {args.speed}, faults: {faults}); Ctrl-C stops",
           flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # SIGTERM (process managers) stops as cleanly as Ctrl-C does.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await server.stop()
+        print("sandbox gateway stopped", flush=True)
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

@@ -283,7 +283,10 @@ class SandboxServer:
         """Bind and serve; with port 0 the chosen port is in `.port` / `.url` afterwards."""
         app = build_app(self.state)
         kwargs: dict[str, Any] = {} if self._access_log else {"access_log": None}
-        self._runner = web.AppRunner(app, handle_signals=False, **kwargs)
+        # A client that gave up (timeouts under the latency fault) must not keep its handler
+        # sleeping, or stop() would wait for it.
+        self._runner = web.AppRunner(app, handle_signals=False, handler_cancellation=True,
+                                     shutdown_timeout=2.0, **kwargs)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

@@ -78,24 +78,40 @@ def sandbox_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
                 process.wait()
 
 
+async def _wait_until_up(process: subprocess.Popen[str], http: httpx.AsyncClient) -> None:
+    """Poll until the child process accepts connections (it may take a while to import)."""
+    for _ in range(600):
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            await http.get("/mj/task/queue")
+            return
+        except httpx.ConnectError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("the sandbox process never answered")
+
+
 async def test_subprocess_serves_models_and_stops_on_ctrl_c(
         sandbox_process: tuple[subprocess.Popen[str], int]) -> None:
     process, port = sandbox_process
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=url, verify=False,
                                  headers={"Authorization": "Bearer sk-cli"}) as http:
-        for _ in range(600):
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                response = await http.get("/v1/models")
-                break
-            except httpx.ConnectError:
-                await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the sandbox process never answered")
+        await _wait_until_up(process, http)
+        response = await http.get("/v1/models")
         assert response.status_code == 200
         assert response.json()["success"] is True
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=10) == 0
     assert process.stdout is not None
     assert f"127.0.0.1:{port}" in process.stdout.read()
+
+
+async def test_subprocess_stops_cleanly_on_sigterm(
+        sandbox_process: tuple[subprocess.Popen[str], int]) -> None:
+    process, port = sandbox_process
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", verify=False) as http:
+        await _wait_until_up(process, http)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert process.stdout is not None
+    assert "sandbox gateway stopped" in process.stdout.read()
