@@ -71,6 +71,14 @@ _TASKS = TypeAdapter(list[MjTask])
 _ACCEPTED = frozenset({1, 21, 22})
 # the poll-type reads get a short read timeout whatever the long one is
 _POLL_READ_TIMEOUT = 30.0
+# routes without ids, parsed to URLs once: httpx re-parses a string URL on every call
+_FIXED_ROUTES = (
+    "/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/images/generations",
+    "/v1/embeddings", "/v1/audio/transcriptions", "/v1/audio/translations", "/v1/audio/speech",
+    "/mj/submit/imagine", "/mj/submit/action", "/mj/submit/modal", "/mj/submit/blend",
+    "/mj/submit/describe", "/mj/submit/shorten", "/mj/insight-face/swap",
+    "/mj/task/list-by-condition", "/mj/task/queue",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +136,7 @@ class UpstreamClient:
         self._t_poll = httpx.Timeout(short_read, connect=connect_timeout, pool=connect_timeout)
         self._t_long = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
         origin = httpx.URL(base)
+        self._urls = {path: httpx.URL(base + path) for path in _FIXED_ROUTES}
         self._http = httpx.AsyncClient(
             base_url=base,
             auth=_BearerAuth(self._key, (origin.raw_scheme, origin.raw_host, origin.port)),
@@ -185,11 +194,14 @@ class UpstreamClient:
         the gateway does not charge; everything else may have been billed, so it is raised.
         """
         policy = self._retry
+        target = self._urls.get(url, url)
         attempt = 0
         rate_limited_once = False
         while True:
             attempt += 1
-            request = self._http.build_request(method, url, timeout=timeouts or self._t_long, **kw)
+            request = self._http.build_request(
+                method, target, timeout=timeouts or self._t_long, **kw
+            )
             try:
                 response = await self._http.send(
                     request, stream=stream, follow_redirects=follow_redirects

@@ -371,6 +371,14 @@ async def test_base_url_with_v1_suffix_is_tolerated(scripted: ScriptedServer) ->
         assert [m.id for m in await client.list_models()] == ["a"]
 
 
+async def test_gateway_under_a_path_prefix(scripted: ScriptedServer) -> None:
+    scripted.on("GET /api/v1/models", json_reply({"data": [{"id": "a"}]}))
+    scripted.on("GET /api/mj/task/7/fetch", json_reply({"id": "7", "status": "SUCCESS"}))
+    async with UpstreamClient(scripted.url + "/api", KEY) as client:
+        assert [m.id for m in await client.list_models()] == ["a"]
+        assert (await client.mj_fetch("7")).is_finished
+
+
 async def test_download_sends_the_key_only_to_the_gateway(
     scripted: ScriptedServer, scripted_client: UpstreamClient
 ) -> None:
