@@ -24,6 +24,8 @@ PREVIEW_STEP = 25
 # A grown text cut off by other output is printed again whole when shorter than this, or else
 # continued after "...", so a long answer is not repeated.
 REPRINT_LIMIT = 200
+# On a terminal, a text this short on one line can be overwritten in place with \r.
+ONE_LINE = 60
 _AUDIO_SUFFIX = {"opus": ".ogg", "mp3": ".mp3", "wav": ".wav"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -172,6 +174,8 @@ class Renderer:
                 self._block("... " + suffix.lstrip(), end="")
             else:
                 self._block(text, end="")
+        elif self.redraw and self._tail == tail and _fits_one_line(previous):
+            self._write(f"\r{text}\x1b[K")  # a placeholder ("Thinking…") gives way to the answer
         else:
             self._block(text, end="")
         self._tail = tail
@@ -254,6 +258,10 @@ class Renderer:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self.out.fileno())
             os.close(devnull)
+
+
+def _fits_one_line(text: str) -> bool:
+    return "\n" not in text and len(text) < ONE_LINE
 
 
 def _file_name(part: Image | Audio | File) -> str:

@@ -37,6 +37,14 @@ async def test_a_streamed_answer_prints_only_what_is_new(tmp_path: Path) -> None
     assert out.getvalue() == "Thinking…\nEcho: hello, world\n"
 
 
+async def test_on_a_terminal_the_answer_replaces_its_placeholder_in_place(tmp_path: Path) -> None:
+    renderer, out, _ = make(tmp_path, redraw=True)
+    for text in ("Thinking…", "Echo: he", "Echo: hello"):
+        await renderer.show(ref(1), text_reply(text))
+    renderer.finish()
+    assert out.getvalue() == "Thinking…\rEcho: he\x1b[Kllo\n"
+
+
 async def test_an_answer_interrupted_by_other_output_continues_on_a_marked_line(
     tmp_path: Path,
 ) -> None:
