@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -190,7 +191,7 @@ async def test_describe(sandbox: SandboxServer, client: httpx.AsyncClient) -> No
     assert "red" in prompts and "--ar 2:1" in prompts
     assert task["promptEn"] == prompts
     uploaded = await client.get(task["imageUrl"])
-    assert uploaded.content == __import__("base64").b64decode(red.split(",", 1)[1])
+    assert uploaded.content == base64.b64decode(red.split(",", 1)[1])
     same = await finished(sandbox, client, "/mj/submit/describe", {"base64": red})
     assert same["properties"]["finalPrompt"] == prompts
     blue = await finished(sandbox, client, "/mj/submit/describe",
