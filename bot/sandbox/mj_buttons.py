@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 Button = dict[str, Any]
@@ -24,24 +25,53 @@ def grid_buttons(job_hash: str) -> list[Button]:
     return buttons
 
 
-def upscale_buttons(job_hash: str) -> list[Button]:
-    """The "upscaled image" set: upscale, vary, zoom, custom zoom, pans and the bookmark."""
+_VERSION = re.compile(r"--(v|version|niji)\s+(\d+(?:\.\d+)?)")
+DEFAULT_VERSION = 6.1
+
+
+def mj_version(prompt: str) -> float:
+    """The model version a prompt asks for (`--v 5.2`, `--version 7`, `--niji 6`)."""
+    match = _VERSION.search(prompt)
+    if match is None:
+        return DEFAULT_VERSION
+    value = float(match[2])
+    return DEFAULT_VERSION if match[1] == "niji" and value >= 6 else value
+
+
+def _upscalers(version: float) -> list[tuple[str, str]]:
+    """(customId word, label) of the two upscale buttons for a model version."""
+    if version < 6:
+        return [("upsample_v5_2x", "Upscale (2x)"), ("upsample_v5_4x", "Upscale (4x)")]
+    word = "v6" if version < 6.1 else "v6r1" if version < 7 else "v7"
+    return [(f"upsample_{word}_2x_subtle", "Upscale (Subtle)"),
+            (f"upsample_{word}_2x_creative", "Upscale (Creative)")]
+
+
+def upscale_buttons(job_hash: str, version: float = DEFAULT_VERSION) -> list[Button]:
+    """The "upscaled image" set: upscale, vary, zoom, custom zoom, pans and the bookmark.
+
+    Version gates as upstream draws them: no zoom, pan or region below v5, no zoom or pan in v8.
+    """
     tail = f"::1::{job_hash}::SOLO"
-    return [
-        _button(f"MJ::JOB::upsample_v6_2x_subtle{tail}", "Upscale (Subtle)", "⬆️"),
-        _button(f"MJ::JOB::upsample_v6_2x_creative{tail}", "Upscale (Creative)", "⬆️"),
+    buttons = [_button(f"MJ::JOB::{word}{tail}", label, "⬆️") for word, label in _upscalers(version)]
+    buttons += [
         _button(f"MJ::JOB::low_variation{tail}", "Vary (Subtle)", "🪄"),
         _button(f"MJ::JOB::high_variation{tail}", "Vary (Strong)", "🪄"),
-        _button(f"MJ::Inpaint{tail}", "Vary (Region)", "🖌️"),
-        _button(f"MJ::Outpaint::50{tail}", "Zoom Out 2x", "🔍"),
-        _button(f"MJ::Outpaint::75{tail}", "Zoom Out 1.5x", "🔍"),
-        _button(f"MJ::CustomZoom::{job_hash}", "Custom Zoom", "🔍"),
-        _button(f"MJ::JOB::pan_left{tail}", emoji="⬅️"),
-        _button(f"MJ::JOB::pan_right{tail}", emoji="➡️"),
-        _button(f"MJ::JOB::pan_up{tail}", emoji="⬆️"),
-        _button(f"MJ::JOB::pan_down{tail}", emoji="⬇️"),
-        _button(f"MJ::BOOKMARK::{job_hash}", emoji="❤️"),
     ]
+    if version >= 5:
+        buttons.append(_button(f"MJ::Inpaint{tail}", "Vary (Region)", "🖌️"))
+    if 5 <= version < 8:
+        buttons += [
+            _button(f"MJ::Outpaint::50{tail}", "Zoom Out 2x", "🔍"),
+            _button(f"MJ::Outpaint::75{tail}", "Zoom Out 1.5x", "🔍"),
+            _button(f"MJ::CustomZoom::{job_hash}", "Custom Zoom", "🔍"),
+            _button(f"MJ::JOB::pan_left{tail}", emoji="⬅️"),
+            _button(f"MJ::JOB::pan_right{tail}", emoji="➡️"),
+            _button(f"MJ::JOB::pan_up{tail}", emoji="⬆️"),
+            _button(f"MJ::JOB::pan_down{tail}", emoji="⬇️"),
+        ]
+    buttons.append(_button(f"MJ::BOOKMARK::{job_hash}", emoji="❤️"))
+    return buttons
 
 
 def describe_buttons() -> list[Button]:

@@ -16,6 +16,7 @@ from bot.sandbox.mj_buttons import (
     Button,
     describe_buttons,
     grid_buttons,
+    mj_version,
     shorten_buttons,
     upscale_buttons,
 )
@@ -129,7 +130,7 @@ def buttons_for(task: Task) -> list[Button]:
     if task.kind == "grid":
         return grid_buttons(task.job_hash)
     if task.kind == "upscale":
-        return upscale_buttons(task.job_hash)
+        return upscale_buttons(task.job_hash, mj_version(task.final_prompt or task.prompt_en))
     if task.kind == "describe":
         return describe_buttons()
     if task.kind == "shorten":

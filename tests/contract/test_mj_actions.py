@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 
 from bot.sandbox.server import SandboxServer
@@ -42,8 +43,8 @@ async def test_upscale_gives_a_single_image_with_the_upscaled_set(
     assert job_hash != hash_of(grid)
     tail = f"::1::{job_hash}::SOLO"
     ids = _ids(child)
-    for expected in (f"MJ::JOB::upsample_v6_2x_subtle{tail}",
-                     f"MJ::JOB::upsample_v6_2x_creative{tail}",
+    for expected in (f"MJ::JOB::upsample_v6r1_2x_subtle{tail}",
+                     f"MJ::JOB::upsample_v6r1_2x_creative{tail}",
                      f"MJ::JOB::low_variation{tail}", f"MJ::JOB::high_variation{tail}",
                      f"MJ::Inpaint{tail}", f"MJ::Outpaint::50{tail}", f"MJ::Outpaint::75{tail}",
                      f"MJ::CustomZoom::{job_hash}", f"MJ::JOB::pan_left{tail}",
@@ -54,6 +55,31 @@ async def test_upscale_gives_a_single_image_with_the_upscaled_set(
     assert [label for label in labels if label] == UPSCALED_LABELS
     image = Image.open(io.BytesIO((await client.get(child["imageUrl"])).content))
     assert image.info["mj-hash"] == job_hash
+
+
+@pytest.mark.parametrize(("version", "upscale", "zoom", "region"), [
+    ("--v 4", "upsample_v5_2x", False, False),
+    ("--v 5.2", "upsample_v5_4x", True, True),
+    ("--v 6", "upsample_v6_2x_creative", True, True),
+    ("--niji 6", "upsample_v6r1_2x_subtle", True, True),
+    ("--v 7", "upsample_v7_2x_subtle", True, True),
+    ("--v 8", "upsample_v7_2x_subtle", False, True),
+])
+async def test_upscaled_buttons_follow_the_model_version(
+        sandbox: SandboxServer, client: httpx.AsyncClient, version: str, upscale: str,
+        zoom: bool, region: bool) -> None:
+    grid = await _grid(sandbox, client, f"a boat {version}")
+    child = await _act(sandbox, client, grid, _ids(grid)[0])
+    ids = _ids(child)
+    assert any(f"::{upscale}::" in custom_id for custom_id in ids)
+    assert any(i.startswith("MJ::Outpaint::") for i in ids) is zoom
+    assert any(i.startswith("MJ::JOB::pan_") for i in ids) is zoom
+    assert any(i.startswith("MJ::Inpaint::") for i in ids) is region
+    # Every offered button is one the gateway can map, except the bookmark it refuses.
+    for custom_id in ids[:-1]:
+        response = await client.post("/mj/submit/action",
+                                      json={"taskId": child["id"], "customId": custom_id})
+        assert response.json()["code"] in (1, 21), (custom_id, response.text)
 
 
 async def test_grid_children_of_v_reroll_zoom_pan(sandbox: SandboxServer,
@@ -67,7 +93,7 @@ async def test_grid_children_of_v_reroll_zoom_pan(sandbox: SandboxServer,
     up_ids = _ids(upscaled)
     cases = {"MJ::Outpaint::50": "ZOOM", "MJ::JOB::pan_left": "PAN",
              "MJ::JOB::low_variation": "LOW_VARIATION", "MJ::JOB::high_variation": "HIGH_VARIATION",
-             "MJ::JOB::upsample_v6_2x_subtle": "UPSCALE"}
+             "MJ::JOB::upsample_v6r1_2x_subtle": "UPSCALE"}
     for prefix, action in cases.items():
         custom_id = next(i for i in up_ids if i.startswith(prefix + "::"))
         child = await _act(sandbox, client, upscaled, custom_id)
