@@ -253,8 +253,8 @@ async def bench_storage(
     at_1k = await load_ms(services, small)
     at_100k = await load_ms(services, big)
     report(f"3. context load ({MAX_LOADED_MESSAGES} newest messages), median of {LOADS}")
-    report(f"   history of 1,000 messages   : {at_1k:6.3f} ms")
-    report(f"   history of {STORED_MESSAGES - 1000:,} messages : {at_100k:6.3f} ms   "
+    report(f"   history of {1000:>6,} messages : {at_1k:6.3f} ms")
+    report(f"   history of {STORED_MESSAGES - 1000:>6,} messages : {at_100k:6.3f} ms   "
            f"(ratio {at_100k / at_1k:.2f}; target ~1)")
 
 
