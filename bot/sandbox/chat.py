@@ -32,6 +32,10 @@ from bot.sandbox.text import (
 
 FINGERPRINT = "fp_sandbox01"
 BROKEN_CHUNK = '{"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{'
+# Context windows as OpenAI/Google publish them; prompt + max_tokens beyond this is a 400.
+CONTEXT_WINDOWS = {"gpt-3.5-turbo": 16385, "gpt-3.5-turbo-instruct": 4096, "gemini-pro": 32760,
+                   "gemini-pro-vision": 16384, "gpt-4-gizmo": 32768}
+DEFAULT_WINDOW = 128000
 _DRAW_WORDS = re.compile(r"\b(draw|paint|picture|image|illustrat\w*|sketch)\b|画", re.I)
 
 
@@ -80,6 +84,28 @@ def _check_common(info: RequestInfo, body: dict[str, Any]) -> web.Response | Non
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
             type_="invalid_request_error", param="stream_options")
     return None
+
+
+def context_window(model: str) -> int:
+    """Tokens a model takes in and gives out together."""
+    if model.startswith("gpt-4-gizmo"):
+        return CONTEXT_WINDOWS["gpt-4-gizmo"]
+    return CONTEXT_WINDOWS.get(model, DEFAULT_WINDOW)
+
+
+def _too_long(
+    info: RequestInfo, model: str, prompt: int, max_tokens: object
+) -> web.Response | None:
+    window = context_window(model)
+    asked = prompt + (max_tokens if isinstance(max_tokens, int) else 0)
+    if asked <= window:
+        return None
+    return openai_error(
+        info.request_id, 400,
+        f"This model's maximum context length is {window} tokens. However, you requested "
+        f"{asked} tokens ({prompt} in the messages, {asked - prompt} in the completion). "
+        "Please reduce the length of the messages or completion.",
+        type_="invalid_request_error", param="messages", code="context_length_exceeded")
 
 
 def _picture_url(state: SandboxState, info: RequestInfo, prompt: str, grid: bool,
@@ -137,6 +163,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     if not isinstance(messages, list) or not messages:
         return openai_error(info.request_id, 400, "field messages is required",
                             code="invalid_text_request")
+    too_long = _too_long(info, str(body["model"]), prompt_tokens(messages), body.get("max_tokens"))
+    if too_long is not None:
+        return too_long
     answer = _chat_answer(request, body, messages)
     base = {"id": f"chatcmpl-{uuid.uuid4().hex[:29]}", "created": int(time.time()),
             "model": body["model"], "system_fingerprint": FINGERPRINT}
@@ -208,8 +237,11 @@ async def completions(request: web.Request) -> web.StreamResponse:
     if not isinstance(prompt, str) or not prompt:
         return openai_error(info.request_id, 400, "field prompt is required",
                             code="invalid_text_request")
-    text = with_filler(f"Echo: {strip_markers(prompt)}", info.tokens)
     max_tokens = body.get("max_tokens")
+    too_long = _too_long(info, str(body["model"]), count_tokens(prompt), max_tokens or 16)
+    if too_long is not None:
+        return too_long
+    text = with_filler(f"Echo: {strip_markers(prompt)}", info.tokens)
     text, cut = truncate_tokens(text, 16 if max_tokens is None else max_tokens)
     answer = Answer(text, "length" if cut else "stop", count_tokens(strip_markers(prompt)))
     base = {"id": f"cmpl-{uuid.uuid4().hex[:24]}", "object": "text_completion",

@@ -263,3 +263,18 @@ async def test_completions_require_prompt(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/completions", json={"model": "gpt-3.5-turbo-instruct"})
     assert response.status_code == 400
     assert openai_envelope(response)["message"].startswith("field prompt is required")
+
+
+async def test_context_length_exceeded(client: httpx.AsyncClient) -> None:
+    long_text = "word " * 17000
+    response = await client.post("/v1/chat/completions",
+                                 json=chat(long_text, model="gpt-3.5-turbo"))
+    assert response.status_code == 400
+    error = openai_envelope(response)
+    assert error["code"] == "context_length_exceeded"
+    assert error["message"].startswith("This model's maximum context length is 16385 tokens.")
+    roomy = await client.post("/v1/chat/completions", json=chat(long_text, max_tokens=1))
+    assert roomy.status_code == 200
+    asked_too_much = await client.post("/v1/chat/completions",
+                                       json=chat("hi", model="gpt-3.5-turbo", max_tokens=17000))
+    assert asked_too_much.status_code == 400
