@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # (Telegram allows 4096 characters, Discord 2000 or 4000; the adapters split longer text).
 MAX_SHOWN_CHARS = 3500
 SHORTENED_CHARS = 1500
-_TRUTHY = {"1", "true", "yes", "on", "translate"}
+_TRUTHY = {"1", "true", "yes", "on"}
 
 
 def shorten(text: str, limit: int = SHORTENED_CHARS) -> str:
@@ -75,7 +75,8 @@ def _audio(ctx: CommandContext) -> tuple[Attachment, str]:
 
 def _wants_translation(ctx: CommandContext) -> bool:
     option = ctx.request.options.get("translate", "").strip().lower()
-    return option in _TRUTHY or ctx.request.text.strip().lower() in _TRUTHY
+    # `/transcribe translate` typed as text counts too (adapters without native flags).
+    return option in _TRUTHY or ctx.request.text.strip().lower() == "translate"
 
 
 async def transcribe_command(ctx: CommandContext) -> None:

@@ -125,3 +125,11 @@ async def test_speak_refuses_empty_and_too_long_text(
     await harness.command("speak", "a" * 4097)
     assert last_text(harness) == "That is too long (4097 characters; the limit is 4096)."
     assert sandbox.hits["POST /v1/audio/speech"] == 0
+
+
+async def test_translate_typed_as_text(harness: Harness, sandbox: SandboxServer) -> None:
+    await harness.command("transcribe", "translate", attachments=(voice_note(),))
+    assert last_text(harness).startswith("📝 Translation of")
+    await harness.command("transcribe", attachments=(voice_note(),),
+                          options={"translate": "false"})
+    assert last_text(harness).startswith("📝 Transcript of")
