@@ -319,8 +319,8 @@ class UpstreamClient:
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue  # blank separators, ": keep-alive" comments, event:/id: fields
-                    data = line[5:].strip()
-                    if data == "[DONE]":
+                    data = line[5:]  # json.loads skips the optional space itself
+                    if data.endswith("[DONE]") and data.strip() == "[DONE]":
                         return
                     chunk = self._sse_chunk(data, received)
                     if chunk is None:

@@ -309,8 +309,8 @@ async def test_stream_usage_chunk_and_keepalive_comments(
 ) -> None:
     usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
     scripted.on(CHAT, sse_reply(
-        ": keep-alive", chunk(""), chunk("Hi"), chunk(" there"), chunk(None, "stop"),
-        "data: " + json.dumps({"choices": [], "usage": usage}), "data: [DONE]"))
+        ": keep-alive", chunk(""), chunk("Hi"), chunk(" there").replace("data: ", "data:"),
+        chunk(None, "stop"), "data: " + json.dumps({"choices": [], "usage": usage}), "data:[DONE]"))
     text, chunks = await collect(scripted_client)
     assert text == "Hi there"
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 5
