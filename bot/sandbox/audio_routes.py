@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import FileField
 
 from bot.sandbox.audio import FORMATS, AudioFacts, inspect, synthesize, tone_seconds
@@ -21,6 +22,7 @@ VOICES = frozenset({"alloy", "echo", "fable", "onyx", "nova", "shimmer",
                     "ash", "ballad", "coral", "sage", "verse"})
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 MAX_INPUT = 4096
+MAX_UPLOAD = 25 * 2**20
 CHUNK = 16 * 1024
 
 
@@ -45,7 +47,16 @@ async def _transcribe(request: web.Request, translate: bool) -> web.Response:
     if not request.content_type.startswith("multipart/"):
         return openai_error(info.request_id, 400, "Content-Type must be multipart/form-data",
                             type_="invalid_request_error")
-    form = await request.post()
+    if (request.content_length or 0) > MAX_UPLOAD:
+        return openai_error(info.request_id, 413,
+                            f"Maximum content size limit ({MAX_UPLOAD}) exceeded "
+                            f"({request.content_length} bytes read)",
+                            type_="server_error")
+    try:
+        form = await request.post()
+    except (ValueError, HttpProcessingError) as exc:
+        return openai_error(info.request_id, 400, f"malformed multipart body: {exc}",
+                            type_="invalid_request_error")
     upload = form.get("file")
     if not isinstance(upload, FileField):
         return openai_error(info.request_id, 400, "Missing required parameter: 'file'.",

@@ -196,3 +196,14 @@ async def test_speech_validation(client: httpx.AsyncClient) -> None:
     bad = await client.post("/v1/audio/speech", content=json.dumps([1]),
                             headers={"Content-Type": "application/json"})
     assert bad.status_code == 400
+
+
+async def test_uploads_over_25_mb_and_broken_multipart(client: httpx.AsyncClient) -> None:
+    huge = b"OggS" + b"\x00" * (25 * 2**20)
+    too_big = await _transcribe(client, huge, "big.ogg")
+    assert too_big.status_code == 413
+    openai_envelope(too_big)
+    broken = await client.post("/v1/audio/transcriptions", content=b"--x\r\nnonsense",
+                               headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert broken.status_code == 400
+    openai_envelope(broken)
