@@ -136,7 +136,7 @@ async def speech(request: web.Request) -> web.StreamResponse:
                             type_="invalid_request_error", param="input",
                             code="string_above_max_length")
     voice = body.get("voice")
-    if voice not in VOICES:
+    if not isinstance(voice, str) or voice not in VOICES:
         return openai_error(info.request_id, 400, f"Invalid value for 'voice': {voice!r}.",
                             type_="invalid_request_error", param="voice")
     response_format = body.get("response_format") or "mp3"

@@ -63,7 +63,7 @@ async def embeddings(request: web.Request) -> web.Response:
             return openai_error(info.request_id, 400,
                                 "This model does not support specifying dimensions.",
                                 type_="invalid_request_error", param="dimensions")
-        if not isinstance(dimensions, int) or not 1 <= dimensions <= size:
+        if type(dimensions) is not int or not 1 <= dimensions <= size:
             return openai_error(info.request_id, 400, f"Invalid value for dimensions: {dimensions}",
                                 type_="invalid_request_error", param="dimensions")
         size = dimensions

@@ -46,7 +46,7 @@ async def generations(request: web.Request) -> web.Response:
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         return openai_error(info.request_id, 400, "prompt is required", code=BAD_IMAGE)
-    if model not in SIZES:
+    if not isinstance(model, str) or model not in SIZES:
         return openai_error(info.request_id, 503, f"当前分组 default 下对于模型 {model} 无可用渠道")
     if len(prompt) > MAX_PROMPT[model]:
         return openai_error(info.request_id, 400, "prompt is too long", code=BAD_IMAGE)

@@ -60,7 +60,7 @@ async def blend(request: web.Request) -> web.Response:
     if not isinstance(raw, list) or not 2 <= len(raw) <= 5:
         return submit_result(4, "base64List参数错误")
     dimensions = body.get("dimensions", "SQUARE")
-    if dimensions not in BLEND_ASPECTS:
+    if not isinstance(dimensions, str) or dimensions not in BLEND_ASPECTS:
         return submit_result(4, "dimensions参数错误")
     uploads = [parse_data_url(item) for item in raw]
     valid = [upload for upload in uploads if upload is not None]
