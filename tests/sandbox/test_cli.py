@@ -60,22 +60,21 @@ def _free_port() -> int:
 @pytest.fixture
 def sandbox_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
     port = _free_port()
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port), "--speed", "100",
          "--fault", "latency=0"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        yield process, port
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    ) as process:
+        try:
+            yield process, port
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
 
 async def _wait_until_up(process: subprocess.Popen[str], http: httpx.AsyncClient) -> None:
