@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.answers import Answer, chat_answer
 from bot.sandbox.context import RequestInfo, info_of
 from bot.sandbox.errors import json_response, openai_error
 from bot.sandbox.faults import strip_markers
-from bot.sandbox.files import FILES_PATH
-from bot.sandbox.images import Picture, grid_png, grid_size, single_png
-from bot.sandbox.mj_buttons import grid_buttons
 from bot.sandbox.models import is_known
 from bot.sandbox.sse import Pacer, SseWriter
-from bot.sandbox.state import SandboxState, state_of
+from bot.sandbox.state import state_of
 from bot.sandbox.text import (
     count_tokens,
-    echo_line,
-    last_user_turn,
     pieces,
     prompt_tokens,
     truncate_tokens,
@@ -36,23 +31,6 @@ BROKEN_CHUNK = '{"id":"chatcmpl-broken","object":"chat.completion.chunk","choice
 CONTEXT_WINDOWS = {"gpt-3.5-turbo": 16385, "gpt-3.5-turbo-instruct": 4096, "gemini-pro": 32760,
                    "gemini-pro-vision": 16384, "gpt-4-gizmo": 32768}
 DEFAULT_WINDOW = 128000
-_DRAW_WORDS = re.compile(r"\b(draw|paint|picture|image|illustrat\w*|sketch)\b|画", re.I)
-
-
-@dataclass(slots=True)
-class Answer:
-    """What the model "says" and how the turn ended."""
-
-    text: str
-    finish_reason: str
-    prompt_tokens: int
-
-    @property
-    def usage(self) -> dict[str, int]:
-        """OpenAI usage object."""
-        completion = count_tokens(self.text)
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion,
-                "total_tokens": self.prompt_tokens + completion}
 
 
 async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
@@ -108,48 +86,6 @@ def _too_long(
         type_="invalid_request_error", param="messages", code="context_length_exceeded")
 
 
-def _picture_url(state: SandboxState, info: RequestInfo, prompt: str, grid: bool,
-                 job_hash: str = "") -> str:
-    picture = Picture(prompt, uuid.uuid4().hex, job_hash)
-    size = grid_size((1, 1))
-    if grid:
-        name = state.files.put_lazy(lambda: grid_png(picture, size), "image/png", ".png")
-    else:
-        name = state.files.put_lazy(lambda: single_png(picture, size, "SD", 1), "image/png", ".png")
-    return f"{info.base_url}{FILES_PATH}/{name}"
-
-
-def _mj_chat_markdown(state: SandboxState, info: RequestInfo, prompt: str) -> str:
-    """The mj-chat reply: progress links, the image, a download link, message_id, a button table."""
-    job_hash = str(uuid.uuid4())
-    url = _picture_url(state, info, prompt, grid=True, job_hash=job_hash)
-    progress = ".".join(f"[{p}]({url})" for p in ("0%", "31%", "46%", "100%"))
-    rows = [
-        f"| {b['label'] or b['emoji']} | {b['label']} | {b['type']} | {b['customId']} |"
-        for b in grid_buttons(job_hash)
-    ]
-    return "\n".join([
-        progress, "", f"![{prompt}]({url})", f"[⏬下载]({url})", "",
-        f"message_id: {int(time.time() * 1000)}{uuid.uuid4().int % 1000:03d}", "",
-        "| name | label | type | custom_id |", "| --- | --- | --- | --- |", *rows,
-    ])
-
-
-def _chat_answer(request: web.Request, body: dict[str, Any], messages: list[Any]) -> Answer:
-    info = info_of(request)
-    state = state_of(request)
-    model = str(body["model"])
-    turn = last_user_turn(messages)
-    text = echo_line(turn, len(messages))
-    if model == "stable-diffusion" or (model == "gpt-4-all" and _DRAW_WORDS.search(turn.text)):
-        text += f"\n\n![{turn.text}]({_picture_url(state, info, turn.text, grid=False)})"
-    elif model == "mj-chat":
-        text += "\n\n" + _mj_chat_markdown(state, info, turn.text)
-    text = with_filler(text, info.tokens)
-    text, cut = truncate_tokens(text, body.get("max_tokens"))
-    return Answer(text, "length" if cut else "stop", prompt_tokens(messages))
-
-
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     """Chat, streamed (§3.3) or not (§3.2)."""
     body = await _json_body(request)
@@ -166,7 +102,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     too_long = _too_long(info, str(body["model"]), prompt_tokens(messages), body.get("max_tokens"))
     if too_long is not None:
         return too_long
-    answer = _chat_answer(request, body, messages)
+    answer = chat_answer(request, body, messages)
     base = {"id": f"chatcmpl-{uuid.uuid4().hex[:29]}", "created": int(time.time()),
             "model": body["model"], "system_fingerprint": FINGERPRINT}
     pacer = Pacer(state_of(request).clock, info.tps)
@@ -196,7 +132,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 
 async def _stream(request: web.Request, pacer: Pacer, parts: list[str], *,
-                  first: dict[str, Any] | None, piece: Any, last: dict[str, Any],
+                  first: dict[str, Any] | None, piece: Callable[[str], dict[str, Any]],
+                  last: dict[str, Any],
                   usage: dict[str, Any] | None) -> web.StreamResponse:
     """Write the chunks, honouring the `cut` and `badjson` faults halfway through."""
     fault = info_of(request).fault_name
