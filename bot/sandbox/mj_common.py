@@ -17,7 +17,6 @@ from bot.sandbox.state import SandboxState, state_of
 INSTANCE = {"discordInstanceId": "1118138338562560102"}
 # Midjourney's fast-mode concurrency: more unfinished jobs than this and the submit says 排队中.
 CONCURRENCY = 3
-BLEND_ASPECTS = {"PORTRAIT": (2, 3), "SQUARE": (1, 1), "LANDSCAPE": (3, 2)}
 
 Body = dict[str, Any]
 

@@ -11,7 +11,6 @@ from bot.sandbox.errors import mj_relay_error, submit_result
 from bot.sandbox.faults import strip_markers
 from bot.sandbox.files import parse_data_url
 from bot.sandbox.mj_common import (
-    BLEND_ASPECTS,
     accept,
     field_text,
     new_task,
@@ -22,6 +21,8 @@ from bot.sandbox.mj_common import (
 from bot.sandbox.mj_tasks import Upload, aspect_of
 from bot.sandbox.mj_texts import describe_prompts, shorten_text
 from bot.sandbox.state import state_of
+
+BLEND_ASPECTS = {"PORTRAIT": (2, 3), "SQUARE": (1, 1), "LANDSCAPE": (3, 2)}
 
 
 async def imagine(request: web.Request) -> web.Response:
