@@ -19,7 +19,9 @@ from storage import open_store
 
 log = logging.getLogger(__name__)
 
-SANDBOX_NOTICE = "no upstream configured: using the offline sandbox; answers and images are synthetic"
+SANDBOX_NOTICE = (
+    "no upstream configured: using the offline sandbox; answers and images are synthetic"
+)
 
 
 async def build_services(settings: Settings, *, upstream_url: str, api_key: str) -> Services:

@@ -79,8 +79,10 @@ class Channel(Protocol):
     async def edit(self, message: MessageRef, reply: Reply) -> MessageRef:
         """Replace a message's content. May return a new ref if the platform must resend."""
 
-    async def progress(self, message: MessageRef | None, chat: ChatRef, state: Progress) -> MessageRef:
-        """Show the latest progress (or typing); create the progress message when `message` is None."""
+    async def progress(
+        self, message: MessageRef | None, chat: ChatRef, state: Progress
+    ) -> MessageRef:
+        """Show the latest progress; create the progress message when `message` is None."""
 
     async def ask_text(self, chat: ChatRef, actor: Actor, request: TextRequest) -> str | None:
         """Ask the actor for text; None when they cancel or do not answer."""

@@ -1,4 +1,4 @@
-"""The `modelbridge` command: `run` (the bot), `console` (terminal chat), `sandbox` (offline gateway)."""
+"""`modelbridge run` (the bot), `console` (terminal chat), `sandbox` (offline gateway)."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     console_output_dir: str = "./out"
 
     language: str = "en"
-    # Comma-separated "platform:user_id" (e.g. "discord:1234,telegram:5678") who may press any button.
+    # Comma-separated "platform:user_id" (e.g. "discord:1234,telegram:5678"): may press any button.
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
 

@@ -1,4 +1,4 @@
-"""The dispatcher: turns neutral requests and button presses into command runs, and errors into messages."""
+"""The dispatcher: neutral requests and button presses in, command runs out, errors as messages."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ class CommandContext:
 
 
 class Bot:
-    """Entry point for adapters: `handle_command`, `handle_message`, `handle_button`. Never raises."""
+    """What adapters call: `handle_command`, `handle_message`, `handle_button`. Never raises."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -119,7 +119,8 @@ class Bot:
 
     async def handle_command(self, request: CommandRequest, channel: Channel) -> None:
         """Run a slash command; every failure ends as a message in the user's chat."""
-        ctx = CommandContext(self.services, request, channel, self.services.catalog.default_language)
+        language = self.services.catalog.default_language
+        ctx = CommandContext(self.services, request, channel, language)
         await self._guarded(ctx, self._run_command)
 
     async def handle_message(self, request: CommandRequest, channel: Channel) -> None:

@@ -100,7 +100,7 @@ class Progress:
 
 @dataclass(frozen=True, slots=True)
 class TextRequest:
-    """Ask the user for text (a modal on Discord, ForceReply on Telegram, a prompt in the console)."""
+    """Ask the user for text: a modal on Discord, ForceReply on Telegram, a console prompt."""
 
     title: str
     label: str

@@ -11,7 +11,7 @@ from bot.sandbox.server import SandboxServer
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxServer]:
-    """A sandbox gateway on 127.0.0.1:<free port>, fast enough that an MJ job ends in well under 1 s."""
+    """A sandbox on 127.0.0.1:<free port>, fast enough that an MJ job ends well under a second."""
     server = SandboxServer(host="127.0.0.1", port=0, speed=200.0)
     await server.start()
     try:

@@ -15,7 +15,8 @@ async def help_command(ctx: CommandContext) -> None:
             continue
         aliases = "".join(f", /{alias}" for alias in spec.aliases)
         key = f"help.cmd.{spec.name}"
-        description = ctx.t(key) if ctx.services.catalog.has(ctx.language, key) else spec.description
+        translated = ctx.services.catalog.has(ctx.language, key)
+        description = ctx.t(key) if translated else spec.description
         lines.append(f"/{spec.name}{aliases} — {description}")
     lines += ["", ctx.t("help.footer")]
     await ctx.reply(text_reply("\n".join(lines)))

@@ -1,4 +1,4 @@
-"""The core wired to the sandbox over real HTTP and a real SQLite store, with a recording channel."""
+"""The core wired to the sandbox over real HTTP and a real SQLite store, recording its output."""
 
 from __future__ import annotations
 
@@ -63,5 +63,5 @@ class Harness:
     async def press(self, token: str, *, user: str = "alice", chat: str = "c1") -> None:
         await self.bot.handle_button(self.actor(user), self.chat(chat), token, self.channel)
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        await self.channel.wait_for(predicate, timeout)
+    async def wait_for(self, predicate: Callable[[], bool], bound: float = 10.0) -> None:
+        await self.channel.wait_for(predicate, bound)

@@ -13,7 +13,7 @@ from bot.replies import Progress, Reply, TextRequest
 
 @dataclass
 class Shown:
-    """One message as the user sees it now: its latest reply and every progress state it went through."""
+    """One message as the user sees it now: its latest reply and every progress state it had."""
 
     ref: MessageRef
     reply: Reply | None = None
@@ -46,7 +46,9 @@ class RecordingChannel:
         await self._notify()
         return message
 
-    async def progress(self, message: MessageRef | None, chat: ChatRef, state: Progress) -> MessageRef:
+    async def progress(
+        self, message: MessageRef | None, chat: ChatRef, state: Progress
+    ) -> MessageRef:
         if message is None:
             message = MessageRef(chat, str(next(self._ids)))
             self.messages.append(Shown(message))
@@ -84,7 +86,7 @@ class RecordingChannel:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], bound: float = 10.0) -> None:
         """Wait until `predicate()` holds after some message change; fails the test on timeout."""
 
         async def _wait() -> None:
@@ -92,7 +94,7 @@ class RecordingChannel:
                 await self._changed.wait_for(predicate)
 
         try:
-            await asyncio.wait_for(_wait(), timeout)
+            await asyncio.wait_for(_wait(), bound)
         except TimeoutError:
             raise AssertionError(
                 f"condition not met; messages shown: {self.texts()!r}"
