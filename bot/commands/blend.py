@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext, UserError
 from bot.policy import Cost
-from bot.tasks.flow import begin_tracking
+from bot.tasks.flow import start_job
 from bot.tasks.inputs import image_data_urls
-from bot.tasks.jobs import new_job, record_usage, submit_new
+from bot.tasks.jobs import new_job, record_usage
 
 MIN_IMAGES, MAX_IMAGES = 2, 5
 DIMENSIONS = ("portrait", "square", "landscape")
@@ -25,11 +25,17 @@ async def blend_command(ctx: CommandContext) -> None:
     services = ctx.services
     await ctx.check_policy(Cost("mj", 1))
     job = new_job(ctx.chat, ctx.actor.user_id, "blend", "", result={"count": len(images)})
-    job, _ = await submit_new(
-        services, job, lambda: services.client.mj_blend(images, dimensions=dimensions.upper())
+    shape = dimensions.upper()
+    started = await start_job(
+        services,
+        ctx.channel,
+        ctx.chat,
+        ctx.language,
+        job,
+        lambda: services.client.mj_blend(images, dimensions=shape),
     )
-    await begin_tracking(services, ctx.channel, ctx.chat, job, ctx.language)
-    await record_usage(ctx, "blend", "midjourney")
+    if started is not None:
+        await record_usage(ctx, "blend", "midjourney")
 
 
 COMMANDS = [

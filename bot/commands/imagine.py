@@ -9,9 +9,9 @@ from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext, UserError
 from bot.policy import Cost
 from bot.replies import Image, Progress, Reply, Text
-from bot.tasks.flow import begin_tracking
+from bot.tasks.flow import start_job
 from bot.tasks.inputs import image_data_urls, is_set, prompt_of
-from bot.tasks.jobs import new_job, record_usage, submit_new
+from bot.tasks.jobs import new_job, record_usage
 from bot.tasks.render import fetch_image
 from bot.upstream import BadResponse
 from storage.base import ButtonAction
@@ -56,13 +56,16 @@ async def run_imagine(
     await ctx.check_policy(Cost("mj", 1), command="imagine")
     job = new_job(ctx.chat, ctx.actor.user_id, "imagine", prompt)
     bot_type = "NIJI_JOURNEY" if niji else "MID_JOURNEY"
-    job, _ = await submit_new(
+    started = await start_job(
         services,
+        ctx.channel,
+        ctx.chat,
+        ctx.language,
         job,
         lambda: services.client.mj_imagine(prompt, images=images or (), bot_type=bot_type),
     )
-    await begin_tracking(services, ctx.channel, ctx.chat, job, ctx.language)
-    await record_usage(ctx, "imagine", "midjourney")
+    if started is not None:
+        await record_usage(ctx, "imagine", "midjourney")
 
 
 async def run_dalle(ctx: CommandContext, prompt: str) -> None:

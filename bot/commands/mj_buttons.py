@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.core import CommandContext
 from bot.policy import Cost
-from bot.tasks.flow import ModalMode, begin_tracking, complete_modal
-from bot.tasks.jobs import new_job, record_usage, submit_new
+from bot.tasks.flow import ModalMode, complete_modal, start_job
+from bot.tasks.jobs import new_job, record_usage
 from storage.base import ButtonAction, JobRecord
 
 
@@ -49,9 +49,17 @@ async def press_action(ctx: CommandContext, action: ButtonAction) -> None:
         parent_upstream_id=parent_id,
         result={"label": _label(parent, custom_id), "custom_id": custom_id},
     )
-    child, submitted = await submit_new(
-        services, child, lambda: services.client.mj_action(parent_id, custom_id)
+    started = await start_job(
+        services,
+        ctx.channel,
+        ctx.chat,
+        ctx.language,
+        child,
+        lambda: services.client.mj_action(parent_id, custom_id),
     )
+    if started is None:
+        return
+    child, submitted = started
     if submitted.needs_modal:
         # Vary (Region) and Custom Zoom: the child waits until we send the user's prompt.
         await complete_modal(
@@ -65,7 +73,6 @@ async def press_action(ctx: CommandContext, action: ButtonAction) -> None:
             parent_image_url=parent.image_url,
         )
         return
-    await begin_tracking(services, ctx.channel, ctx.chat, child, ctx.language)
     await record_usage(ctx, "imagine", "midjourney")
 
 

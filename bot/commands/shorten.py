@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext
 from bot.policy import Cost
-from bot.tasks.flow import begin_tracking
+from bot.tasks.flow import start_job
 from bot.tasks.inputs import prompt_of
-from bot.tasks.jobs import new_job, record_usage, submit_new
+from bot.tasks.jobs import new_job, record_usage
 
 
 async def shorten_command(ctx: CommandContext) -> None:
@@ -16,9 +16,16 @@ async def shorten_command(ctx: CommandContext) -> None:
     services = ctx.services
     await ctx.check_policy(Cost("mj", 1))
     job = new_job(ctx.chat, ctx.actor.user_id, "shorten", prompt)
-    job, _ = await submit_new(services, job, lambda: services.client.mj_shorten(prompt))
-    await begin_tracking(services, ctx.channel, ctx.chat, job, ctx.language)
-    await record_usage(ctx, "shorten", "midjourney")
+    started = await start_job(
+        services,
+        ctx.channel,
+        ctx.chat,
+        ctx.language,
+        job,
+        lambda: services.client.mj_shorten(prompt),
+    )
+    if started is not None:
+        await record_usage(ctx, "shorten", "midjourney")
 
 
 COMMANDS = [

@@ -1,16 +1,17 @@
-"""Steps shared by every Midjourney command: show the first progress, start tracking, the modal."""
+"""Steps shared by every Midjourney command: first progress, money-safe submit, tracking, modal."""
 
 from __future__ import annotations
 
 import logging
 from typing import Literal
 
-from bot.channel import Actor, Channel, ChatRef
+from bot.channel import Actor, Channel, ChatRef, MessageRef
 from bot.core import Services
 from bot.replies import TextRequest, text_reply
-from bot.tasks.jobs import send_submit
+from bot.tasks.jobs import Submit, send_submit
 from bot.tasks.mask import centre_mask
 from bot.tasks.render import progress_state
+from bot.upstream import SubmitResult, UpstreamError
 from storage.base import JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
@@ -19,20 +20,52 @@ ModalMode = Literal["inpaint", "zoom", "remix"]
 PROMPT_LIMIT = 4000
 
 
-async def begin_tracking(
-    services: Services, channel: Channel, chat: ChatRef, job: JobRecord, language: str
-) -> JobRecord:
-    """Show the first progress message, remember where it is, and hand the job to the tracker."""
-    if services.tracker is None:
-        raise RuntimeError("no task tracker is running")
+async def start_job(
+    services: Services,
+    channel: Channel,
+    chat: ChatRef,
+    language: str,
+    job: JobRecord,
+    submit: Submit,
+) -> tuple[JobRecord, SubmitResult] | None:
+    """Show the job's progress message, record the job with it, submit and track it.
+
+    See `send_submit`. The user sees the job at once; a refused submit turns that message into
+    the error (and None is returned) instead of leaving a second message behind.
+    """
+    ref: MessageRef | None = None
     try:
         ref = await channel.progress(None, chat, progress_state(services, language, job, 0, None))
-        job = await services.store.update_job(job.id, message_id=ref.message_id)
+        job.message_id = ref.message_id
     except Exception:
-        # The job is submitted and paid for: track it even if the chat refused the first message.
-        log.exception("could not show the first progress of job %s", job.id)
-    services.tracker.watch(job)
-    return job
+        # The chat refused the first message; the job still runs and the tracker retries it.
+        log.exception("could not show the first progress of a %s job", job.kind)
+    job = await services.store.create_job(job)
+    try:
+        return await send_submit(services, job, submit)
+    except UpstreamError as exc:
+        if ref is None:
+            raise
+        log.warning(
+            "%s submit refused for job %s: %s (status=%s code=%s)",
+            job.kind,
+            job.id,
+            type(exc).__name__,
+            exc.status,
+            exc.code,
+        )
+        text = services.catalog.t(language, "error.upstream", message=exc.user_message)
+        await replace_text(channel, ref, text)
+        return None
+
+
+async def replace_text(channel: Channel, ref: MessageRef, text: str) -> MessageRef:
+    """Turn a message (usually the job's progress) into `text`; a new message if it is gone."""
+    try:
+        return await channel.edit(ref, text_reply(text))
+    except Exception:
+        log.info("could not edit message %s; sending the text anew", ref.message_id)
+        return await channel.send(ref.chat, text_reply(text))
 
 
 def modal_default(mode: ModalMode, prompt: str) -> str:
@@ -72,24 +105,21 @@ async def complete_modal(
         max_length=PROMPT_LIMIT,
     )
     answer = await channel.ask_text(chat, actor, request)
-    prompt = (answer or "").strip()
+    prompt = (answer or "").strip()[:PROMPT_LIMIT]
     if not prompt:
         await services.store.update_job(
             job.id, status=JobStatus.FAILURE, fail_reason="cancelled", delivered=True
         )
-        await channel.send(chat, text_reply(t(language, "mj.modal.cancelled")))
+        cancelled = t(language, "mj.modal.cancelled")
+        if job.message_id:
+            await replace_text(channel, MessageRef(chat, job.message_id), cancelled)
+        else:
+            await channel.send(chat, text_reply(cancelled))
         return False
     # Vary (Region) needs a mask; with no drawing surface in chat, the centre of the image is it.
     mask = await centre_mask(services, parent_image_url) if mode == "inpaint" else None
-    job = await services.store.update_job(job.id, prompt=prompt[:PROMPT_LIMIT])
-    job, result = await send_submit(
-        services,
-        job,
-        lambda: services.client.mj_modal(upstream_id, prompt[:PROMPT_LIMIT], mask_base64=mask),
+    job = await services.store.update_job(job.id, prompt=prompt)
+    await send_submit(
+        services, job, lambda: services.client.mj_modal(upstream_id, prompt, mask_base64=mask)
     )
-    if result.task_id != upstream_id or job.status != JobStatus.PENDING:
-        job = await services.store.update_job(
-            job.id, upstream_id=result.task_id, status=JobStatus.PENDING
-        )
-    await begin_tracking(services, channel, chat, job, language)
     return True

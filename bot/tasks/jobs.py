@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -43,20 +45,13 @@ def chat_of(job: JobRecord) -> ChatRef:
     )
 
 
-async def submit_new(
-    services: Services, job: JobRecord, submit: Submit
-) -> tuple[JobRecord, SubmitResult]:
-    """Record `job` (SUBMITTING), then send `submit`; see `send_submit`."""
-    stored = await services.store.create_job(job)
-    return await send_submit(services, stored, submit)
-
-
 async def send_submit(
-    services: Services, job: JobRecord, submit: Submit
+    services: Services, job: JobRecord, submit: Submit, *, track: bool = True
 ) -> tuple[JobRecord, SubmitResult]:
     """Send a submit for a stored job and record its outcome at once.
 
-    Accepted: the upstream id is stored (PENDING, or MODAL when the upstream waits for text).
+    Accepted: the upstream id is stored (PENDING, or MODAL when the upstream waits for text);
+    with `track`, a PENDING job is handed to the tracker while that write is under way.
     Refused: FAILURE with the reason, or UNKNOWN when the error says it may have been charged;
     the error is re-raised so the caller's user sees it. A process that dies while waiting
     leaves the job SUBMITTING, which the tracker turns UNKNOWN on restart.
@@ -77,8 +72,17 @@ async def send_submit(
         await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=True)
         raise UpstreamError("accepted submit without a task id", maybe_charged=True)
     status = JobStatus.MODAL if result.needs_modal else JobStatus.PENDING
-    updated = await store.update_job(job.id, status=status, upstream_id=result.task_id)
-    return updated, result
+    write = asyncio.ensure_future(
+        store.update_job(job.id, status=status, upstream_id=result.task_id)
+    )
+    if track and status == JobStatus.PENDING:
+        if services.tracker is None:
+            raise RuntimeError("no task tracker is running")
+        # Polling starts now, not after the write: under load the store's single writer may
+        # be seconds behind, and the upstream does not wait. The write is already queued, so
+        # it lands before any write the tracker makes for this job.
+        services.tracker.watch(dataclasses.replace(job, status=status, upstream_id=result.task_id))
+    return await write, result
 
 
 async def record_usage(ctx: CommandContext, command: str, model: str) -> None:

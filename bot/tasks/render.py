@@ -97,10 +97,30 @@ async def _prompt_list(
     return text_reply(services.catalog.t(language, key, prompts=listing), rows)
 
 
+async def image_rows(
+    services: Services, language: str, job: JobRecord, has_image: bool
+) -> tuple[tuple[Button, ...], ...]:
+    """The button rows under an image result: the upstream's buttons, then 🌱 Seed."""
+    if job.kind not in IMAGE_KINDS:
+        return ()
+    wanted = upstream_wanted(job.buttons)
+    if not wanted and not has_image:
+        return ()
+    seed = Wanted(
+        "seed", job.upstream_id or "", services.catalog.t(language, "mj.button.seed"), "🌱"
+    )
+    return await issue_rows(services, job, arrange(wanted, [seed]))
+
+
 async def final_reply(
-    services: Services, language: str, job: JobRecord, image: Image | None = None
+    services: Services,
+    language: str,
+    job: JobRecord,
+    image: Image | None = None,
+    rows: tuple[tuple[Button, ...], ...] | None = None,
 ) -> Reply:
-    """The message that ends a job, from its stored record; downloads the image if not given."""
+    """The message that ends a job, from its record; downloads the image and issues the
+    button tokens unless they are given."""
     t = services.catalog.t
     name = title(services, language, job)
     if job.status == JobStatus.UNKNOWN:
@@ -118,18 +138,13 @@ async def final_reply(
         )
     if job.kind == "shorten":
         text = final_text or str(job.result.get("description", ""))
-        return await _prompt_list(
-            services, language, job, "mj.shorten.result", shorten_prompts(text)
-        )
+        prompts = shorten_prompts(text)
+        return await _prompt_list(services, language, job, "mj.shorten.result", prompts)
     if image is None and job.image_url:
         image = await fetch_image(services, job.image_url, f"mj_{job.upstream_id}")
+    if rows is None:
+        rows = await image_rows(services, language, job, image is not None)
     parts: tuple[Text | Image, ...] = (Text(t(language, "mj.done", title=name)),)
     if image is not None:
         parts = (image, *parts)
-    rows: tuple[tuple[Button, ...], ...] = ()
-    if job.kind in IMAGE_KINDS:
-        wanted = upstream_wanted(job.buttons)
-        extra = [Wanted("seed", job.upstream_id or "", t(language, "mj.button.seed"), "🌱")]
-        if wanted or image is not None:
-            rows = await issue_rows(services, job, arrange(wanted, extra))
     return Reply(parts=parts, buttons=rows)

@@ -8,6 +8,7 @@ requests per interval. A job is polled often right after its submit and less oft
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import time
@@ -17,10 +18,10 @@ from typing import Any
 
 from bot.channel import Actor, Channel, MessageRef
 from bot.core import Services
-from bot.replies import Image, Reply, text_reply
+from bot.replies import Button, Image, Reply, text_reply
 from bot.tasks.flow import complete_modal
 from bot.tasks.jobs import chat_of
-from bot.tasks.render import fetch_image, final_reply, progress_state
+from bot.tasks.render import fetch_image, final_reply, image_rows, progress_state
 from bot.upstream import MjTask, UpstreamError
 from storage.base import JobRecord, JobStatus
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 100
 GROWTH = 1.5  # each poll of a job stretches its interval by this much, up to the maximum
 RETRY_MAX_S = 300.0
+LANGUAGE_TTL_S = 60.0  # how long an owner's language preference is trusted without a look-up
 
 
 @dataclass(slots=True)
@@ -46,6 +48,10 @@ class _Retry:
     attempts: int
 
 
+def _base(url: str | None) -> str:
+    return (url or "").split("?", 1)[0]
+
+
 class TaskTracker:
     """Polls pending jobs in batches, persists changes, delivers results, resumes on restart."""
 
@@ -54,6 +60,9 @@ class TaskTracker:
         self._watched: dict[int, _Watch] = {}
         self._retries: dict[int, _Retry] = {}
         self._modal: dict[int, str] = {}  # job id -> platform, while the owner is asked for text
+        self._unsaved: dict[int, dict[str, Any]] = {}  # progress not yet written, per job
+        self._savers: dict[int, asyncio.Task[None]] = {}
+        self._languages: dict[tuple[str, str], tuple[str, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
@@ -80,7 +89,7 @@ class TaskTracker:
 
     async def stop(self) -> None:
         """Stop polling and every delivery in flight; unfinished work resumes on the next start."""
-        tasks = [*self._tasks, *([self._loop] if self._loop else [])]
+        tasks = [*self._tasks, *self._savers.values(), *([self._loop] if self._loop else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -104,7 +113,7 @@ class TaskTracker:
     async def wait_idle(self, timeout: float, platform: str | None = None) -> bool:  # noqa: ASYNC109
         """Wait until no job is pending and no delivery is in flight; False on timeout."""
         deadline = time.monotonic() + timeout
-        while self.pending_count(platform) or self._tasks:
+        while self.pending_count(platform) or self._tasks or self._savers:
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(0.01)
@@ -186,7 +195,8 @@ class TaskTracker:
     def _changed_since(job: JobRecord, task: MjTask) -> bool:
         if task.is_finished or task.status == "MODAL":
             return True
-        return (task.progress, task.image_url or "") != (job.progress, job.image_url)
+        # Gateways add a cache-buster (`?rand=`) to preview URLs on every fetch: not a change.
+        return task.progress != job.progress or _base(task.image_url) != _base(job.image_url)
 
     # --- applying one change ----------------------------------------------------------------
     async def _apply(self, watch: _Watch, task: MjTask) -> None:
@@ -197,7 +207,12 @@ class TaskTracker:
                 self._ask_remix(job)
             elif task.is_finished:
                 self._unwatch(watch.job.id)
-                await self._finish(watch.job, task)
+                try:
+                    await self._finish(watch.job, task, watch.language)
+                except Exception:
+                    # Not stored as finished: poll it again rather than lose a paid result.
+                    log.exception("finishing job %s failed; polling it again", watch.job.id)
+                    self.watch(watch.job)
             else:
                 watch.job = await self._progress(watch, task)
         finally:
@@ -207,7 +222,7 @@ class TaskTracker:
     async def _progress(self, watch: _Watch, task: MjTask) -> JobRecord:
         job = watch.job
         preview: Image | None = None
-        if task.image_url and task.image_url != job.image_url:
+        if task.image_url and _base(task.image_url) != _base(job.image_url):
             try:
                 preview = await fetch_image(self.services, task.image_url, "preview")
             except UpstreamError as exc:
@@ -215,8 +230,6 @@ class TaskTracker:
         changes: dict[str, Any] = {"progress": task.progress, "image_url": task.image_url or ""}
         channel = self.services.channel_for(job.platform)
         if channel is not None:
-            # The chat first, the store after: progress is cosmetic, and the user should not
-            # wait behind a queue of database writes to see it.
             if watch.language is None:
                 watch.language = await self._language(job)
             state = progress_state(self.services, watch.language, job, task.percent, preview)
@@ -231,9 +244,34 @@ class TaskTracker:
                 ref = await channel.progress(None, chat, state)
             if ref.message_id != job.message_id:
                 changes["message_id"] = ref.message_id
-        return await self.services.store.update_job(job.id, **changes)
+        self._persist_progress(job.id, changes)
+        return dataclasses.replace(job, **changes)
 
-    async def _finish(self, job: JobRecord, task: MjTask) -> None:
+    def _persist_progress(self, job_id: int, changes: dict[str, Any]) -> None:
+        # Progress is cosmetic: the chat gets it first, and the store gets the latest state
+        # through one writer per job, so a queue of database writes never holds up polling.
+        self._unsaved[job_id] = {**self._unsaved.get(job_id, {}), **changes}
+        if job_id not in self._savers:
+            self._savers[job_id] = asyncio.create_task(self._save_progress(job_id))
+
+    async def _save_progress(self, job_id: int) -> None:
+        try:
+            while (changes := self._unsaved.pop(job_id, None)) is not None:
+                try:
+                    await self.services.store.update_job(job_id, **changes)
+                except Exception:
+                    log.exception("progress of job %s not stored", job_id)
+        finally:
+            self._savers.pop(job_id, None)
+
+    async def _progress_saved(self, job_id: int) -> None:
+        """Drop progress not yet written and wait for a write in flight (before the finish)."""
+        self._unsaved.pop(job_id, None)
+        saver = self._savers.get(job_id)
+        if saver is not None:
+            await asyncio.gather(saver, return_exceptions=True)
+
+    async def _finish(self, job: JobRecord, task: MjTask, language: str | None) -> None:
         changes: dict[str, Any]
         if task.status == "SUCCESS":
             result = {
@@ -258,25 +296,28 @@ class TaskTracker:
                 "progress": task.progress,
                 "fail_reason": task.fail_reason or task.status.lower(),
             }
-        # The finish is stored before the user sees it, so the store never knows less than the
-        # chat; the image download overlaps that write.
-        write = self.services.store.update_job(job.id, **changes)
-        if changes["status"] != JobStatus.SUCCESS or not task.image_url:
-            await self._deliver(await write)
+        finished = dataclasses.replace(job, **changes)
+        if finished.status != JobStatus.SUCCESS or not finished.image_url:
+            await self._deliver(finished, None, changes, language)
             return
-        name = f"mj_{job.upstream_id}"
-        stored, image = await asyncio.gather(
-            write, fetch_image(self.services, task.image_url, name), return_exceptions=True
+        language = language or await self._language(job)
+        # The image download and the token write for its buttons overlap.
+        image, rows = await asyncio.gather(
+            fetch_image(self.services, finished.image_url, f"mj_{job.upstream_id}"),
+            image_rows(self.services, language, finished, has_image=True),
+            return_exceptions=True,
         )
-        if isinstance(stored, BaseException):
-            raise stored
         if isinstance(image, UpstreamError):
             log.warning("image of job %s not downloaded yet: %r", job.id, image)
+            await self._progress_saved(job.id)
+            await self.services.store.update_job(job.id, **changes)
             self._schedule_retry(job.id)
             return
         if isinstance(image, BaseException):
             raise image
-        await self._deliver(stored, image)
+        if isinstance(rows, BaseException):
+            raise rows
+        await self._deliver(finished, image, changes, language, rows)
 
     async def _expire(self, watch: _Watch) -> None:
         job = watch.job
@@ -293,25 +334,43 @@ class TaskTracker:
             watch.busy = False
 
     # --- delivery ---------------------------------------------------------------------------
-    async def _deliver(self, job: JobRecord, image: Image | None = None) -> None:
-        """Show a finished (stored) job's result; mark it delivered once the chat took it.
+    async def _deliver(
+        self,
+        job: JobRecord,
+        image: Image | None = None,
+        changes: dict[str, Any] | None = None,
+        language: str | None = None,
+        rows: tuple[tuple[Button, ...], ...] | None = None,
+    ) -> None:
+        """Show a finished job's result, then store `changes` (its finish) with delivered=True.
 
-        When the chat refuses, the delivery is retried from the stored record until it works.
+        The finish is written once, after the chat took the message, so the user never waits
+        behind a queue of database writes; a crash in between means the job is polled and shown
+        again after the restart (never resubmitted). When the chat refuses, the finish is stored
+        undelivered and the delivery is retried from the stored record until it works.
         """
+        changes = changes or {}
         channel = self.services.channel_for(job.platform)
         try:
             if channel is None:
                 raise LookupError(f"no {job.platform} channel is running")
-            language = await self._language(job)
-            reply = await final_reply(self.services, language, job, image)
+            language = language or await self._language(job)
+            reply = await final_reply(self.services, language, job, image, rows)
             ref = await self._show(channel, job, reply)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("delivering job %s failed; will try again", job.id)
+            if changes:
+                await self._progress_saved(job.id)
+                await self.services.store.update_job(job.id, **changes)
             self._schedule_retry(job.id)
             return
-        await self.services.store.update_job(job.id, delivered=True, message_id=ref.message_id)
+        # A late progress write must not land after (and undo) the finish.
+        await self._progress_saved(job.id)
+        await self.services.store.update_job(
+            job.id, **changes, delivered=True, message_id=ref.message_id
+        )
         self._retries.pop(job.id, None)
 
     async def _show(self, channel: Channel, job: JobRecord, reply: Reply) -> MessageRef:
@@ -371,8 +430,14 @@ class TaskTracker:
         self._watched.pop(job_id, None)
 
     async def _language(self, job: JobRecord) -> str:
+        key = (job.platform, job.owner_id)
+        cached = self._languages.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         prefs = await self.services.store.get_prefs(job.platform, job.owner_id)
-        return self.services.catalog.resolve_language(prefs.language)
+        language = self.services.catalog.resolve_language(prefs.language)
+        self._languages[key] = (language, time.monotonic() + LANGUAGE_TTL_S)
+        return language
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(self._logged(work))

@@ -77,10 +77,12 @@ def button(shown: Shown, caption: str) -> Button:
 
 
 async def imagine_result(h: Harness, prompt: str = "a cat", **kw: object) -> Shown:
-    """Run /imagine and wait for its finished grid."""
+    """Run /imagine, wait for its finished grid and for the tracker to record it."""
     before = len(results(h))
     await h.command("imagine", prompt, **kw)  # type: ignore[arg-type]
-    return (await wait_results(h, before + 1))[-1]
+    shown = (await wait_results(h, before + 1))[-1]
+    await settle(h)
+    return shown
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109

@@ -1,0 +1,315 @@
+"""Midjourney tracking figures (printed, never asserted): poll load and surface delay at scale.
+
+    .venv/bin/python bench/core_imagine.py
+
+N concurrent /imagine jobs go through `Bot.handle_command` with the real store (SQLite file), the
+real client and tracker, against the sandbox in a child process at speed x100 (a grid takes
+about 0.32 s), into a channel that timestamps every surface update. Printed, for 20 and for 200
+jobs:
+
+1. Poll load: list-by-condition requests per second and poll sets (cycles) per second, against
+   the limit of one set per minimum interval, which must not grow with the number of jobs.
+2. Delay from an upstream change to the surface update. The change instants come from the
+   sandbox's deterministic timing model (`bot.sandbox.mj_tasks`: progress steps at fixed shares
+   of the run after submitTime, SUCCESS at finishTime); the surface instant is when the channel
+   was handed the progress state or the final image. Target p99 <= one poll interval + 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import build_services, close_services
+from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
+from bot.config import Settings
+from bot.core import Bot, Services
+from bot.replies import Progress, Reply, TextRequest
+from bot.sandbox.mj_tasks import PROGRESS_STEPS, RUN_SECONDS, T_DISPATCH, T_PROGRESS
+from bot.upstream import MjTask, UpstreamClient
+from storage.base import JobStatus
+
+SPEED = 100.0
+MIN_INTERVAL_S = 0.05
+MAX_INTERVAL_S = 0.25
+SLACK_S = 0.050
+POLL_ROUTE = "/mj/task/list-by-condition"
+API_KEY = "sk-bench-imagine"
+DB_DIR = os.environ.get("BENCH_DB_DIR")
+
+_CHILD = """
+import asyncio, sys
+from bot.sandbox.server import SandboxServer
+
+async def main():
+    server = SandboxServer(port=0, speed=float(sys.argv[1]))
+    await server.start()
+    print(server.url, flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await server.stop()
+
+asyncio.run(main())
+"""
+
+
+def start_sandbox() -> tuple[subprocess.Popen[str], str]:
+    """The sandbox in a child process (its CPU is not ours); its URL."""
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(SPEED)],
+        cwd=root,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    url = child.stdout.readline().strip()
+    if not url.startswith("http"):
+        child.kill()
+        raise SystemExit("the sandbox did not start")
+    return child, url
+
+
+@dataclass
+class PollRecord:
+    at: float
+    ids: int
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """Counts poll requests as they leave, and notes when each task state was first seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.polls: list[PollRecord] = []
+        self.seen: dict[tuple[str, str], float] = {}  # (task id, progress) -> first seen at
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != POLL_ROUTE:
+            return await super().handle_async_request(request)
+        ids = len(json.loads(request.content or b"{}").get("ids", []))
+        self.polls.append(PollRecord(time.time(), ids))
+        response = await super().handle_async_request(request)
+        body = await response.aread()
+        now = time.time()
+        try:
+            tasks = json.loads(body)
+        except ValueError:
+            tasks = []
+        for task in tasks if isinstance(tasks, list) else []:
+            state = "100%" if task.get("status") == "SUCCESS" else str(task.get("progress", ""))
+            self.seen.setdefault((str(task.get("id")), state), now)
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "transfer-encoding"]
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+
+@dataclass
+class Shown:
+    progress: list[tuple[float, int | None]] = field(default_factory=list)
+    final_at: float | None = None
+
+
+class TimingChannel:
+    """A Channel that only timestamps what it is asked to show, per message."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self.messages: dict[str, Shown] = {}
+
+    def _new(self, chat: ChatRef) -> MessageRef:
+        ref = MessageRef(chat, str(next(self._ids)))
+        self.messages[ref.message_id] = Shown()
+        return ref
+
+    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        ref = self._new(chat)
+        if reply.images:
+            self.messages[ref.message_id].final_at = time.time()
+        return ref
+
+    async def edit(self, message: MessageRef, reply: Reply) -> MessageRef:
+        if reply.images:
+            self.messages[message.message_id].final_at = time.time()
+        return message
+
+    async def progress(
+        self, message: MessageRef | None, chat: ChatRef, state: Progress
+    ) -> MessageRef:
+        ref = message or self._new(chat)
+        self.messages[ref.message_id].progress.append((time.time(), state.percent))
+        return ref
+
+    async def ask_text(self, chat: ChatRef, actor: Actor, request: TextRequest) -> str | None:
+        return None
+
+
+def change_times(task: MjTask) -> dict[str, float]:
+    """Epoch seconds at which the sandbox moved the task into each progress step and SUCCESS."""
+    submitted = (task.submit_time or 0) / 1000
+    run = T_DISPATCH + RUN_SECONDS["grid"] - T_PROGRESS
+    times = {
+        step: submitted + (T_PROGRESS + k / len(PROGRESS_STEPS) * run) / SPEED
+        for k, step in enumerate(PROGRESS_STEPS)
+    }
+    times["100%"] = (task.finish_time or 0) / 1000
+    return times
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+def poll_sets(polls: list[PollRecord]) -> list[list[PollRecord]]:
+    """Requests grouped into the cycles that sent them (a cycle's batches leave together)."""
+    sets: list[list[PollRecord]] = []
+    for record in polls:
+        if sets and record.at - sets[-1][0].at < MIN_INTERVAL_S / 2:
+            sets[-1].append(record)
+        else:
+            sets.append([record])
+    return sets
+
+
+async def scenario(url: str, jobs: int, report: Callable[[str], None]) -> None:
+    with tempfile.TemporaryDirectory(dir=DB_DIR) as tmp:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            mj_poll_min_interval_s=MIN_INTERVAL_S,
+            mj_poll_max_interval_s=MAX_INTERVAL_S,
+            upstream_read_timeout=30.0,
+        )
+        services = await build_services(settings, upstream_url=url, api_key=API_KEY)
+        transport = CountingTransport()
+        await services.client.aclose()
+        services.client = UpstreamClient(url, API_KEY, transport=transport)
+        channel = TimingChannel()
+        services.channels["bench"] = channel
+        assert services.tracker is not None
+        await services.tracker.start()
+        try:
+            await run_jobs(services, channel, transport, jobs, report)
+        finally:
+            await close_services(services)
+
+
+async def run_jobs(
+    services: Services,
+    channel: TimingChannel,
+    transport: CountingTransport,
+    jobs: int,
+    report: Callable[[str], None],
+) -> None:
+    bot = Bot(services)
+    tracker = services.tracker
+    assert tracker is not None
+    cycles_before = tracker.cycles
+    requests = [
+        CommandRequest(
+            actor=Actor("bench", f"u{i}", name=f"u{i}"),
+            chat=ChatRef("bench", f"chat-{i}"),
+            command="imagine",
+            text=f"bench picture number {i} --ar 3:2",
+        )
+        for i in range(jobs)
+    ]
+    start = time.time()
+    await asyncio.gather(*(bot.handle_command(r, channel) for r in requests))
+    submitted = time.time()
+    idle = await tracker.wait_idle(300.0)
+    end = time.time()
+    cycles = tracker.cycles - cycles_before
+    polls = list(transport.polls)
+
+    done = await services.store.list_jobs([JobStatus.SUCCESS], limit=jobs + 10)
+    ids = [job.upstream_id or "" for job in done]
+    tasks: dict[str, MjTask] = {}
+    for i in range(0, len(ids), 100):
+        tasks.update({t.id: t for t in await services.client.mj_list(ids[i : i + 100])})
+
+    progress_delays: list[float] = []
+    final_delays: list[float] = []
+    seen_delays: list[float] = []
+    for job in done:
+        shown = channel.messages.get(job.message_id or "")
+        task = tasks.get(job.upstream_id or "")
+        if shown is None or task is None:
+            continue
+        changes = change_times(task)
+        for step, changed_at in changes.items():
+            seen_at = transport.seen.get((task.id, step))
+            if seen_at is not None:
+                seen_delays.append(seen_at - changed_at)
+        for at, percent in shown.progress:
+            step = f"{percent}%"
+            if percent and step in changes:
+                progress_delays.append(at - changes[step])
+        if shown.final_at is not None:
+            final_delays.append(shown.final_at - changes["100%"])
+
+    window = max(end - start, 1e-9)
+    sets = poll_sets(polls)
+    busiest = max((len(s) for s in sets), default=0)
+    report(f"{jobs} concurrent /imagine jobs (sandbox speed x{SPEED:g}, a grid ~0.32 s)")
+    report(
+        f"   submitted in {submitted - start:5.2f} s, all delivered after {end - start:5.2f} s "
+        f"({len(done)}/{jobs} succeeded{'' if idle else ', TIMED OUT'})"
+    )
+    report(
+        f"   poll requests     : {len(polls)} = {len(polls) / window:6.1f}/s, "
+        f"at most {max((p.ids for p in polls), default=0)} ids each"
+    )
+    report(
+        f"   poll sets (cycles): {len(sets)} = {len(sets) / window:6.1f}/s "
+        f"(tracker counted {cycles}); at most {busiest} request(s) per set   "
+        f"(target <= 1 set per {MIN_INTERVAL_S * 1000:.0f} ms = {1 / MIN_INTERVAL_S:.0f}/s, "
+        "whatever the number of jobs)"
+    )
+    target_ms = (MAX_INTERVAL_S + SLACK_S) * 1000
+    measured = (("seen", seen_delays), ("progress", progress_delays), ("result", final_delays))
+    for name, delays in measured:
+        if not delays:
+            report(f"   {name:8} delay    : no samples")
+            continue
+        ms = [d * 1000 for d in delays]
+        report(
+            f"   {name:8} delay    : p50 {statistics.median(ms):6.1f} ms, "
+            f"p99 {percentile(ms, 0.99):6.1f} ms, max {max(ms):6.1f} ms over {len(ms)} updates "
+            f"(target p99 <= {target_ms:.0f} ms = max interval + {SLACK_S * 1000:.0f} ms)"
+        )
+
+
+async def run(report: Callable[[str], None]) -> None:
+    """Run the Midjourney tracking benchmark and report each figure with its target."""
+    child, url = start_sandbox()
+    try:
+        report(
+            f"modelbridge Midjourney tracking benchmark (pid {os.getpid()}; sandbox in a child; "
+            f"poll interval {MIN_INTERVAL_S * 1000:.0f}..{MAX_INTERVAL_S * 1000:.0f} ms)"
+        )
+        for jobs in (20, 200):
+            await scenario(url, jobs, report)
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        child.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    asyncio.run(run(print))
