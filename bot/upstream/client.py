@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import logging
 import random
-import sys
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -56,12 +54,6 @@ from bot.upstream.wire import (
 )
 
 log = logging.getLogger(__name__)
-
-# httpcore 1.0 runs `import sniffio` for every pooled request; with sniffio not installed each
-# failed import rescans sys.path, a large share of a poll's CPU. A None entry in sys.modules is
-# Python's own way to say "not importable": the same ImportError, without the search.
-if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
