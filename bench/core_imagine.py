@@ -27,9 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -51,6 +52,7 @@ SLACK_S = 0.050
 POLL_ROUTE = "/mj/task/list-by-condition"
 API_KEY = "sk-bench-imagine"
 DB_DIR = os.environ.get("BENCH_DB_DIR")
+STORE_CALLS = ("create_job", "update_job", "issue_tokens", "record_usage", "get_prefs")
 
 _CHILD = """
 import asyncio, sys
@@ -158,6 +160,38 @@ class TimingChannel:
         return None
 
 
+class CallTimer:
+    """Wraps some async methods of an object and keeps each call's duration, per method."""
+
+    def __init__(self, target: object, names: tuple[str, ...]) -> None:
+        self.times: dict[str, list[float]] = {name: [] for name in names}
+        for name in names:
+            setattr(target, name, self._timed(name, getattr(target, name)))
+
+    def _timed(
+        self, name: str, method: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self.times[name].append(time.perf_counter() - start)
+
+        return timed
+
+    def summary(self) -> str:
+        parts = []
+        for name, values in self.times.items():
+            if values:
+                ms = [v * 1000 for v in values]
+                parts.append(
+                    f"{name} x{len(ms)} p50 {statistics.median(ms):.0f} / "
+                    f"p99 {percentile(ms, 0.99):.0f} ms"
+                )
+        return "; ".join(parts)
+
+
 def change_times(task: MjTask) -> dict[str, float]:
     """Epoch seconds at which the sandbox moved the task into each progress step and SUCCESS."""
     submitted = (task.submit_time or 0) / 1000
@@ -189,7 +223,7 @@ def poll_sets(polls: list[PollRecord]) -> list[list[PollRecord]]:
 async def scenario(url: str, jobs: int, report: Callable[[str], None]) -> None:
     with tempfile.TemporaryDirectory(dir=DB_DIR) as tmp:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
             mj_poll_min_interval_s=MIN_INTERVAL_S,
             mj_poll_max_interval_s=MAX_INTERVAL_S,
@@ -201,10 +235,14 @@ async def scenario(url: str, jobs: int, report: Callable[[str], None]) -> None:
         services.client = UpstreamClient(url, API_KEY, transport=transport)
         channel = TimingChannel()
         services.channels["bench"] = channel
+        store_timer = CallTimer(services.store, STORE_CALLS)
+        download_timer = CallTimer(services.client, ("download",))
         assert services.tracker is not None
         await services.tracker.start()
         try:
             await run_jobs(services, channel, transport, jobs, report)
+            report(f"   store calls       : {store_timer.summary()}")
+            report(f"   image downloads   : {download_timer.summary()}")
         finally:
             await close_services(services)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.channel import Actor, Channel, MessageRef
 from bot.core import Services
-from bot.replies import Button, Image, Reply, text_reply
+from bot.replies import Button, Image, Progress, Reply, text_reply
 from bot.tasks.flow import complete_modal
 from bot.tasks.jobs import chat_of
 from bot.tasks.render import fetch_image, final_reply, image_rows, progress_state
@@ -62,6 +62,8 @@ class TaskTracker:
         self._modal: dict[int, str] = {}  # job id -> platform, while the owner is asked for text
         self._unsaved: dict[int, dict[str, Any]] = {}  # progress not yet written, per job
         self._savers: dict[int, asyncio.Task[None]] = {}
+        self._writing: set[int] = set()
+        self._previews: dict[int, asyncio.Task[None]] = {}
         self._languages: dict[tuple[str, str], tuple[str, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -89,7 +91,12 @@ class TaskTracker:
 
     async def stop(self) -> None:
         """Stop polling and every delivery in flight; unfinished work resumes on the next start."""
-        tasks = [*self._tasks, *self._savers.values(), *([self._loop] if self._loop else [])]
+        tasks = [
+            *self._tasks,
+            *self._savers.values(),
+            *self._previews.values(),
+            *([self._loop] if self._loop else []),
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -113,7 +120,7 @@ class TaskTracker:
     async def wait_idle(self, timeout: float, platform: str | None = None) -> bool:  # noqa: ASYNC109
         """Wait until no job is pending and no delivery is in flight; False on timeout."""
         deadline = time.monotonic() + timeout
-        while self.pending_count(platform) or self._tasks or self._savers:
+        while self.pending_count(platform) or self._tasks or self._savers or self._previews:
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(0.01)
@@ -203,6 +210,7 @@ class TaskTracker:
         try:
             if task.status == "MODAL":
                 self._unwatch(watch.job.id)
+                await self._preview_stopped(watch.job.id)
                 job = await self.services.store.update_job(watch.job.id, status=JobStatus.MODAL)
                 self._ask_remix(job)
             elif task.is_finished:
@@ -221,46 +229,91 @@ class TaskTracker:
 
     async def _progress(self, watch: _Watch, task: MjTask) -> JobRecord:
         job = watch.job
-        preview: Image | None = None
-        if task.image_url and _base(task.image_url) != _base(job.image_url):
-            try:
-                preview = await fetch_image(self.services, task.image_url, "preview")
-            except UpstreamError as exc:
-                log.info("preview of job %s not downloaded: %r", job.id, exc)
         changes: dict[str, Any] = {"progress": task.progress, "image_url": task.image_url or ""}
         channel = self.services.channel_for(job.platform)
         if channel is not None:
             if watch.language is None:
                 watch.language = await self._language(job)
-            state = progress_state(self.services, watch.language, job, task.percent, preview)
-            chat = chat_of(job)
-            ref: MessageRef | None = None
-            if job.message_id:
-                try:
-                    ref = await channel.progress(MessageRef(chat, job.message_id), chat, state)
-                except Exception:
-                    log.warning("progress message of job %s is gone; starting a new one", job.id)
-            if ref is None:
-                ref = await channel.progress(None, chat, state)
-            if ref.message_id != job.message_id:
-                changes["message_id"] = ref.message_id
+            language = watch.language
+            # The new percent goes out at once; the preview (a download) follows on its own,
+            # so a slow download never holds up the next poll of this job.
+            state = progress_state(self.services, language, job, task.percent, None)
+            message_id = await self._show_progress(channel, job, job.message_id, state)
+            if task.image_url:
+                self._fetch_preview(
+                    dataclasses.replace(job, message_id=message_id), task, channel, language
+                )
+            if message_id != job.message_id:
+                changes["message_id"] = message_id
         self._persist_progress(job.id, changes)
         return dataclasses.replace(job, **changes)
 
+    def _fetch_preview(self, job: JobRecord, task: MjTask, channel: Channel, language: str) -> None:
+        older = self._previews.pop(job.id, None)
+        if older is not None:
+            older.cancel()  # latest wins
+        preview = asyncio.create_task(self._show_preview(job, task, channel, language))
+        self._previews[job.id] = preview
+        preview.add_done_callback(lambda done: self._preview_done(job.id, done))
+
+    def _preview_done(self, job_id: int, task: asyncio.Task[None]) -> None:
+        if self._previews.get(job_id) is task:
+            del self._previews[job_id]
+
+    async def _show_preview(
+        self, job: JobRecord, task: MjTask, channel: Channel, language: str
+    ) -> None:
+        try:
+            image = await fetch_image(self.services, task.image_url or "", "preview")
+            state = progress_state(self.services, language, job, task.percent, image)
+            await self._show_progress(channel, job, job.message_id, state)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info("preview of job %s not shown: %r", job.id, exc)
+
+    async def _preview_stopped(self, job_id: int) -> None:
+        """Cancel a preview in flight, so it cannot land on top of the final result."""
+        preview = self._previews.pop(job_id, None)
+        if preview is not None:
+            preview.cancel()
+            await asyncio.gather(preview, return_exceptions=True)
+
+    async def _show_progress(
+        self, channel: Channel, job: JobRecord, message_id: str | None, state: Progress
+    ) -> str:
+        chat = chat_of(job)
+        if message_id:
+            try:
+                ref = await channel.progress(MessageRef(chat, message_id), chat, state)
+                return ref.message_id
+            except Exception:
+                log.warning("progress message of job %s is gone; starting a new one", job.id)
+        return (await channel.progress(None, chat, state)).message_id
+
     def _persist_progress(self, job_id: int, changes: dict[str, Any]) -> None:
-        # Progress is cosmetic: the chat gets it first, and the store gets the latest state
-        # through one writer per job, so a queue of database writes never holds up polling.
+        # Progress is cosmetic: the chat gets it first and the store gets the latest state a
+        # little later (latest wins, at most one write per job per maximum interval), so
+        # database writes never hold up polling; a job that finishes first needs none at all,
+        # as its finish carries the final progress.
         self._unsaved[job_id] = {**self._unsaved.get(job_id, {}), **changes}
         if job_id not in self._savers:
             self._savers[job_id] = asyncio.create_task(self._save_progress(job_id))
 
     async def _save_progress(self, job_id: int) -> None:
         try:
-            while (changes := self._unsaved.pop(job_id, None)) is not None:
+            while job_id in self._unsaved:
+                await asyncio.sleep(self.services.settings.mj_poll_max_interval_s)
+                changes = self._unsaved.pop(job_id, None)
+                if changes is None:
+                    break
+                self._writing.add(job_id)
                 try:
                     await self.services.store.update_job(job_id, **changes)
                 except Exception:
                     log.exception("progress of job %s not stored", job_id)
+                finally:
+                    self._writing.discard(job_id)
         finally:
             self._savers.pop(job_id, None)
 
@@ -268,8 +321,11 @@ class TaskTracker:
         """Drop progress not yet written and wait for a write in flight (before the finish)."""
         self._unsaved.pop(job_id, None)
         saver = self._savers.get(job_id)
-        if saver is not None:
-            await asyncio.gather(saver, return_exceptions=True)
+        if saver is None:
+            return
+        if job_id not in self._writing:
+            saver.cancel()  # only waiting to write: nothing left to write
+        await asyncio.gather(saver, return_exceptions=True)
 
     async def _finish(self, job: JobRecord, task: MjTask, language: str | None) -> None:
         changes: dict[str, Any]
@@ -297,6 +353,7 @@ class TaskTracker:
                 "fail_reason": task.fail_reason or task.status.lower(),
             }
         finished = dataclasses.replace(job, **changes)
+        await self._preview_stopped(job.id)
         if finished.status != JobStatus.SUCCESS or not finished.image_url:
             await self._deliver(finished, None, changes, language)
             return
@@ -324,6 +381,7 @@ class TaskTracker:
         log.warning("job %s (%s) passed its deadline", job.id, job.upstream_id)
         try:
             self._unwatch(job.id)
+            await self._preview_stopped(job.id)
             changes: dict[str, Any] = {
                 "status": JobStatus.FAILURE,
                 "fail_reason": "deadline",

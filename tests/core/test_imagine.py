@@ -43,20 +43,20 @@ async def test_imagine_shows_progress_then_the_grid_with_its_buttons(harness: Ha
     assert len(jobs) == 1 and jobs[0].delivered and jobs[0].upstream_id
 
 
-async def test_progress_carries_a_preview_image_while_running(
-    tmp_path: Path, sandbox: SandboxServer
-) -> None:
-    # Tiny intervals so the running phase is seen at least once.
-    h = await start_harness(
-        fast_settings(tmp_path, mj_poll_min_interval_s=0.005, mj_poll_max_interval_s=0.01), sandbox
-    )
+async def test_progress_carries_a_preview_image_while_running(tmp_path: Path) -> None:
+    # A slower sandbox, so the running phase outlasts a preview download.
+    slow = SandboxServer(host="127.0.0.1", port=0, speed=25.0)
+    await slow.start()
+    h = await start_harness(fast_settings(tmp_path), slow)
     try:
         shown = await imagine_result(h, "a lighthouse")
         running = [p for p in shown.progress if p.percent]
         assert running, "no running progress was shown"
-        assert any(p.preview is not None and p.preview.data for p in running)
+        previews = [p.preview for p in running if p.preview is not None]
+        assert previews and sniff_image(previews[-1].data) == "image/png"
     finally:
         await close_services(h.services)
+        await slow.stop()
 
 
 async def test_reference_images_reach_midjourney(harness: Harness) -> None:
