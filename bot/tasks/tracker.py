@@ -146,7 +146,7 @@ class TaskTracker:
     async def _sleep_until_due(self, not_before: float) -> None:
         while True:
             times = [w.next_at for w in self._watched.values() if not w.busy]
-            times += [r.next_at for r in self._retries.values()]
+            times += [r.next_at for r in self._retries.values() if r.next_at != math.inf]
             self._wake.clear()
             now = time.monotonic()
             if times:
@@ -433,7 +433,7 @@ class TaskTracker:
 
     async def _show(self, channel: Channel, job: JobRecord, reply: Reply) -> MessageRef:
         chat = chat_of(job)
-        if job.message_id and job.status == JobStatus.SUCCESS:
+        if job.message_id:
             # The progress message becomes the result, so the chat keeps one message per job.
             try:
                 return await channel.edit(MessageRef(chat, job.message_id), reply)
