@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import httpx
 
 from bot.app import close_services
 from bot.channel import Attachment
 from bot.media import sniff_image
 from bot.sandbox.server import SandboxServer
+from bot.upstream import UpstreamClient
 from storage.base import JobStatus
 from tests.core.conftest import fast_settings, start_harness
 from tests.core.mj_helpers import (
@@ -67,9 +71,39 @@ async def test_reference_images_reach_midjourney(harness: Harness) -> None:
     assert job.result["final_prompt"].count("http") == 2
 
 
-async def test_niji_switch_still_draws_a_grid(harness: Harness) -> None:
-    shown = await imagine_result(harness, "a samurai cat", options={"niji": "true"})
+class BodyRecorder(httpx.AsyncHTTPTransport):
+    """A real HTTP transport that also keeps the JSON bodies sent to one path."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.bodies: list[dict[str, object]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == self.path:
+            self.bodies.append(json.loads(request.content))
+        return await super().handle_async_request(request)
+
+
+async def test_niji_switch_and_references_go_out_with_the_submit(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    recorder = BodyRecorder("/mj/submit/imagine")
+    await harness.services.client.aclose()
+    harness.services.client = UpstreamClient(sandbox.url, "sk-test-key-123", transport=recorder)
+
+    shown = await imagine_result(
+        harness, "a samurai cat", options={"niji": "true"}, attachments=(image(),)
+    )
+    await imagine_result(harness, "a plain cat")
+
     assert shown.reply is not None and len(shown.reply.buttons) == 2
+    niji, plain = recorder.bodies
+    assert niji["botType"] == "NIJI_JOURNEY" and plain["botType"] == "MID_JOURNEY"
+    references = niji["base64Array"]
+    assert isinstance(references, list) and len(references) == 1
+    assert str(references[0]).startswith("data:image/png;base64,")
+    assert "base64Array" not in plain
 
 
 async def test_dalle_engine_sends_one_image_with_the_revised_prompt_and_no_buttons(
