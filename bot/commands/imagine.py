@@ -9,11 +9,11 @@ from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext, UserError
 from bot.policy import Cost
 from bot.replies import Image, Progress, Reply, Text
-from bot.tasks.flow import start_job
+from bot.tasks.flow import replace_text, start_job
 from bot.tasks.inputs import image_data_urls, is_set, prompt_of
 from bot.tasks.jobs import new_job, record_usage
 from bot.tasks.render import fetch_image
-from bot.upstream import BadResponse
+from bot.upstream import BadResponse, UpstreamError
 from storage.base import ButtonAction
 
 MAX_REFERENCES = 3
@@ -75,7 +75,12 @@ async def run_dalle(ctx: CommandContext, prompt: str) -> None:
     waiting = await ctx.channel.progress(
         None, ctx.chat, Progress(ctx.t("mj.title.dalle", prompt=prompt[:200]))
     )
-    images = await services.client.create_image(prompt, model=services.settings.dalle_model)
+    try:
+        images = await services.client.create_image(prompt, model=services.settings.dalle_model)
+    except UpstreamError as exc:
+        # The "drawing" message becomes the error, rather than staying behind.
+        await replace_text(ctx.channel, waiting, ctx.t("error.upstream", message=exc.user_message))
+        return
     if not images:
         raise BadResponse("no image in the answer")
     first = images[0]

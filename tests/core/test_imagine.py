@@ -119,6 +119,14 @@ async def test_dalle_engine_sends_one_image_with_the_revised_prompt_and_no_butto
     assert sandbox.hits[SUBMIT_IMAGINE] == 0
 
 
+async def test_a_dalle_failure_replaces_the_drawing_message(harness: Harness) -> None:
+    await harness.command("imagine", "a teapot [[fault:500]]", options={"engine": "dalle"})
+
+    (shown,) = harness.channel.messages
+    assert shown.reply is not None and shown.reply.text.startswith("⚠️")
+    assert not results(harness)
+
+
 async def test_empty_prompt_is_refused_without_a_submit(
     harness: Harness, sandbox: SandboxServer
 ) -> None:
