@@ -112,6 +112,7 @@ class ConsoleAdapter:
         self.actor = Actor(PLATFORM, name, name=name)
         self.chat = ChatRef(PLATFORM, "local", is_private=True)
         directory = output_dir or bot.services.settings.console_output_dir
+        texts.use_language(bot.services.settings.language)
         self.board = ButtonBoard()
         self.renderer = Renderer(
             _tolerant(stdout), Path(directory), self.board, redraw=_isatty(stdout)
@@ -225,7 +226,7 @@ class ConsoleAdapter:
             return
         tracker = self.bot.services.tracker
         if tracker is not None and not await tracker.wait_idle(self.idle_wait_s, platform=PLATFORM):
-            self.renderer.line(texts.STILL_RUNNING.format(count=tracker.pending_count(PLATFORM)))
+            self.renderer.line(texts.say("still_running", count=tracker.pending_count(PLATFORM)))
         await self._wait_background(set(self.bot.services.background))
 
     # --- one line ---------------------------------------------------------------------
@@ -236,7 +237,7 @@ class ConsoleAdapter:
             raise
         except Exception:
             log.exception("console line failed")
-            self.renderer.line(texts.LINE_FAILED)
+            self.renderer.line(texts.say("line_failed"))
 
     async def _dispatch(self, parsed: ParsedLine) -> None:
         match parsed:
@@ -269,10 +270,10 @@ class ConsoleAdapter:
     async def _press(self, number: int) -> None:
         placed = self.board.get(number)
         if placed is None and await self._work_running():
-            self.renderer.line(texts.WAITING_FOR_BUTTON.format(number=number))
+            self.renderer.line(texts.say("waiting_for_button", number=number))
             placed = await self._wait_for_button(number)
         if placed is None:
-            self.renderer.line(texts.NO_SUCH_BUTTON.format(number=number))
+            self.renderer.line(texts.say("no_such_button", number=number))
             return
         await self._with_background(
             self.bot.handle_button(self.actor, self.chat, placed.button.token, self, placed.message)
@@ -324,7 +325,7 @@ class ConsoleAdapter:
             self._resolve(request.default)
         elif len(line) > request.max_length:
             self.renderer.line(
-                texts.ANSWER_TOO_LONG.format(length=len(line), limit=request.max_length)
+                texts.say("answer_too_long", length=len(line), limit=request.max_length)
             )
             self.renderer.ask(request)
         else:

@@ -112,10 +112,10 @@ def _parse(line: str, commands: CommandTable, cwd: Path) -> ParsedLine:
         return QuitLine()
     if name == "press":
         if len(rest) != 1 or not _NUMBER.match(rest[0]):
-            raise _Refused(texts.PRESS_USAGE)
+            raise _Refused(texts.say("press_usage"))
         return PressLine(int(rest[0]))
     if name == CANCEL_COMMAND and commands.get(name) is None:
-        raise _Refused(texts.NOTHING_TO_CANCEL)
+        raise _Refused(texts.say("nothing_to_cancel"))
     words, attachments = _split_attachments(rest, cwd)
     spec = commands.get(name)
     options: dict[str, str] = {}
@@ -151,17 +151,17 @@ def _attachment(token: str, cwd: Path) -> Attachment | None:
     if not looks_like_path and not path.is_file():
         return None
     if not path.exists():
-        raise _Refused(texts.NO_SUCH_FILE.format(path=raw))
+        raise _Refused(texts.say("no_such_file", path=raw))
     if not path.is_file():
-        raise _Refused(texts.NOT_A_FILE.format(path=raw))
+        raise _Refused(texts.say("not_a_file", path=raw))
     try:
         size = path.stat().st_size
         if size > MAX_ATTACHMENT_BYTES:
             limit = MAX_ATTACHMENT_BYTES // 2**20
-            raise _Refused(texts.FILE_TOO_BIG.format(path=raw, size=size // 2**20, limit=limit))
+            raise _Refused(texts.say("file_too_big", path=raw, size=size // 2**20, limit=limit))
         data = path.read_bytes()
     except OSError as exc:
-        raise _Refused(texts.UNREADABLE_FILE.format(path=raw, reason=exc.strerror or exc)) from None
+        raise _Refused(texts.say("unreadable_file", path=raw, reason=exc.strerror or exc)) from None
     return Attachment(data=data, mime=guess_mime(path.name), filename=path.name)
 
 
@@ -191,11 +191,11 @@ def _split_options(words: list[str], spec: CommandSpec) -> tuple[list[str], dict
 def _option_value(param: Param, value: str) -> str:
     if not value:
         example = param.choices[0] if param.choices else "yes"
-        raise _Refused(texts.OPTION_NEEDS_VALUE.format(name=param.name, example=example))
+        raise _Refused(texts.say("option_needs_value", name=param.name, example=example))
     if param.kind == "flag":
         normal = _FLAG_VALUES.get(value.lower())
         if normal is None:
-            raise _Refused(texts.OPTION_BAD_FLAG.format(name=param.name, value=value))
+            raise _Refused(texts.say("option_bad_flag", name=param.name, value=value))
         return normal
     if not param.choices:
         return value
@@ -203,4 +203,4 @@ def _option_value(param: Param, value: str) -> str:
         if choice.lower() == value.lower():
             return choice
     choices = ", ".join(param.choices)
-    raise _Refused(texts.OPTION_BAD_CHOICE.format(name=param.name, value=value, choices=choices))
+    raise _Refused(texts.say("option_bad_choice", name=param.name, value=value, choices=choices))

@@ -107,7 +107,7 @@ class Renderer:
             if (
                 preview is not None
                 and self._preview_due(shown, state.percent)
-                and await self._save_once(shown.previews, preview, texts.PREVIEW)
+                and await self._save_once(shown.previews, preview, texts.say("preview"))
             ):
                 shown.preview_percent = state.percent or 0
             self._flush()
@@ -142,9 +142,9 @@ class Renderer:
     def ask(self, request: TextRequest) -> None:
         """Print what a pending ask wants; the next input line answers it."""
         hint = (
-            texts.ASK_HINT.format(default=request.default)
+            texts.say("ask_hint", default=request.default)
             if request.default
-            else texts.ASK_HINT_NO_DEFAULT
+            else texts.say("ask_hint_no_default")
         )
         heading = " — ".join(x for x in (request.title, request.label) if x)
         question = f"? {heading} ({hint})"
@@ -185,11 +185,11 @@ class Renderer:
             case Text():
                 pass  # all text parts are printed together by _show_text
             case Image():
-                await self._save_once(shown.media, part, texts.IMAGE)
+                await self._save_once(shown.media, part, texts.say("image"))
             case Audio():
-                await self._save_once(shown.media, part, texts.AUDIO)
+                await self._save_once(shown.media, part, texts.say("audio"))
             case File():
-                await self._save_once(shown.media, part, texts.FILE)
+                await self._save_once(shown.media, part, texts.say("file"))
             case _:
                 assert_never(part)
 
