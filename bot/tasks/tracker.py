@@ -40,6 +40,7 @@ class _Watch:
     next_at: float  # time.monotonic()
     busy: bool = False
     language: str | None = None
+    preview_at: float = -math.inf  # when the last preview download started
 
 
 @dataclass(slots=True)
@@ -239,7 +240,13 @@ class TaskTracker:
             # so a slow download never holds up the next poll of this job.
             state = progress_state(self.services, language, job, task.percent, None)
             message_id = await self._show_progress(channel, job, job.message_id, state)
-            if task.image_url:
+            # Previews are heavy and chats show edits at a human pace: one per maximum interval.
+            now = time.monotonic()
+            if (
+                task.image_url
+                and now - watch.preview_at >= self.services.settings.mj_poll_max_interval_s
+            ):
+                watch.preview_at = now
                 self._fetch_preview(
                     dataclasses.replace(job, message_id=message_id), task, channel, language
                 )
