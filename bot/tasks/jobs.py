@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.channel import ChatRef
 from bot.core import CommandContext, Services
@@ -18,8 +19,8 @@ log = logging.getLogger(__name__)
 Submit = Callable[[], Awaitable[SubmitResult]]
 
 
-def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: object) -> JobRecord:
-    """A job record for `chat` owned by `owner_id`, not stored yet."""
+def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: Any) -> JobRecord:
+    """A job record for `chat` owned by `owner_id`, not stored yet; `fields` set the rest."""
     now = time.time()
     job = JobRecord(
         id=0,
@@ -32,9 +33,7 @@ def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: obje
         created_at=now,
         updated_at=now,
     )
-    for name, value in fields.items():
-        setattr(job, name, value)
-    return job
+    return dataclasses.replace(job, **fields)
 
 
 def chat_of(job: JobRecord) -> ChatRef:
@@ -46,12 +45,12 @@ def chat_of(job: JobRecord) -> ChatRef:
 
 
 async def send_submit(
-    services: Services, job: JobRecord, submit: Submit, *, track: bool = True
+    services: Services, job: JobRecord, submit: Submit
 ) -> tuple[JobRecord, SubmitResult]:
     """Send a submit for a stored job and record its outcome at once.
 
     Accepted: the upstream id is stored (PENDING, or MODAL when the upstream waits for text);
-    with `track`, a PENDING job is handed to the tracker while that write is under way.
+    a PENDING job is handed to the tracker while that write is under way.
     Refused: FAILURE with the reason, or UNKNOWN when the error says it may have been charged;
     the error is re-raised so the caller's user sees it. A process that dies while waiting
     leaves the job SUBMITTING, which the tracker turns UNKNOWN on restart.
@@ -75,7 +74,7 @@ async def send_submit(
     write = asyncio.ensure_future(
         store.update_job(job.id, status=status, upstream_id=result.task_id)
     )
-    if track and status == JobStatus.PENDING:
+    if status == JobStatus.PENDING:
         if services.tracker is None:
             raise RuntimeError("no task tracker is running")
         # Polling starts now, not after the write: under load the store's single writer may
