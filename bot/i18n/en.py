@@ -118,10 +118,14 @@ MESSAGES: dict[str, str] = {
     "console.no_such_button": "There is no button [{number}].",
     "console.waiting_for_button": "(waiting for button [{number}] to appear...)",
     "console.line_failed": "That line could not be handled; see the log.",
-    "console.answer_too_long": "That is too long ({length} characters; the limit is {limit}). Try again.",
+    "console.answer_too_long": (
+        "That is too long ({length} characters; the limit is {limit}). Try again."
+    ),
     "console.ask_hint": "empty line = {default}, /cancel to cancel",
     "console.ask_hint_no_default": "/cancel to cancel",
-    "console.still_running": "Stopped waiting: {count} job(s) still running; they resume on the next start.",
+    "console.still_running": (
+        "Stopped waiting: {count} job(s) still running; they resume on the next start."
+    ),
     "console.image": "[image]",
     "console.preview": "[preview]",
     "console.audio": "[audio]",
