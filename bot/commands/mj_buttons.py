@@ -6,6 +6,7 @@ from bot.core import CommandContext
 from bot.policy import Cost
 from bot.tasks.flow import ModalMode, complete_modal, start_job
 from bot.tasks.jobs import new_job, record_usage
+from bot.tasks.layout import caption_for
 from storage.base import ButtonAction, JobRecord
 
 
@@ -21,7 +22,7 @@ def _label(parent: JobRecord, custom_id: str) -> str:
     for button in parent.buttons:
         if button.get("customId") == custom_id:
             return f"{button.get('emoji', '')} {button.get('label', '')}".strip()
-    return ""
+    return caption_for(custom_id)
 
 
 async def _parent(ctx: CommandContext, action: ButtonAction) -> JobRecord | None:

@@ -55,6 +55,40 @@ def row_group(custom_id: str) -> str:
     return "other"
 
 
+_PAN_ARROWS = {"pan_left": "⬅️", "pan_right": "➡️", "pan_up": "⬆️", "pan_down": "⬇️"}
+
+
+def caption_for(custom_id: str) -> str:
+    """A short name for a customId, as Midjourney labels it (upstream-api.md §9.4.1).
+
+    Used when the parent's stored buttons are not at hand, e.g. a press that races the store
+    write of a job that has just finished.
+    """
+    parts = custom_id.split("::")
+    if len(parts) < 3:
+        return ""
+    if parts[1] == "JOB":
+        word, index = parts[2], parts[3] if len(parts) > 3 else ""
+        if word == "upsample":
+            return f"U{index}"
+        if word == "variation":
+            return f"V{index}"
+        if word == "reroll":
+            return "🔄"
+        if word.startswith("upsample"):
+            return "Upscale (Subtle)" if word.endswith("subtle") else "Upscale (Creative)"
+        if word in ("low_variation", "high_variation"):
+            return "Vary (Subtle)" if word == "low_variation" else "Vary (Strong)"
+        return _PAN_ARROWS.get(word, "")
+    if parts[1] == "Inpaint":
+        return "Vary (Region)"
+    if parts[1] == "Outpaint":
+        return "Zoom Out 2x" if parts[2] == "50" else "Zoom Out 1.5x"
+    if parts[1] == "CustomZoom":
+        return "Custom Zoom"
+    return ""
+
+
 def upstream_wanted(buttons: Sequence[dict[str, Any]]) -> list[Wanted]:
     """The job's stored upstream buttons that can be pressed, in the upstream's order."""
     wanted: list[Wanted] = []

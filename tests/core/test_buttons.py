@@ -191,3 +191,34 @@ async def test_a_failing_action_tells_the_user(harness: Harness) -> None:
     await harness.press(button(grid, "U3").token)
     shown = await wait_text(harness, "⚠️")
     assert shown.reply is not None
+
+
+async def test_a_press_right_as_the_grid_appears_names_the_button_in_the_new_job(
+    harness: Harness,
+) -> None:
+    """The grid's buttons can be pressed before its result is stored; the child still says U2."""
+    grid = await imagine_result(harness, "a quick fox")
+    # As in the instant between showing the grid and storing its result: no buttons stored yet.
+    store = harness.services.store
+    (parent,) = await store.list_jobs([JobStatus.SUCCESS])
+    await store.update_job(parent.id, buttons=[])
+    await harness.press(button(grid, "U2").token)
+    child = await wait_text(harness, "U2 · a quick fox")
+    assert child is not grid
+
+
+def test_button_captions_follow_midjourney_labels() -> None:
+    from bot.tasks.layout import caption_for
+
+    hash_ = "3785da15-4f70-4034-9128-f3ff1ac634fa"
+    assert caption_for(f"MJ::JOB::upsample::3::{hash_}") == "U3"
+    assert caption_for(f"MJ::JOB::variation::2::{hash_}") == "V2"
+    assert caption_for(f"MJ::JOB::reroll::0::{hash_}::SOLO") == "🔄"
+    assert caption_for(f"MJ::JOB::upsample_v6r1_2x_creative::1::{hash_}::SOLO") == (
+        "Upscale (Creative)"
+    )
+    assert caption_for(f"MJ::JOB::high_variation::1::{hash_}::SOLO") == "Vary (Strong)"
+    assert caption_for(f"MJ::Inpaint::1::{hash_}::SOLO") == "Vary (Region)"
+    assert caption_for(f"MJ::Outpaint::75::1::{hash_}::SOLO") == "Zoom Out 1.5x"
+    assert caption_for(f"MJ::CustomZoom::{hash_}") == "Custom Zoom"
+    assert caption_for(f"MJ::JOB::pan_down::1::{hash_}::SOLO") == "⬇️"
