@@ -18,7 +18,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-# Execution option read by the SQLite `begin` hook: "IMMEDIATE" for read-then-write transactions.
+from storage import sqlite_driver
+
+# Execution option read by the SQLite `begin` hook: "IMMEDIATE" for read-then-write transactions,
+# "NONE" for connections that run single statements (each is atomic on its own in SQLite).
 BEGIN_MODE = "modelbridge_begin"
 
 # How long a SQLite connection waits for another writer before "database is locked".
@@ -34,6 +37,15 @@ class Dialect:
     name = "generic"
     #: True when only one process may use the database (the store then takes a file lock).
     single_process = False
+
+    #: True when writes queue behind one writer and may share one commit (see write_queue).
+    group_commit = False
+    #: True when this process is the database's only writer, so it may cache what it wrote.
+    owns_data = False
+
+    def engine_options(self, url: URL) -> dict[str, Any]:
+        """Extra keyword arguments for `create_async_engine`."""
+        return {}
 
     def configure(self, engine: AsyncEngine) -> None:
         """Install connection/transaction hooks on a freshly created engine."""
@@ -60,11 +72,17 @@ class SQLiteDialect(Dialect):
 
     name = "sqlite"
     single_process = True
+    group_commit = True
+    owns_data = True
 
     def __init__(self) -> None:
         # SQLite has one writer per file; queueing writers here instead of in busy_timeout keeps
         # the waiting on the event loop rather than in sleeping worker threads.
         self._write_lock = asyncio.Lock()
+
+    def engine_options(self, url: URL) -> dict[str, Any]:
+        # The same aiosqlite connection, but one worker-thread hop per statement.
+        return {"async_creator": sqlite_driver.creator(url.database or "")}
 
     def configure(self, engine: AsyncEngine) -> None:
         sync_engine = engine.sync_engine
@@ -88,9 +106,14 @@ class SQLiteDialect(Dialect):
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
             mode = conn.get_execution_options().get(BEGIN_MODE, "DEFERRED")
+            if mode == "NONE":
+                return  # autocommit: one statement, its own snapshot, nothing to end
             # IMMEDIATE takes the write lock up front, so a read-then-write transaction cannot
-            # fail half-way with SQLITE_BUSY when it upgrades from reader to writer.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+            # fail half-way with SQLITE_BUSY when it upgrades from reader to writer. Straight to
+            # the driver cursor: the driver sends it along with the transaction's first statement.
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+            cursor.close()
 
     def insert(self, table: sa.Table) -> sqlite.Insert:
         return sqlite.insert(table)

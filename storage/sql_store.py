@@ -36,6 +36,9 @@ from storage.schema import messages as turns
 
 # Execution options of the engine used for read-then-write transactions.
 WRITE: dict[str, Any] = {BEGIN_MODE: "IMMEDIATE"}
+# ... and for reads: each `_read` runs one statement, atomic on its own, so SQLite needs no
+# BEGIN/ROLLBACK around it (PostgreSQL ignores the option).
+READ: dict[str, Any] = {BEGIN_MODE: "NONE"}
 
 PREF_FIELDS = frozenset({"model", "language", "voice"})
 JOB_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
@@ -65,7 +68,7 @@ def make_engine(url: str | URL) -> tuple[AsyncEngine, Dialect]:
     """An async engine with the backend's hooks installed, and the dialect object behind it."""
     parsed = resolve_url(url)
     dialect = dialect_for(parsed)
-    engine = create_async_engine(parsed)
+    engine = create_async_engine(parsed, **dialect.engine_options(parsed))
     dialect.configure(engine)
     return engine, dialect
 
@@ -144,6 +147,7 @@ class SqlStore:
         self._clock = clock
         self._engine: AsyncEngine | None = None
         self._writer: AsyncEngine | None = None
+        self._reader: AsyncEngine | None = None
         self._dialect: Dialect | None = None
         self._file_lock: FileLock | None = None
 
@@ -175,9 +179,10 @@ class SqlStore:
             raise RuntimeError("the store is already open")
         # Creating the engine connects nothing yet; the lock comes first.
         engine, dialect = make_engine(self._url)
-        self._engine, self._writer, self._dialect = (
+        self._engine, self._writer, self._reader, self._dialect = (
             engine,
             engine.execution_options(**WRITE),
+            engine.execution_options(**READ),
             dialect,
         )
         try:
@@ -193,7 +198,7 @@ class SqlStore:
 
     async def close(self) -> None:
         """Close every connection and release the file lock; safe to call twice."""
-        engine, self._engine, self._writer = self._engine, None, None
+        engine, self._engine, self._writer, self._reader = self._engine, None, None, None
         if engine is not None:
             await engine.dispose()
         lock, self._file_lock = self._file_lock, None
@@ -210,7 +215,10 @@ class SqlStore:
 
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        """A connection for ONE reading statement (SQLite runs it without a transaction)."""
+        if self._reader is None:
+            raise RuntimeError("the store is not open")
+        async with self._reader.connect() as conn:
             yield conn
 
     def _insert(self, table: sa.Table) -> Any:
