@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext, UserError
-from bot.policy import Cost
-from bot.tasks.flow import start_job
+from bot.tasks.flow import run_job
 from bot.tasks.inputs import image_data_urls
-from bot.tasks.jobs import new_job, record_usage
+from bot.tasks.jobs import new_job
 
 MIN_IMAGES, MAX_IMAGES = 2, 5
 DIMENSIONS = ("portrait", "square", "landscape")
@@ -22,20 +21,11 @@ async def blend_command(ctx: CommandContext) -> None:
     if dimensions not in DIMENSIONS:
         raise UserError("mj.blend_bad_dimensions", dimensions=dimensions)
     images = image_data_urls(attachments)
-    services = ctx.services
-    await ctx.check_policy(Cost("mj", 1))
     job = new_job(ctx.chat, ctx.actor.user_id, "blend", "", result={"count": len(images)})
     shape = dimensions.upper()
-    started = await start_job(
-        services,
-        ctx.channel,
-        ctx.chat,
-        ctx.language,
-        job,
-        lambda: services.client.mj_blend(images, dimensions=shape),
+    await run_job(
+        ctx, job, lambda: ctx.services.client.mj_blend(images, dimensions=shape), command="blend"
     )
-    if started is not None:
-        await record_usage(ctx, "blend", "midjourney")
 
 
 COMMANDS = [

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext, UserError
-from bot.policy import Cost
-from bot.tasks.flow import start_job
+from bot.tasks.flow import run_job
 from bot.tasks.inputs import image_data_urls
-from bot.tasks.jobs import new_job, record_usage
+from bot.tasks.jobs import new_job
 
 
 async def describe_command(ctx: CommandContext) -> None:
@@ -18,19 +17,8 @@ async def describe_command(ctx: CommandContext) -> None:
     if len(attachments) > 1:
         raise UserError("mj.too_many_images", command="describe", limit=1, count=len(attachments))
     (image,) = image_data_urls(attachments)
-    services = ctx.services
-    await ctx.check_policy(Cost("mj", 1))
     job = new_job(ctx.chat, ctx.actor.user_id, "describe", "")
-    started = await start_job(
-        services,
-        ctx.channel,
-        ctx.chat,
-        ctx.language,
-        job,
-        lambda: services.client.mj_describe(image),
-    )
-    if started is not None:
-        await record_usage(ctx, "describe", "midjourney")
+    await run_job(ctx, job, lambda: ctx.services.client.mj_describe(image), command="describe")
 
 
 COMMANDS = [

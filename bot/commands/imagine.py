@@ -9,7 +9,7 @@ from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext, UserError
 from bot.policy import Cost
 from bot.replies import Image, Progress, Reply, Text
-from bot.tasks.flow import replace_text, start_job
+from bot.tasks.flow import replace_text, run_job
 from bot.tasks.inputs import image_data_urls, is_set, prompt_of
 from bot.tasks.jobs import new_job, record_usage
 from bot.tasks.render import fetch_image
@@ -52,20 +52,14 @@ async def run_imagine(
     ctx: CommandContext, prompt: str, images: list[str] | None = None, *, niji: bool = False
 ) -> None:
     """The one /imagine path (commands and "Imagine" buttons): record, submit, track."""
-    services = ctx.services
-    await ctx.check_policy(Cost("mj", 1), command="imagine")
     job = new_job(ctx.chat, ctx.actor.user_id, "imagine", prompt)
     bot_type = "NIJI_JOURNEY" if niji else "MID_JOURNEY"
-    started = await start_job(
-        services,
-        ctx.channel,
-        ctx.chat,
-        ctx.language,
+    await run_job(
+        ctx,
         job,
-        lambda: services.client.mj_imagine(prompt, images=images or (), bot_type=bot_type),
+        lambda: ctx.services.client.mj_imagine(prompt, images=images or (), bot_type=bot_type),
+        command="imagine",
     )
-    if started is not None:
-        await record_usage(ctx, "imagine", "midjourney")
 
 
 async def run_dalle(ctx: CommandContext, prompt: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.core import CommandContext
 from bot.policy import Cost
-from bot.tasks.flow import ModalMode, complete_modal, start_job
-from bot.tasks.jobs import new_job, record_usage
+from bot.tasks.flow import ModalMode, complete_modal, run_job
+from bot.tasks.jobs import new_job
 from bot.tasks.layout import caption_for
 from storage.base import ButtonAction, JobRecord
 
@@ -40,7 +40,6 @@ async def press_action(ctx: CommandContext, action: ButtonAction) -> None:
         return
     parent_id, custom_id = parent.upstream_id, action.payload
     services = ctx.services
-    await ctx.check_policy(Cost("mj", 1), command="imagine")
     prompt = str(parent.result.get("final_prompt") or parent.prompt)
     child = new_job(
         ctx.chat,
@@ -50,13 +49,8 @@ async def press_action(ctx: CommandContext, action: ButtonAction) -> None:
         parent_upstream_id=parent_id,
         result={"label": _label(parent, custom_id), "custom_id": custom_id},
     )
-    started = await start_job(
-        services,
-        ctx.channel,
-        ctx.chat,
-        ctx.language,
-        child,
-        lambda: services.client.mj_action(parent_id, custom_id),
+    started = await run_job(
+        ctx, child, lambda: services.client.mj_action(parent_id, custom_id), command="imagine"
     )
     if started is None:
         return
@@ -73,8 +67,6 @@ async def press_action(ctx: CommandContext, action: ButtonAction) -> None:
             mode=_modal_mode(custom_id),
             parent_image_url=parent.image_url,
         )
-        return
-    await record_usage(ctx, "imagine", "midjourney")
 
 
 async def press_seed(ctx: CommandContext, action: ButtonAction) -> None:

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext
-from bot.policy import Cost
-from bot.tasks.flow import start_job
+from bot.tasks.flow import run_job
 from bot.tasks.inputs import prompt_of
-from bot.tasks.jobs import new_job, record_usage
+from bot.tasks.jobs import new_job
 
 
 async def shorten_command(ctx: CommandContext) -> None:
     """Submit the prompt to /mj/submit/shorten and track it."""
     prompt = prompt_of(ctx.request.text, "shorten")
-    services = ctx.services
-    await ctx.check_policy(Cost("mj", 1))
     job = new_job(ctx.chat, ctx.actor.user_id, "shorten", prompt)
-    started = await start_job(
-        services,
-        ctx.channel,
-        ctx.chat,
-        ctx.language,
-        job,
-        lambda: services.client.mj_shorten(prompt),
-    )
-    if started is not None:
-        await record_usage(ctx, "shorten", "midjourney")
+    await run_job(ctx, job, lambda: ctx.services.client.mj_shorten(prompt), command="shorten")
 
 
 COMMANDS = [

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from bot.commands.registry import CommandSpec, Param
 from bot.core import CommandContext, UserError
-from bot.policy import Cost
-from bot.tasks.flow import start_job
+from bot.tasks.flow import run_job
 from bot.tasks.inputs import image_data_urls
-from bot.tasks.jobs import new_job, record_usage
+from bot.tasks.jobs import new_job
 
 
 async def swapface_command(ctx: CommandContext) -> None:
@@ -16,19 +15,14 @@ async def swapface_command(ctx: CommandContext) -> None:
     if len(attachments) != 2:
         raise UserError("mj.swapface_count", count=len(attachments))
     source, target = image_data_urls(attachments)
-    services = ctx.services
-    await ctx.check_policy(Cost("mj", 1))
     job = new_job(ctx.chat, ctx.actor.user_id, "swapface", "")
-    started = await start_job(
-        services,
-        ctx.channel,
-        ctx.chat,
-        ctx.language,
+    await run_job(
+        ctx,
         job,
-        lambda: services.client.mj_swap_face(source, target),
+        lambda: ctx.services.client.mj_swap_face(source, target),
+        command="swapface",
+        model="swap_face",
     )
-    if started is not None:
-        await record_usage(ctx, "swapface", "swap_face")
 
 
 COMMANDS = [

@@ -6,9 +6,10 @@ import logging
 from typing import Literal
 
 from bot.channel import Actor, Channel, ChatRef, MessageRef
-from bot.core import Services
+from bot.core import CommandContext, Services
+from bot.policy import Cost
 from bot.replies import TextRequest, text_reply
-from bot.tasks.jobs import Submit, send_submit
+from bot.tasks.jobs import Submit, record_usage, send_submit
 from bot.tasks.mask import centre_mask
 from bot.tasks.render import progress_state
 from bot.upstream import SubmitResult, UpstreamError
@@ -57,6 +58,25 @@ async def start_job(
         text = services.catalog.t(language, "error.upstream", message=exc.user_message)
         await replace_text(channel, ref, text)
         return None
+
+
+async def run_job(
+    ctx: CommandContext,
+    job: JobRecord,
+    submit: Submit,
+    *,
+    command: str,
+    model: str = "midjourney",
+) -> tuple[JobRecord, SubmitResult] | None:
+    """What every Midjourney command does: ask the policy, start the job, count its usage.
+
+    A submit that must wait for the user's text (code 21) is counted when that text is sent.
+    """
+    await ctx.check_policy(Cost("mj", 1), command=command)
+    started = await start_job(ctx.services, ctx.channel, ctx.chat, ctx.language, job, submit)
+    if started is not None and not started[1].needs_modal:
+        await record_usage(ctx, command, model)
+    return started
 
 
 async def replace_text(channel: Channel, ref: MessageRef, text: str) -> MessageRef:
