@@ -19,7 +19,6 @@ import asyncio
 import itertools
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sandbox_child import sandbox_process
 from bot.app import build_services, close_services
 from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
 from bot.config import Settings
@@ -48,34 +48,7 @@ SPEED = 1e6
 OVERHEAD_TARGET_MS = 2.0
 RSS_TARGET_MB = 150.0
 
-_CHILD = """
-import asyncio, sys
-from bot.sandbox.server import SandboxServer
 
-async def main():
-    server = SandboxServer(port=0, speed=float(sys.argv[1]))
-    await server.start()
-    print(server.url, flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await server.stop()
-
-asyncio.run(main())
-"""
-
-
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    """The sandbox in a child process (so its memory and CPU are not ours); its URL."""
-    root = Path(__file__).resolve().parent.parent
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(SPEED)], cwd=root, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-    )
-    assert child.stdout is not None
-    url = child.stdout.readline().strip()
-    if not url.startswith("http"):
-        child.kill()
-        raise SystemExit("the sandbox did not start")
-    return child, url
 
 
 def rss_mb() -> float:
@@ -260,32 +233,26 @@ async def bench_storage(
 
 async def run(report: Callable[[str], None]) -> None:
     """Run the /ask benchmark and report each figure with its target."""
-    child, url = start_sandbox()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            db_path = Path(tmp) / "bench.db"
-            settings = Settings(
-                _env_file=None,
-                database_url=f"sqlite+aiosqlite:///{db_path}",
-                upstream_read_timeout=30.0,
-            )
-            services = await build_services(settings, upstream_url=url, api_key="sk-bench-ask")
-            try:
-                bot = Bot(services)
-                report(f"modelbridge /ask benchmark (pid {os.getpid()}; sandbox in a child)")
-                before = rss_mb()
-                await load_for(settings.default_model)
-                tokenizer_mb = rss_mb() - before
-                await bench_turns(bot, services, report)
-                encoding = encoding_name(settings.default_model)
-                note = f"at start {before:.0f} MB, + {tokenizer_mb:.0f} MB: {encoding} tokenizer"
-                await bench_storage(services, db_path, report, note)
-            finally:
-                await close_services(services)
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        child.wait(timeout=10)
+    with sandbox_process(SPEED) as url, tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "bench.db"
+        settings = Settings(
+            _env_file=None,
+            database_url=f"sqlite+aiosqlite:///{db_path}",
+            upstream_read_timeout=30.0,
+        )
+        services = await build_services(settings, upstream_url=url, api_key="sk-bench-ask")
+        try:
+            bot = Bot(services)
+            report(f"modelbridge /ask benchmark (pid {os.getpid()}; sandbox in a child)")
+            before = rss_mb()
+            await load_for(settings.default_model)
+            tokenizer_mb = rss_mb() - before
+            await bench_turns(bot, services, report)
+            encoding = encoding_name(settings.default_model)
+            note = f"at start {before:.0f} MB, + {tokenizer_mb:.0f} MB: {encoding} tokenizer"
+            await bench_storage(services, db_path, report, note)
+        finally:
+            await close_services(services)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sandbox_child import sandbox_process
 from bot.app import build_services, close_services
 from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
 from bot.config import Settings
@@ -58,19 +58,6 @@ API_KEY = "sk-bench-imagine"
 TMPFS = "/dev/shm"
 STORE_CALLS = ("create_job", "update_job", "issue_tokens", "record_usage", "get_prefs")
 
-_CHILD = """
-import asyncio, sys
-from bot.sandbox.server import SandboxServer
-
-async def main():
-    server = SandboxServer(port=0, speed=float(sys.argv[1]))
-    await server.start()
-    print(server.url, flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await server.stop()
-
-asyncio.run(main())
-"""
 
 
 NOTES = """\
@@ -83,23 +70,6 @@ reading the figures:
   the submit burst each job's own writes (record, id, usage) queue ahead of the token writes of
   finished jobs, and the store-call times above show that queue. Polling does not wait on it."""
 
-
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    """The sandbox in a child process (its CPU is not ours); its URL."""
-    root = Path(__file__).resolve().parent.parent
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(SPEED)],
-        cwd=root,
-        text=True,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert child.stdout is not None
-    url = child.stdout.readline().strip()
-    if not url.startswith("http"):
-        child.kill()
-        raise SystemExit("the sandbox did not start")
-    return child, url
 
 
 @dataclass
@@ -361,8 +331,7 @@ def planned_runs() -> list[tuple[int, str | None]]:
 
 async def run(report: Callable[[str], None]) -> None:
     """Run the Midjourney tracking benchmark and report each figure with its target."""
-    child, url = start_sandbox()
-    try:
+    with sandbox_process(SPEED) as url:
         report(
             f"modelbridge Midjourney tracking benchmark (pid {os.getpid()}; sandbox in a child at "
             f"speed x{SPEED:g}, a grid takes ~0.32 s; poll interval "
@@ -371,10 +340,6 @@ async def run(report: Callable[[str], None]) -> None:
         for jobs, db_dir in planned_runs():
             await scenario(url, jobs, db_dir, report)
         report(NOTES)
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        child.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sandbox_child import sandbox_process
 from bot.upstream import UpstreamClient
 
 KEY = "sk-bench-0000000000000000"
@@ -37,34 +37,7 @@ POLL_TARGET_MS = 1.0
 STREAM_TARGET_PCT = 10.0
 STREAM_MESSAGES = [{"role": "user", "content": "write at length [[tokens:2000]] [[tps:100000000]]"}]
 
-_CHILD = """
-import asyncio, sys
-from bot.sandbox.server import SandboxServer
 
-async def main():
-    server = SandboxServer(port=0, speed=float(sys.argv[1]))
-    await server.start()
-    print(server.url, flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await server.stop()
-
-asyncio.run(main())
-"""
-
-
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    """The sandbox in a child process; its URL once it listens. Ends when our stdin pipe closes."""
-    root = Path(__file__).resolve().parent.parent
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(SPEED)], cwd=root, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-    )
-    assert child.stdout is not None
-    url = child.stdout.readline().strip()
-    if not url.startswith("http"):
-        child.kill()
-        raise SystemExit("the sandbox did not start")
-    return child, url
 
 
 async def cpu_of(call: Callable[[], Awaitable[Any]], repeat: int) -> float:
@@ -162,23 +135,14 @@ def machine_speed() -> float:
 
 
 async def main(cycles: int, runs: int) -> None:
-    child, url = start_sandbox()
-    print(f"machine: sum(range(10**6)) takes {machine_speed():.1f} ms CPU here "
-          "(~12-15 ms on a current desktop core)")
-    try:
+    with sandbox_process(SPEED) as url:
+        print(f"machine: sum(range(10**6)) takes {machine_speed():.1f} ms CPU here "
+              "(~12-15 ms on a current desktop core)")
         async with UpstreamClient(url, KEY, read_timeout=60) as client:
             print(f"sandbox in a child process at {url}; client CPU via time.process_time()\n")
             await bench_poll(client, cycles)
             print()
             await bench_stream(client, url, runs)
-    finally:
-        assert child.stdin is not None
-        child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
