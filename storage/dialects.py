@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import sqlite_driver
+from storage.write_queue import TransactionBroken
 
 # Execution option read by the SQLite `begin` hook: "IMMEDIATE" for read-then-write transactions,
 # "NONE" for connections that run single statements (each is atomic on its own in SQLite).
@@ -65,6 +66,12 @@ class Dialect:
     async def write_guard(self) -> AsyncIterator[None]:
         """Held around every write transaction; a no-op where the server arbitrates writers."""
         yield
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self, conn: AsyncConnection) -> AsyncIterator[None]:
+        """One write inside a shared transaction: undone alone if it raises."""
+        async with conn.begin_nested():
+            yield
 
 
 class SQLiteDialect(Dialect):
@@ -119,9 +126,36 @@ class SQLiteDialect(Dialect):
         return sqlite.insert(table)
 
     @contextlib.asynccontextmanager
+    async def savepoint(self, conn: AsyncConnection) -> AsyncIterator[None]:
+        # Straight to the driver rather than `begin_nested`: SAVEPOINT and RELEASE then travel
+        # with the next statement instead of costing a full SQLAlchemy execution each.
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        if not isinstance(driver, sqlite_driver.Connection):
+            raise TypeError("the SQLite engine must use storage.sqlite_driver connections")
+        driver.defer(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            yield
+        except BaseException as exc:
+            with contextlib.suppress(Exception):  # judged by the state below
+                await driver.call(_rollback_to_savepoint)
+            if not driver.in_transaction:
+                raise TransactionBroken("the write's transaction was lost") from exc
+            raise
+        driver.defer(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+
+    @contextlib.asynccontextmanager
     async def write_guard(self) -> AsyncIterator[None]:
         async with self._write_lock:
             yield
+
+
+_SAVEPOINT = "write_op"
+
+
+def _rollback_to_savepoint(conn: Any) -> None:
+    conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+    conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
 
 
 class PostgresDialect(Dialect):

@@ -33,6 +33,7 @@ from storage.dialects import BEGIN_MODE, Dialect, dialect_for
 from storage.migrate import upgrade_to_head
 from storage.schema import ACTIVE, button_tokens, conversations, jobs, usage, users
 from storage.schema import messages as turns
+from storage.write_queue import WriteQueue
 
 # Execution options of the engine used for read-then-write transactions.
 WRITE: dict[str, Any] = {BEGIN_MODE: "IMMEDIATE"}
@@ -150,6 +151,7 @@ class SqlStore:
         self._reader: AsyncEngine | None = None
         self._dialect: Dialect | None = None
         self._file_lock: FileLock | None = None
+        self._queue: WriteQueue | None = None
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
@@ -189,9 +191,11 @@ class SqlStore:
             if dialect.single_process:
                 path = self._url.database or ""
                 self._file_lock = await asyncio.to_thread(lock_database_file, path)
-            async with self._write() as conn:
+            async with self._transaction() as conn:
                 await dialect.migration_lock(conn)
                 await conn.run_sync(upgrade_to_head)
+            if dialect.group_commit:
+                self._queue = WriteQueue(self._transaction, savepoint=dialect.savepoint)
         except BaseException:
             await self.close()
             raise
@@ -199,6 +203,7 @@ class SqlStore:
     async def close(self) -> None:
         """Close every connection and release the file lock; safe to call twice."""
         engine, self._engine, self._writer, self._reader = self._engine, None, None, None
+        self._queue = None
         if engine is not None:
             await engine.dispose()
         lock, self._file_lock = self._file_lock, None
@@ -207,7 +212,21 @@ class SqlStore:
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may read then write; commits on exit, rolls back on error."""
+        """A transaction that may read then write; commits on exit, rolls back on error.
+
+        Where the backend has one writer (SQLite), it is a savepoint in a transaction shared
+        with the writes queued at the same time (`WriteQueue`): all-or-nothing for this caller,
+        and committed (durably) before this returns.
+        """
+        if self._queue is None:
+            async with self._transaction() as conn:
+                yield conn
+            return
+        async with self._queue.transaction() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         if self._writer is None or self._dialect is None:
             raise RuntimeError("the store is not open")
         async with self._dialect.write_guard(), self._writer.begin() as conn:

@@ -62,6 +62,12 @@ class Connection(aiosqlite.Connection):
         """Queue a bookkeeping statement to run just before the next call."""
         self._prelude.append(sql)
 
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open (or a deferred BEGIN is waiting to open one)."""
+        connection = self._connection
+        return self._unstarted() or (connection is not None and connection.in_transaction)
+
     def _unstarted(self) -> bool:
         # A deferred BEGIN at the front: nothing has run since, so there is nothing to end.
         return bool(self._prelude) and self._prelude[0][:5].upper() == "BEGIN"
