@@ -136,10 +136,9 @@ async def test_kill_9_loses_no_write_reported_from_a_shared_commit(
         assert i == reported.get(w, -1) + 1
         reported[w] = i
     child.send_signal(signal.SIGKILL)
-    rest = (await child.stdout.read()).decode().splitlines()
-    for line in rest:
-        if len(line.split()) == 2:  # the kill may cut the last line short
-            w, i = map(int, line.split())
+    for tail in (await child.stdout.read()).decode().splitlines():
+        if len(tail.split()) == 2:  # the kill may cut the last line short
+            w, i = map(int, tail.split())
             reported[w] = i
     assert await child.wait() == -signal.SIGKILL
 
