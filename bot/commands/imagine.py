@@ -87,7 +87,14 @@ async def run_dalle(ctx: CommandContext, prompt: str) -> None:
         picture = await fetch_image(services, first.url, "dalle")
     else:
         raise BadResponse("image without url or data")
-    await record_usage(ctx, "imagine", services.settings.dalle_model)
+    await record_usage(
+        services,
+        ctx.actor.platform,
+        ctx.actor.user_id,
+        ctx.chat.chat_id,
+        "imagine",
+        services.settings.dalle_model,
+    )
     caption = ctx.t("mj.dalle.done", prompt=first.revised_prompt or prompt)
     reply = Reply(parts=(picture, Text(caption)))
     try:

@@ -75,7 +75,9 @@ async def run_job(
     await ctx.check_policy(Cost("mj", 1), command=command)
     started = await start_job(ctx.services, ctx.channel, ctx.chat, ctx.language, job, submit)
     if started is not None and not started[1].needs_modal:
-        await record_usage(ctx, command, model)
+        await record_usage(
+            ctx.services, ctx.actor.platform, ctx.actor.user_id, ctx.chat.chat_id, command, model
+        )
     return started
 
 
@@ -142,4 +144,6 @@ async def complete_modal(
     await send_submit(
         services, job, lambda: services.client.mj_modal(upstream_id, prompt, mask_base64=mask)
     )
+    # The gateway bills the modal step (mj_modal), not the action that asked for it.
+    await record_usage(services, actor.platform, actor.user_id, chat.chat_id, "imagine", "mj_modal")
     return True

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.channel import ChatRef
-from bot.core import CommandContext, Services
+from bot.core import Services
 from bot.upstream import SubmitResult, UpstreamError
 from storage.base import JobRecord, JobStatus, UsageEvent
 
@@ -84,12 +84,12 @@ async def send_submit(
     return await write, result
 
 
-async def record_usage(ctx: CommandContext, command: str, model: str) -> None:
+async def record_usage(
+    services: Services, platform: str, user_id: str, chat_id: str, command: str, model: str
+) -> None:
     """Count one billable job for quotas and reports; never fails the command that paid for it."""
-    event = UsageEvent(
-        ctx.actor.platform, ctx.actor.user_id, ctx.chat.chat_id, command, model, units=1
-    )
+    event = UsageEvent(platform, user_id, chat_id, command, model, units=1)
     try:
-        await ctx.services.store.record_usage(event)
+        await services.store.record_usage(event)
     except Exception:
         log.exception("usage of /%s not recorded", command)

@@ -137,6 +137,9 @@ async def test_vary_region_asks_for_a_prompt_and_sends_a_mask(
     assert sandbox.hits[SUBMIT_MODAL] == 1
     assert new.reply is not None and "a red fox wearing a tiny hat" in new.reply.text
     assert captions(new) == GRID
+    # Billed jobs: the grid, U1, and the modal step (the Vary (Region) press itself is free).
+    usage = await harness.services.store.usage_summary("test", "alice", 0.0)
+    assert usage["by_command"]["imagine"]["calls"] == 3
 
 
 async def test_custom_zoom_suggests_a_zoom_parameter(
