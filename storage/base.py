@@ -148,8 +148,13 @@ class Store(Protocol):
     ) -> list[StoredMessage]:
         """The newest turns of the current conversation, oldest first, at most `max_messages`."""
 
-    async def append_messages(self, key: ConversationKey, messages: list[StoredMessage]) -> None:
-        """Add turns atomically (a user turn and its answer land together or not at all)."""
+    async def append_messages(
+        self, key: ConversationKey, messages: list[StoredMessage], usage: UsageEvent | None = None
+    ) -> None:
+        """Add turns atomically (a user turn and its answer land together or not at all).
+
+        `usage`, when given, is recorded in the same transaction (as `record_usage` would).
+        """
 
     async def reset_conversation(self, key: ConversationKey) -> None:
         """Start a new conversation; the old one is kept but no longer loaded."""

@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Self
 
@@ -113,6 +114,58 @@ def context_query(key: ConversationKey, max_messages: int) -> sa.Select[Any]:
     )
 
 
+# Hot statements, built once: a statement object memoizes its cache key, so executing the same
+# object with new parameters skips rebuilding and re-keying it (both showed up in profiles).
+def _scope_params(table: sa.Table) -> sa.ColumnElement[bool]:
+    return sa.and_(*(table.c[name] == sa.bindparam(name) for name in SCOPE_COLUMNS))
+
+
+SCOPE_COLUMNS = ("platform", "chat_id", "thread_id", "user_id")
+FIND_ACTIVE = sa.select(conversations.c.id).where(_scope_params(conversations), ACTIVE)
+LOAD_CONTEXT = (
+    sa.select(turns.c.role, turns.c.content, turns.c.tokens, turns.c.image_count)
+    .where(turns.c.conversation_id == FIND_ACTIVE.scalar_subquery())
+    .order_by(turns.c.id.desc())
+    .limit(sa.bindparam("max_messages", type_=sa.Integer))
+)
+GET_PREFS = sa.select(users.c.model, users.c.language, users.c.voice).where(
+    users.c.platform == sa.bindparam("platform"), users.c.user_id == sa.bindparam("user_id")
+)
+INSERT_TURNS = turns.insert()
+INSERT_USAGE = usage.insert()
+INSERT_TOKENS = button_tokens.insert()
+INSERT_JOB = jobs.insert().returning(*jobs.c)
+# The SET clause comes from the parameters' keys ("_job_id" is not a column name).
+UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("_job_id")).returning(*jobs.c)
+GET_JOB = sa.select(jobs).where(jobs.c.id == sa.bindparam("_job_id"))
+
+# Users whose prefs are kept in memory at most (least recently used go first).
+PREFS_CACHE_SIZE = 50_000
+
+
+def _scope_values(key: ConversationKey) -> dict[str, str]:
+    return {
+        "platform": key.platform,
+        "chat_id": key.chat_id,
+        "thread_id": key.thread_id,
+        "user_id": key.user_id,
+    }
+
+
+def _usage_values(event: UsageEvent, now: float) -> dict[str, Any]:
+    return {
+        "platform": event.platform,
+        "user_id": event.user_id,
+        "chat_id": event.chat_id,
+        "command": event.command,
+        "model": event.model,
+        "prompt_tokens": event.prompt_tokens,
+        "completion_tokens": event.completion_tokens,
+        "units": event.units,
+        "created_at": now,
+    }
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -152,6 +205,11 @@ class SqlStore:
         self._dialect: Dialect | None = None
         self._file_lock: FileLock | None = None
         self._queue: WriteQueue | None = None
+        # Write-through prefs cache, only where this process is the database's sole writer
+        # (SQLite, under the file lock): every command reads prefs, few change them. With
+        # PostgreSQL another process may change them, so every read goes to the database.
+        self._prefs: OrderedDict[tuple[str, str], UserPrefs] | None = None
+        self._prefs_version = 0  # bumped by every prefs write, so a racing read is not cached
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
@@ -196,6 +254,8 @@ class SqlStore:
                 await conn.run_sync(upgrade_to_head)
             if dialect.group_commit:
                 self._queue = WriteQueue(self._transaction, savepoint=dialect.savepoint)
+            if dialect.owns_data:
+                self._prefs = OrderedDict()
         except BaseException:
             await self.close()
             raise
@@ -204,6 +264,7 @@ class SqlStore:
         """Close every connection and release the file lock; safe to call twice."""
         engine, self._engine, self._writer, self._reader = self._engine, None, None, None
         self._queue = None
+        self._prefs = None
         if engine is not None:
             await engine.dispose()
         lock, self._file_lock = self._file_lock, None
@@ -249,12 +310,29 @@ class SqlStore:
 
     async def get_prefs(self, platform: str, user_id: str) -> UserPrefs:
         """The user's preferences; all None for a user never seen."""
-        stmt = sa.select(users.c.model, users.c.language, users.c.voice).where(
-            users.c.platform == platform, users.c.user_id == user_id
-        )
+        cache = self._prefs
+        if cache is not None:
+            cached = cache.get((platform, user_id))
+            if cached is not None:
+                cache.move_to_end((platform, user_id))
+                return cached
+        version = self._prefs_version
+        params = {"platform": platform, "user_id": user_id}
         async with self._read() as conn:
-            row = (await conn.execute(stmt)).first()
-        return UserPrefs() if row is None else UserPrefs(*row)
+            row = (await conn.execute(GET_PREFS, params)).first()
+        prefs = UserPrefs() if row is None else UserPrefs(*row)
+        if version == self._prefs_version:
+            self._remember_prefs(platform, user_id, prefs)
+        return prefs
+
+    def _remember_prefs(self, platform: str, user_id: str, prefs: UserPrefs) -> None:
+        cache = self._prefs
+        if cache is None:
+            return
+        cache[(platform, user_id)] = prefs
+        cache.move_to_end((platform, user_id))
+        while len(cache) > PREFS_CACHE_SIZE:
+            cache.popitem(last=False)
 
     async def set_prefs(self, platform: str, user_id: str, **changes: str | None) -> UserPrefs:
         """Update the given fields (model, language, voice) and return the new prefs."""
@@ -271,16 +349,22 @@ class SqlStore:
             index_elements=[users.c.platform, users.c.user_id],
             set_={**{name: stmt.excluded[name] for name in changes}, "updated_at": now},
         ).returning(users.c.model, users.c.language, users.c.voice)
+        self._prefs_version += 1
+        if self._prefs is not None:
+            self._prefs.pop((platform, user_id), None)  # unknown until the write settles
         async with self._write() as conn:
             row = (await conn.execute(stmt)).one()
-        return UserPrefs(*row)
+        prefs = UserPrefs(*row)
+        self._prefs_version += 1
+        self._remember_prefs(platform, user_id, prefs)
+        return prefs
 
     # conversations
 
     async def _active_conversation(self, conn: AsyncConnection, key: ConversationKey) -> int:
         """Id of the scope's active conversation, created when there is none (write txn only)."""
-        find = sa.select(conversations.c.id).where(_scope(conversations, key), ACTIVE)
-        found = (await conn.execute(find)).scalar()
+        scope = _scope_values(key)
+        found = (await conn.execute(FIND_ACTIVE, scope)).scalar()
         if found is not None:
             return int(found)
         # ON CONFLICT: another process (PostgreSQL) may create it between our select and insert.
@@ -306,7 +390,7 @@ class SqlStore:
             )
         )
         await conn.execute(create)
-        return int((await conn.execute(find)).scalar_one())
+        return int((await conn.execute(FIND_ACTIVE, scope)).scalar_one())
 
     async def load_context(
         self, key: ConversationKey, max_messages: int = 200
@@ -314,20 +398,27 @@ class SqlStore:
         """The newest turns of the current conversation, oldest first, at most `max_messages`."""
         if max_messages <= 0:
             return []
-        stmt = context_query(key, max_messages)
+        params = {**_scope_values(key), "max_messages": max_messages}
         async with self._read() as conn:
-            rows = (await conn.execute(stmt)).all()
+            rows = (await conn.execute(LOAD_CONTEXT, params)).all()
         return [StoredMessage(*row) for row in reversed(rows)]
 
-    async def append_messages(self, key: ConversationKey, messages: list[StoredMessage]) -> None:
-        """Add turns atomically (a user turn and its answer land together or not at all)."""
+    async def append_messages(
+        self, key: ConversationKey, messages: list[StoredMessage], usage: UsageEvent | None = None
+    ) -> None:
+        """Add turns atomically (a user turn and its answer land together or not at all),
+        with the usage that paid for them, when given, in the same transaction."""
         if not messages:
+            if usage is not None:
+                await self.record_usage(usage)
             return
         now = self._clock()
         async with self._write() as conn:
             conversation_id = await self._active_conversation(conn, key)
+            if usage is not None:
+                await conn.execute(INSERT_USAGE, _usage_values(usage, now))
             await conn.execute(
-                turns.insert(),
+                INSERT_TURNS,
                 [
                     {
                         "conversation_id": conversation_id,
@@ -376,9 +467,8 @@ class SqlStore:
         fields = {name: getattr(job, name) for name in JOB_FIELDS if name != "id"}
         fields["created_at"] = job.created_at or now
         fields["updated_at"] = job.updated_at or fields["created_at"]
-        stmt = jobs.insert().values(_job_values(fields)).returning(*jobs.c)
         async with self._write() as conn:
-            row = (await conn.execute(stmt)).one()
+            row = (await conn.execute(INSERT_JOB, _job_values(fields))).one()
         return _job_from_row(row)
 
     async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
@@ -387,18 +477,16 @@ class SqlStore:
         if unknown:
             raise TypeError(f"cannot update job field(s): {', '.join(sorted(unknown))}")
         changes.setdefault("updated_at", self._clock())
-        stmt = (
-            jobs.update().where(jobs.c.id == job_id).values(_job_values(changes)).returning(*jobs.c)
-        )
+        params = {**_job_values(changes), "_job_id": job_id}
         async with self._write() as conn:
-            row = (await conn.execute(stmt)).first()
+            row = (await conn.execute(UPDATE_JOB, params)).first()
         if row is None:
             raise JobNotFound(job_id)
         return _job_from_row(row)
 
     async def get_job(self, job_id: int) -> JobRecord | None:
         """The job with our id, or None."""
-        return await self._one_job(sa.select(jobs).where(jobs.c.id == job_id))
+        return await self._one_job(GET_JOB, {"_job_id": job_id})
 
     async def get_job_by_upstream(self, upstream_id: str) -> JobRecord | None:
         """The newest job the upstream knows by this task id, or None."""
@@ -410,9 +498,11 @@ class SqlStore:
         )
         return await self._one_job(stmt)
 
-    async def _one_job(self, stmt: sa.Select[Any]) -> JobRecord | None:
+    async def _one_job(
+        self, stmt: sa.Select[Any], params: dict[str, Any] | None = None
+    ) -> JobRecord | None:
         async with self._read() as conn:
-            row = (await conn.execute(stmt)).first()
+            row = (await conn.execute(stmt, params)).first()
         return None if row is None else _job_from_row(row)
 
     async def _jobs(self, stmt: sa.Select[Any]) -> list[JobRecord]:
@@ -494,7 +584,7 @@ class SqlStore:
             ]
             try:
                 async with self._write() as conn:
-                    await conn.execute(button_tokens.insert(), rows)
+                    await conn.execute(INSERT_TOKENS, rows)
             except IntegrityError:
                 # A 96-bit collision is practically impossible, but a retry costs nothing.
                 if len(set(tokens)) == len(tokens) and not await self._any_token_exists(tokens):
@@ -540,19 +630,7 @@ class SqlStore:
     async def record_usage(self, event: UsageEvent) -> None:
         """Remember one billable call, stamped now."""
         async with self._write() as conn:
-            await conn.execute(
-                usage.insert().values(
-                    platform=event.platform,
-                    user_id=event.user_id,
-                    chat_id=event.chat_id,
-                    command=event.command,
-                    model=event.model,
-                    prompt_tokens=event.prompt_tokens,
-                    completion_tokens=event.completion_tokens,
-                    units=event.units,
-                    created_at=self._clock(),
-                )
-            )
+            await conn.execute(INSERT_USAGE, _usage_values(event, self._clock()))
 
     async def usage_summary(self, platform: str, user_id: str, since: float) -> dict[str, Any]:
         """Totals of one user's usage recorded at or after `since` (see `Store.usage_summary`)."""

@@ -142,20 +142,24 @@ def _summarizer(ctx: CommandContext, model: str) -> Summarizer:
     return summarize
 
 
+def _usage_event(
+    ctx: CommandContext, model: str, usage: Usage | None, prompt: int, completion: int
+) -> UsageEvent:
+    return UsageEvent(
+        platform=ctx.actor.platform,
+        user_id=ctx.actor.user_id,
+        chat_id=ctx.chat.chat_id,
+        command="ask",
+        model=model,
+        prompt_tokens=usage.prompt_tokens if usage else prompt,
+        completion_tokens=usage.completion_tokens if usage else completion,
+    )
+
+
 async def _record(
     ctx: CommandContext, model: str, usage: Usage | None, prompt: int, completion: int
 ) -> None:
-    await ctx.services.store.record_usage(
-        UsageEvent(
-            platform=ctx.actor.platform,
-            user_id=ctx.actor.user_id,
-            chat_id=ctx.chat.chat_id,
-            command="ask",
-            model=model,
-            prompt_tokens=usage.prompt_tokens if usage else prompt,
-            completion_tokens=usage.completion_tokens if usage else completion,
-        )
-    )
+    await ctx.services.store.record_usage(_usage_event(ctx, model, usage, prompt, completion))
 
 
 async def _generate(ctx: CommandContext, turn: PreparedTurn, live: LiveMessage) -> Answer:
@@ -236,8 +240,11 @@ async def ask_command(ctx: CommandContext) -> None:
     if answer is None:
         return
     answer_tokens = count_text(answer.text, model)
-    await commit_turn(ctx.services.store, turn, answer.text, answer_tokens + MESSAGE_OVERHEAD)
-    await _record(ctx, model, answer.usage, turn.prompt_tokens, answer_tokens)
+    # The turn and the usage it cost land in one transaction.
+    usage = _usage_event(ctx, model, answer.usage, turn.prompt_tokens, answer_tokens)
+    await commit_turn(
+        ctx.services.store, turn, answer.text, answer_tokens + MESSAGE_OVERHEAD, usage
+    )
     if image_links(answer.text):
         await ctx.check_policy(Cost("none", 0))
         images = await fetch_linked_images(ctx.services.client, answer.text)

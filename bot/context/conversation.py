@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.context.tokens import IMAGE_TOKENS, load_for, message_tokens
 from bot.context.window import Window, chat_messages, fixed_cost, summary_request, trim
-from storage.base import ConversationKey, Store, StoredMessage
+from storage.base import ConversationKey, Store, StoredMessage, UsageEvent
 
 # The newest turns loaded per request. The query walks an index backwards, so its cost follows
 # this number and not the length of the history.
@@ -100,13 +100,20 @@ async def prepare_turn(
     )
 
 
-async def commit_turn(store: Store, turn: PreparedTurn, answer: str, answer_tokens: int) -> None:
-    """Store the user's message and the answer together (after a compaction, with the kept turns
-    in a fresh conversation that carries the new summary)."""
+async def commit_turn(
+    store: Store,
+    turn: PreparedTurn,
+    answer: str,
+    answer_tokens: int,
+    usage: UsageEvent | None = None,
+) -> None:
+    """Store the user's message and the answer together, with the turn's `usage` in the same
+    transaction (after a compaction, with the kept turns in a fresh conversation that carries
+    the new summary)."""
     new = [turn.user_message, StoredMessage("assistant", answer, answer_tokens)]
     if not turn.compacted:
-        await store.append_messages(turn.key, new)
+        await store.append_messages(turn.key, new, usage)
         return
     await store.reset_conversation(turn.key)
-    await store.append_messages(turn.key, [*turn.kept, *new])
+    await store.append_messages(turn.key, [*turn.kept, *new], usage)
     await store.set_summary(turn.key, turn.summary)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from storage.base import UserPrefs
@@ -34,3 +36,21 @@ async def test_unknown_fields_are_refused(store: SqlStore) -> None:
     with pytest.raises(TypeError, match="colour"):
         await store.set_prefs("telegram", "42", colour="blue")
     assert await store.get_prefs("telegram", "42") == UserPrefs()
+
+
+async def test_a_read_racing_a_change_never_brings_the_old_value_back(store: SqlStore) -> None:
+    await store.set_prefs("telegram", "u1", model="old")
+    await store.close()
+    await store.open()  # nothing remembered: the next read goes to the database
+    reading = asyncio.ensure_future(store.get_prefs("telegram", "u1"))
+    await asyncio.sleep(0)  # the read is on its way to the database
+    await store.set_prefs("telegram", "u1", model="new")
+    await reading
+    assert (await store.get_prefs("telegram", "u1")).model == "new"
+
+
+async def test_prefs_survive_a_restart(store: SqlStore) -> None:
+    await store.set_prefs("discord", "u2", language="de", voice="nova")
+    await store.close()
+    await store.open()
+    assert await store.get_prefs("discord", "u2") == UserPrefs(None, "de", "nova")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from storage.base import UsageEvent
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from storage.base import ConversationKey, StoredMessage, UsageEvent
 from storage.sql_store import SqlStore
 from tests.storage.conftest import ManualClock
 
@@ -41,3 +44,20 @@ async def test_summary_totals_since_a_time(store: SqlStore, clock: ManualClock) 
     assert everything["calls"] == 5
     assert everything["prompt_tokens"] == 111
     assert await store.usage_summary("telegram", "alice", clock.now + 1) == EMPTY
+
+
+async def test_a_turn_and_its_usage_land_together(store: SqlStore, clock: ManualClock) -> None:
+    key = ConversationKey("telegram", "c1", "", "alice")
+    event = UsageEvent("telegram", "alice", "c1", "ask", "gpt-4o", 12, 34)
+    turn = [StoredMessage("user", "hi", 1), StoredMessage("assistant", "hello", 2)]
+    await store.append_messages(key, turn, event)
+    assert await store.load_context(key) == turn
+    summary = await store.usage_summary("telegram", "alice", 0)
+    assert (summary["calls"], summary["prompt_tokens"], summary["completion_tokens"]) == (1, 12, 34)
+
+    # A turn that cannot be stored records no usage either.
+    broken = [StoredMessage("user", "again", 1), StoredMessage("assistant", None, 2)]  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError):
+        await store.append_messages(key, broken, event)
+    assert await store.load_context(key) == turn
+    assert (await store.usage_summary("telegram", "alice", 0))["calls"] == 1
