@@ -11,7 +11,8 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Self
+from functools import partial
+from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
 from filelock import FileLock, Timeout
@@ -34,7 +35,9 @@ from storage.dialects import BEGIN_MODE, Dialect, dialect_for
 from storage.migrate import upgrade_to_head
 from storage.schema import ACTIVE, button_tokens, conversations, jobs, usage, users
 from storage.schema import messages as turns
-from storage.write_queue import WriteQueue
+from storage.write_queue import Write, WriteQueue
+
+T = TypeVar("T")
 
 # Execution options of the engine used for read-then-write transactions.
 WRITE: dict[str, Any] = {BEGIN_MODE: "IMMEDIATE"}
@@ -166,6 +169,10 @@ def _usage_values(event: UsageEvent, now: float) -> dict[str, Any]:
     }
 
 
+async def _execute(stmt: sa.Executable, params: Any, conn: AsyncConnection) -> None:
+    await conn.execute(stmt, params)
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -262,8 +269,10 @@ class SqlStore:
 
     async def close(self) -> None:
         """Close every connection and release the file lock; safe to call twice."""
+        queue, self._queue = self._queue, None
+        if queue is not None:
+            await queue.close()  # the writes callers are waiting for
         engine, self._engine, self._writer, self._reader = self._engine, None, None, None
-        self._queue = None
         self._prefs = None
         if engine is not None:
             await engine.dispose()
@@ -271,20 +280,17 @@ class SqlStore:
         if lock is not None:
             await asyncio.to_thread(lock.release)
 
-    @contextlib.asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may read then write; commits on exit, rolls back on error.
+    async def _write(self, write: Write[T]) -> T:
+        """Run `write(conn)` in a transaction that may read then write; its result once committed.
 
-        Where the backend has one writer (SQLite), it is a savepoint in a transaction shared
-        with the writes queued at the same time (`WriteQueue`): all-or-nothing for this caller,
-        and committed (durably) before this returns.
+        All-or-nothing: an exception rolls back everything `write` did. Where the backend has one
+        writer (SQLite) it runs in a savepoint of a transaction shared with the writes queued at
+        the same time (`WriteQueue`), still committed (durably) before this returns.
         """
-        if self._queue is None:
-            async with self._transaction() as conn:
-                yield conn
-            return
-        async with self._queue.transaction() as conn:
-            yield conn
+        if self._queue is not None:
+            return await self._queue.run(write)
+        async with self._transaction() as conn:
+            return await write(conn)
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -352,9 +358,10 @@ class SqlStore:
         self._prefs_version += 1
         if self._prefs is not None:
             self._prefs.pop((platform, user_id), None)  # unknown until the write settles
-        async with self._write() as conn:
-            row = (await conn.execute(stmt)).one()
-        prefs = UserPrefs(*row)
+        async def write(conn: AsyncConnection) -> sa.Row[Any]:
+            return (await conn.execute(stmt)).one()
+
+        prefs = UserPrefs(*await self._write(write))
         self._prefs_version += 1
         self._remember_prefs(platform, user_id, prefs)
         return prefs
@@ -413,7 +420,8 @@ class SqlStore:
                 await self.record_usage(usage)
             return
         now = self._clock()
-        async with self._write() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             conversation_id = await self._active_conversation(conn, key)
             if usage is not None:
                 await conn.execute(INSERT_USAGE, _usage_values(usage, now))
@@ -432,9 +440,12 @@ class SqlStore:
                 ],
             )
 
+        await self._write(write)
+
     async def reset_conversation(self, key: ConversationKey) -> None:
         """Start a new conversation; the old one is kept but no longer loaded."""
-        async with self._write() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             await conn.execute(
                 conversations.update()
                 .where(_scope(conversations, key), ACTIVE)
@@ -442,15 +453,20 @@ class SqlStore:
             )
             await self._active_conversation(conn, key)
 
+        await self._write(write)
+
     async def set_summary(self, key: ConversationKey, summary: str) -> None:
         """Remember a summary of turns that were trimmed away."""
-        async with self._write() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             conversation_id = await self._active_conversation(conn, key)
             await conn.execute(
                 conversations.update()
                 .where(conversations.c.id == conversation_id)
                 .values(summary=summary)
             )
+
+        await self._write(write)
 
     async def get_summary(self, key: ConversationKey) -> str:
         """The active conversation's summary; "" when there is none."""
@@ -467,9 +483,12 @@ class SqlStore:
         fields = {name: getattr(job, name) for name in JOB_FIELDS if name != "id"}
         fields["created_at"] = job.created_at or now
         fields["updated_at"] = job.updated_at or fields["created_at"]
-        async with self._write() as conn:
-            row = (await conn.execute(INSERT_JOB, _job_values(fields))).one()
-        return _job_from_row(row)
+        values = _job_values(fields)
+
+        async def write(conn: AsyncConnection) -> sa.Row[Any]:
+            return (await conn.execute(INSERT_JOB, values)).one()
+
+        return _job_from_row(await self._write(write))
 
     async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
         """Change fields of a job (by JobRecord field name) and return the new record."""
@@ -478,8 +497,11 @@ class SqlStore:
             raise TypeError(f"cannot update job field(s): {', '.join(sorted(unknown))}")
         changes.setdefault("updated_at", self._clock())
         params = {**_job_values(changes), "_job_id": job_id}
-        async with self._write() as conn:
-            row = (await conn.execute(UPDATE_JOB, params)).first()
+
+        async def write(conn: AsyncConnection) -> sa.Row[Any] | None:
+            return (await conn.execute(UPDATE_JOB, params)).first()
+
+        row = await self._write(write)
         if row is None:
             raise JobNotFound(job_id)
         return _job_from_row(row)
@@ -545,17 +567,19 @@ class SqlStore:
         )
         if lease_s is None:
             return await self._jobs(due)
-        async with self._write() as conn:
-            claimed = [
-                _job_from_row(row)
-                for row in (await conn.execute(self._dialect.lock_for_claim(due))).all()
-            ]
+        locked = self._dialect.lock_for_claim(due)
+
+        async def write(conn: AsyncConnection) -> list[JobRecord]:
+            claimed = [_job_from_row(row) for row in (await conn.execute(locked)).all()]
             if claimed:
                 await conn.execute(
                     jobs.update()
                     .where(jobs.c.id.in_([job.id for job in claimed]))
                     .values(next_poll_at=now + lease_s)
                 )
+            return claimed
+
+        claimed = await self._write(write)
         for job in claimed:
             job.next_poll_at = now + lease_s
         return claimed
@@ -583,8 +607,7 @@ class SqlStore:
                 for token, a in zip(tokens, actions, strict=True)
             ]
             try:
-                async with self._write() as conn:
-                    await conn.execute(INSERT_TOKENS, rows)
+                await self._write(partial(_execute, INSERT_TOKENS, rows))
             except IntegrityError:
                 # A 96-bit collision is practically impossible, but a retry costs nothing.
                 if len(set(tokens)) == len(tokens) and not await self._any_token_exists(tokens):
@@ -619,18 +642,18 @@ class SqlStore:
 
     async def purge_expired_tokens(self, now: float) -> int:
         """Delete tokens whose `expires_at` is at or before `now`; returns how many."""
-        async with self._write() as conn:
-            result = await conn.execute(
-                button_tokens.delete().where(button_tokens.c.expires_at <= now)
-            )
-        return int(result.rowcount)
+        stmt = button_tokens.delete().where(button_tokens.c.expires_at <= now)
+
+        async def write(conn: AsyncConnection) -> int:
+            return int((await conn.execute(stmt)).rowcount)
+
+        return await self._write(write)
 
     # usage
 
     async def record_usage(self, event: UsageEvent) -> None:
         """Remember one billable call, stamped now."""
-        async with self._write() as conn:
-            await conn.execute(INSERT_USAGE, _usage_values(event, self._clock()))
+        await self._write(partial(_execute, INSERT_USAGE, _usage_values(event, self._clock())))
 
     async def usage_summary(self, platform: str, user_id: str, since: float) -> dict[str, Any]:
         """Totals of one user's usage recorded at or after `since` (see `Store.usage_summary`)."""

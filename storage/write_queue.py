@@ -1,62 +1,71 @@
 """Group commit: writes that queue behind the single writer share its next transaction.
 
 SQLite has one writer per file, so concurrent writes wait in line anyway; paying a BEGIN, a
-COMMIT and an fsync for each of them is what makes a burst slow. Here the writes waiting when a
-transaction starts (and those arriving while it runs) run one after the other in that same
+COMMIT and an fsync for each of them is what makes a burst slow. Here a write is a function of
+the connection; one writer task runs the writes waiting in line one after the other in a single
 transaction, each inside its own SAVEPOINT, and one COMMIT ends them all:
 
-- a write that fails rolls back to its savepoint and raises to its caller alone; the others
-  go on and commit;
-- a caller returns only once the COMMIT that carries its write is done (durable, with
+- a write that raises is rolled back to its savepoint and its caller alone gets the error; the
+  others go on and commit;
+- a caller gets its write's result only once the COMMIT that carries it is done (durable, with
   synchronous=FULL), and gets the error if that COMMIT fails;
-- each caller's statements stay atomic (its savepoint), exactly as in a transaction of its own.
+- each write stays atomic (its savepoint), exactly as in a transaction of its own;
+- a caller cancelled before its write started leaves nothing; one cancelled later may still
+  commit (as a cancel that lands just after a commit always could).
+
+The writes run in the writer task, not their callers', so a batch costs no task switch per write;
+a write that finds nobody writing runs alone in its caller's task. `begin` must serialise
+transactions (SQLite: the dialect's write lock), as the writer task may start while such a
+write is still running.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.base import StoreError
 
-# Writes per transaction at most, so one burst cannot hold the file (and its readers' WAL
-# checkpoints) for long.
+T = TypeVar("T")
+
+# Writes per transaction at most, so one burst cannot hold the writer (and delay the WAL
+# checkpoint) for long.
 MAX_BATCH = 256
+
+Write = Callable[[AsyncConnection], Awaitable[T]]
+Savepoint = Callable[[AsyncConnection], AbstractAsyncContextManager[object]]
 
 
 class TransactionBroken(StoreError):
     """A failed write could not be undone alone; the whole shared transaction was rolled back."""
 
 
-Savepoint = Callable[[AsyncConnection], AbstractAsyncContextManager[object]]
-
-
 def _nested(conn: AsyncConnection) -> AbstractAsyncContextManager[object]:
     return conn.begin_nested()
 
 
-def _future() -> asyncio.Future[object]:
+def _future() -> asyncio.Future[Any]:
     return asyncio.get_running_loop().create_future()
 
 
 @dataclass(slots=True)
-class _Slot:
-    """One caller's place in line: its turn on the connection, its end, the shared commit."""
+class _Job(Generic[T]):
+    write: Write[T]
+    result: asyncio.Future[T] = field(default_factory=_future)
 
-    turn: asyncio.Future[object] = field(default_factory=_future)
-    # Result: True if it succeeded, False if it failed alone, None if it broke the transaction.
-    done: asyncio.Future[object] = field(default_factory=_future)
-    committed: asyncio.Future[object] = field(default_factory=_future)
+    def fail(self, exc: BaseException) -> None:
+        if not self.result.done():
+            self.result.set_exception(exc)
 
 
 class WriteQueue:
-    """Serialises write transactions and lets the ones waiting share a commit (see module doc)."""
+    """Runs writes one at a time in shared transactions (see the module docstring)."""
 
     def __init__(
         self,
@@ -70,114 +79,81 @@ class WriteQueue:
         self._begin = begin
         self._savepoint = savepoint
         self._max_batch = max_batch
-        self._waiting: deque[_Slot] = deque()
-        self._runner: asyncio.Task[None] | None = None
-        self._leading = False  # a caller's own task holds the transaction
+        self._waiting: deque[_Job[Any]] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._alone = False  # a write runs in its caller's task, outside the writer task
         self.commits = 0  # transactions committed, for tests and benchmarks
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A savepoint in the next shared transaction; returns after that transaction commits."""
-        if self._leading or self._waiting or (self._runner and not self._runner.done()):
-            async with self._join() as conn:
-                yield conn
-            return
-        # Nobody holds the writer: this caller opens the transaction itself (no task switch)
-        # and, after its own write, runs the writes that queued up meanwhile.
-        self._leading = True
-        batch: list[_Slot] = []
-        error: BaseException | None = None
-        try:
-            async with self._begin() as conn:
-                try:
-                    async with self._savepoint(conn):
-                        yield conn
-                except TransactionBroken:
-                    raise
-                except BaseException as exc:
-                    error = exc  # undone alone; raised once the others are committed
-                await self._serve(conn, batch)
-        except BaseException as exc:
-            self._fail(batch, exc)
-            raise
-        finally:
-            self._leading = False
-            self._ensure_runner()
-        self._commit(batch)
-        if error is not None:
-            raise error
-
-    @contextlib.asynccontextmanager
-    async def _join(self) -> AsyncIterator[AsyncConnection]:
-        slot = _Slot()
-        self._waiting.append(slot)
-        self._ensure_runner()
-        try:
-            conn = await slot.turn
-        except BaseException:
-            if slot.turn.done() and not slot.turn.cancelled() and slot.turn.exception() is None:
-                slot.done.set_result(False)  # handed over just as we were cancelled: give it back
-            raise
-        assert isinstance(conn, AsyncConnection)
-        outcome: bool | None = False
-        try:
-            async with self._savepoint(conn):
-                yield conn
-            outcome = True
-        except TransactionBroken:
-            outcome = None
-            raise
-        finally:
-            slot.done.set_result(outcome)
-        await slot.committed
-
-    def _ensure_runner(self) -> None:
-        if self._waiting and not self._leading and (self._runner is None or self._runner.done()):
-            self._runner = asyncio.create_task(self._run(), name="store-writer")
-
-    async def _serve(self, conn: AsyncConnection, batch: list[_Slot]) -> None:
-        """Hand the open transaction to each waiting caller in turn; `batch` gets the successes."""
-        while self._waiting and len(batch) < self._max_batch:
-            slot = self._waiting.popleft()
-            if slot.turn.done():
-                continue  # its caller was cancelled while waiting
-            slot.turn.set_result(conn)
-            outcome = await slot.done
-            if outcome is None:
-                raise TransactionBroken("a write broke the shared transaction")
-            if outcome:
-                batch.append(slot)
-
-    def _commit(self, batch: list[_Slot]) -> None:
-        self.commits += 1
-        for slot in batch:
-            if not slot.committed.done():
-                slot.committed.set_result(None)
-
-    @staticmethod
-    def _fail(batch: list[_Slot], exc: BaseException) -> None:
-        for slot in batch:
-            if not slot.committed.done():
-                slot.committed.set_exception(exc)
-
-    async def _run(self) -> None:
-        while self._waiting:
-            batch: list[_Slot] = []
+    async def run(self, write: Write[T]) -> T:
+        """Run `write(conn)` in the next shared transaction; its result once that committed."""
+        writer_idle = self._writer is None or self._writer.done()
+        if writer_idle and not self._alone and not self._waiting:
+            # Nobody is writing: run in a transaction of its own, in the caller's task (no task
+            # switch). Writes arriving meanwhile queue for the writer task, which waits for
+            # this one's COMMIT (the `begin` guard) and then takes them all together.
+            self._alone = True
             try:
                 async with self._begin() as conn:
-                    await self._serve(conn, batch)
-            except asyncio.CancelledError as exc:
-                self._fail(batch, exc)
-                for slot in self._waiting:
-                    slot.turn.cancel()
-                raise
-            except BaseException as exc:
-                if not batch and self._waiting:
-                    # The transaction could not even start: the first in line gets the error,
-                    # so a persistent failure cannot spin here.
-                    first = self._waiting.popleft()
-                    if not first.turn.done():
-                        first.turn.set_exception(exc)
-                self._fail(batch, exc)
-                continue
-            self._commit(batch)
+                    value = await write(conn)
+            finally:
+                self._alone = False
+            self.commits += 1
+            return value
+        job: _Job[T] = _Job(write)
+        self._waiting.append(job)
+        if writer_idle:
+            self._writer = asyncio.create_task(self._drain(), name="store-writer")
+        return await job.result
+
+    async def close(self) -> None:
+        """Wait for the writes already queued (new ones start a new writer)."""
+        writer = self._writer
+        if writer is not None:
+            await asyncio.gather(writer, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                await self._batch()
+        except BaseException:
+            for job in self._waiting:
+                job.result.cancel()
+            self._waiting.clear()
+            raise
+
+    async def _batch(self) -> None:
+        done: list[tuple[_Job[Any], Any]] = []
+        started = False
+        try:
+            async with self._begin() as conn:
+                started = True
+                while self._waiting and len(done) < self._max_batch:
+                    job = self._waiting.popleft()
+                    if job.result.done():
+                        continue  # its caller was cancelled before it started
+                    try:
+                        async with self._savepoint(conn):
+                            value = await job.write(conn)
+                    except TransactionBroken as exc:
+                        job.fail(exc)
+                        raise
+                    except Exception as exc:
+                        job.fail(exc)  # undone alone; the rest of the batch goes on
+                    else:
+                        done.append((job, value))
+        except asyncio.CancelledError:
+            for job, _ in done:
+                job.result.cancel()
+            raise
+        except Exception as exc:
+            if not started and self._waiting:
+                # The transaction could not even start: the first in line gets the error, so a
+                # lasting failure is reported to each caller instead of spinning here.
+                self._waiting.popleft().fail(exc)
+            for job, _ in done:
+                job.fail(exc)
+            return
+        self.commits += 1
+        for job, value in done:
+            if not job.result.done():
+                job.result.set_result(value)
