@@ -144,6 +144,8 @@ GET_JOB = sa.select(jobs).where(jobs.c.id == sa.bindparam("_job_id"))
 
 # Users whose prefs are kept in memory at most (least recently used go first).
 PREFS_CACHE_SIZE = 50_000
+# Active conversation ids kept in memory at most.
+CONVERSATION_CACHE_SIZE = 50_000
 
 
 def _scope_values(key: ConversationKey) -> dict[str, str]:
@@ -217,6 +219,10 @@ class SqlStore:
         # PostgreSQL another process may change them, so every read goes to the database.
         self._prefs: OrderedDict[tuple[str, str], UserPrefs] | None = None
         self._prefs_version = 0  # bumped by every prefs write, so a racing read is not cached
+        # Likewise the active conversation id per scope, so an append need not look it up;
+        # filled only after a commit, dropped (and the version bumped) by every reset.
+        self._conversations: OrderedDict[ConversationKey, int] | None = None
+        self._conversations_version = 0
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
@@ -263,6 +269,7 @@ class SqlStore:
                 self._queue = WriteQueue(self._transaction, savepoint=dialect.savepoint)
             if dialect.owns_data:
                 self._prefs = OrderedDict()
+                self._conversations = OrderedDict()
         except BaseException:
             await self.close()
             raise
@@ -274,6 +281,7 @@ class SqlStore:
             await queue.close()  # the writes callers are waiting for
         engine, self._engine, self._writer, self._reader = self._engine, None, None, None
         self._prefs = None
+        self._conversations = None
         if engine is not None:
             await engine.dispose()
         lock, self._file_lock = self._file_lock, None
@@ -368,6 +376,26 @@ class SqlStore:
 
     # conversations
 
+    async def _conversation_id(self, conn: AsyncConnection, key: ConversationKey) -> int:
+        """`_active_conversation`, from memory when this process already knows it."""
+        cache = self._conversations
+        if cache is not None:
+            found = cache.get(key)
+            if found is not None:
+                cache.move_to_end(key)
+                return found
+        return await self._active_conversation(conn, key)
+
+    def _remember_conversation(self, key: ConversationKey, conversation_id: int, seen: int) -> None:
+        """Cache a committed active id, unless a reset ran since `seen` (the version then)."""
+        cache = self._conversations
+        if cache is None or seen != self._conversations_version:
+            return
+        cache[key] = conversation_id
+        cache.move_to_end(key)
+        while len(cache) > CONVERSATION_CACHE_SIZE:
+            cache.popitem(last=False)
+
     async def _active_conversation(self, conn: AsyncConnection, key: ConversationKey) -> int:
         """Id of the scope's active conversation, created when there is none (write txn only)."""
         scope = _scope_values(key)
@@ -421,8 +449,11 @@ class SqlStore:
             return
         now = self._clock()
 
-        async def write(conn: AsyncConnection) -> None:
-            conversation_id = await self._active_conversation(conn, key)
+        async def write(conn: AsyncConnection) -> tuple[int, int]:
+            # Read when the write runs (writes run in order): a reset queued before this one
+            # has already dropped the cached id by then.
+            seen = self._conversations_version
+            conversation_id = await self._conversation_id(conn, key)
             if usage is not None:
                 await conn.execute(INSERT_USAGE, _usage_values(usage, now))
             await conn.execute(
@@ -439,13 +470,16 @@ class SqlStore:
                     for m in messages
                 ],
             )
+            return conversation_id, seen
 
-        await self._write(write)
+        conversation_id, seen = await self._write(write)
+        self._remember_conversation(key, conversation_id, seen)
 
     async def reset_conversation(self, key: ConversationKey) -> None:
         """Start a new conversation; the old one is kept but no longer loaded."""
 
         async def write(conn: AsyncConnection) -> None:
+            self._forget_conversation(key)
             await conn.execute(
                 conversations.update()
                 .where(_scope(conversations, key), ACTIVE)
@@ -455,11 +489,16 @@ class SqlStore:
 
         await self._write(write)
 
+    def _forget_conversation(self, key: ConversationKey) -> None:
+        if self._conversations is not None:
+            self._conversations.pop(key, None)
+        self._conversations_version += 1
+
     async def set_summary(self, key: ConversationKey, summary: str) -> None:
         """Remember a summary of turns that were trimmed away."""
 
         async def write(conn: AsyncConnection) -> None:
-            conversation_id = await self._active_conversation(conn, key)
+            conversation_id = await self._conversation_id(conn, key)
             await conn.execute(
                 conversations.update()
                 .where(conversations.c.id == conversation_id)

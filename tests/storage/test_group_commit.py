@@ -157,3 +157,25 @@ async def test_kill_9_loses_no_write_reported_from_a_shared_commit(
 
 def key_of(w: int) -> ConversationKey:
     return ConversationKey("console", f"chat{w}", "", "")
+
+
+async def test_appends_queued_around_a_reset_land_on_the_right_side_of_it(
+    store: SqlStore,
+) -> None:
+    await store.append_messages(key(1), turn(0))  # the conversation exists and is known
+    await asyncio.gather(
+        store.append_messages(key(1), turn(1)),
+        store.reset_conversation(key(1)),
+        store.append_messages(key(1), turn(2)),
+    )
+    assert await store.load_context(key(1)) == turn(2)
+    await store.append_messages(key(1), turn(3))
+    assert await store.load_context(key(1)) == turn(2) + turn(3)
+
+
+async def test_a_failed_first_append_leaves_the_scope_usable(store: SqlStore) -> None:
+    broken = [StoredMessage("user", "q", 1), StoredMessage("assistant", None, 2)]  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError):
+        await store.append_messages(key(7), broken)  # created the conversation, rolled back
+    await store.append_messages(key(7), turn(7))
+    assert await store.load_context(key(7)) == turn(7)
