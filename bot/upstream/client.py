@@ -306,14 +306,18 @@ class UpstreamClient:
                 yield _whole_as_chunk(self._model(response, Completion, paid=True))
                 return
             received: list[str] = []
-            finished = False
+            finished = done = False
             try:
+                # Read to the end even after [DONE] (the body ends right there): leaving the loop
+                # early would leave httpx's nested byte/text/line generators to the event loop's
+                # finalizer, which costs a handful of tasks per answer.
                 async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
+                    if done or not line.startswith("data:"):
                         continue  # blank separators, ": keep-alive" comments, event:/id: fields
                     data = line[5:]  # json.loads skips the optional space itself
                     if data.endswith("[DONE]") and data.strip() == "[DONE]":
-                        return
+                        done = True
+                        continue
                     chunk = self._sse_chunk(data, received)
                     if chunk is None:
                         continue
@@ -327,7 +331,7 @@ class UpstreamClient:
                 if not received:
                     raise err from exc  # nothing to salvage: a plain timeout / broken connection
                 raise StreamInterrupted("".join(received), err.detail) from exc
-            if not finished:
+            if not (done or finished):
                 raise StreamInterrupted("".join(received), "stream ended without [DONE]")
         finally:
             await response.aclose()
