@@ -176,7 +176,7 @@ async def bench_turns(bot: Bot, services: Services, report: Callable[[str], None
     report(f"   core overhead per turn p50 : {p50:6.2f} ms   (target <= {OVERHEAD_TARGET_MS} ms)")
     report(f"   core overhead per turn p90 : {percentile(overhead_ms, 0.9):6.2f} ms")
     report(f"   of which in the store p50  : {statistics.median(store_ms):6.2f} ms   "
-           "(SQLite through SQLAlchemy async; 4 calls, 2 of them committed writes)")
+           "(SQLite via SQLAlchemy async: context load, then one committed write)")
     rest = [o - st for o, st in zip(overhead_ms, store_ms, strict=True)]
     report(f"   the rest (core code) p50   : {statistics.median(rest):6.2f} ms   "
            "(dispatch, token counts, trimming, edits)")
