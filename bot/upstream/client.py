@@ -116,6 +116,7 @@ class UpstreamClient:
         read_timeout: float = 120.0,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        max_in_flight: int = 16,
     ) -> None:
         base = base_url.rstrip("/")
         if base.endswith("/v1"):  # a common slip: the /mj routes live beside /v1, not under it
@@ -137,6 +138,10 @@ class UpstreamClient:
             headers={"Accept": "application/json"},
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
+        # httpcore's pool re-scans every connection for every queued request, so a burst of a
+        # few hundred calls (200 /imagine submits at once) costs quadratic CPU inside it. Plain
+        # calls queue here instead, cheaply; streams are few and long, so they do not wait.
+        self._in_flight = asyncio.Semaphore(max_in_flight)
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> UpstreamClient:
@@ -177,6 +182,7 @@ class UpstreamClient:
         timeouts: httpx.Timeout | None = None,
         stream: bool = False,
         follow_redirects: bool = False,
+        queue: bool = True,
         **kw: Any,
     ) -> httpx.Response:
         """One call with the retry rules; returns a 2xx response (left open when `stream`).
@@ -195,9 +201,15 @@ class UpstreamClient:
                 method, target, timeout=timeouts or self._t_long, **kw
             )
             try:
-                response = await self._http.send(
-                    request, stream=stream, follow_redirects=follow_redirects
-                )
+                if stream or not queue:
+                    response = await self._http.send(
+                        request, stream=stream, follow_redirects=follow_redirects
+                    )
+                else:
+                    async with self._in_flight:
+                        response = await self._http.send(
+                            request, follow_redirects=follow_redirects
+                        )
                 if stream and response.status_code >= 300:
                     try:
                         await response.aread()
@@ -474,24 +486,28 @@ class UpstreamClient:
         """GET a file (absolute, or relative to the base URL like "/mj/image/123"), size-capped."""
         policy = self._retry
         for attempt in range(1, policy.attempts + 1):
-            response = await self._send(
-                "GET", url, paid=False, stream=True, follow_redirects=True,
-                headers={"Accept": "*/*"},
-            )
-            try:
-                if is_html(response):
-                    raise NotSupported(f"download {response.url.path}: HTML page instead of a file")
-                data = await _read_capped(response, max_bytes)
-            except httpx.TransportError as exc:
-                err = error_from_transport(exc, paid=False, redact=self._redact)
-                if attempt >= policy.attempts:
-                    raise err from exc
-                log.warning("download body failed (%s), retry %d", type(err).__name__, attempt)
-            else:
-                ctype = response.headers.get("content-type", "application/octet-stream")
-                return Downloaded(data=data, content_type=ctype.split(";")[0].strip())
-            finally:
-                await response.aclose()
+            # Streamed (to cap the size) but short: it takes a place among the plain calls.
+            async with self._in_flight:
+                response = await self._send(
+                    "GET", url, paid=False, stream=True, follow_redirects=True,
+                    headers={"Accept": "*/*"},
+                )
+                try:
+                    if is_html(response):
+                        raise NotSupported(
+                            f"download {response.url.path}: HTML page instead of a file"
+                        )
+                    data = await _read_capped(response, max_bytes)
+                except httpx.TransportError as exc:
+                    err = error_from_transport(exc, paid=False, redact=self._redact)
+                    if attempt >= policy.attempts:
+                        raise err from exc
+                    log.warning("download body failed (%s), retry %d", type(err).__name__, attempt)
+                else:
+                    ctype = response.headers.get("content-type", "application/octet-stream")
+                    return Downloaded(data=data, content_type=ctype.split(";")[0].strip())
+                finally:
+                    await response.aclose()
             await asyncio.sleep(policy.backoff(attempt))
         raise AssertionError("unreachable")
 
@@ -576,6 +592,7 @@ class UpstreamClient:
         response = await self._send(
             "POST", "/mj/task/list-by-condition", paid=False, timeouts=self._t_poll,
             json={"ids": list(ids)},
+            queue=False,  # the tracker's one poll per interval must not wait behind a burst
         )
         return self._parse(response, _TASKS.validate_json, paid=False)
 

@@ -1,0 +1,49 @@
+"""A burst of calls queues in the client, not in the HTTP pool, and polls never wait behind it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from bot.upstream import UpstreamClient
+from tests.upstream.conftest import FAST_RETRY, KEY
+from tests.upstream.scripted import ScriptedServer
+
+TASK = {"id": "1730621826053455", "status": "IN_PROGRESS", "progress": "46%"}
+
+
+async def test_a_burst_keeps_at_most_max_in_flight_calls_and_a_poll_skips_the_queue(
+    scripted: ScriptedServer,
+) -> None:
+    gate = asyncio.Event()
+    both_held = asyncio.Event()
+    at_server = 0
+    most = 0
+
+    async def held_fetch(request: web.Request) -> web.StreamResponse:
+        nonlocal at_server, most
+        at_server += 1
+        most = max(most, at_server)
+        if at_server == 2:
+            both_held.set()
+        await gate.wait()
+        at_server -= 1
+        return web.json_response(TASK)
+
+    async def poll(request: web.Request) -> web.StreamResponse:
+        return web.json_response([TASK])
+
+    scripted.on(f"GET /mj/task/{TASK['id']}/fetch", held_fetch)
+    scripted.on("POST /mj/task/list-by-condition", poll)
+    async with UpstreamClient(scripted.url, KEY, retry=FAST_RETRY, max_in_flight=2) as client:
+        fetches = [asyncio.create_task(client.mj_fetch(TASK["id"])) for _ in range(6)]
+        await asyncio.wait_for(both_held.wait(), 5)
+        # Two fetches hold both places; the tracker's poll still gets through at once.
+        tasks = await asyncio.wait_for(client.mj_list([TASK["id"]]), 5)
+        assert [t.progress for t in tasks] == ["46%"]
+        assert not any(f.done() for f in fetches)
+        gate.set()
+        done = await asyncio.gather(*fetches)
+    assert [t.status for t in done] == ["IN_PROGRESS"] * 6
+    assert most == 2
