@@ -38,6 +38,7 @@ from bot.media import MAX_IMAGE_BYTES, data_url, image_attachments
 from bot.policy import Cost
 from bot.replies import Reply, text_reply
 from bot.upstream import StreamInterrupted, UpstreamError, Usage
+from bot.usage import record_usage, usage_event
 from storage.base import UsageEvent
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,8 @@ def _summarizer(ctx: CommandContext, model: str) -> Summarizer:
             # Trimming without a summary still answers; the next turn tries again.
             log.warning("context summary failed: %s (status=%s)", type(exc).__name__, exc.status)
             return None
-        await _record(ctx, model, result.usage, tokens, count_text(result.text, model))
+        event = _usage_event(ctx, model, result.usage, tokens, count_text(result.text, model))
+        await record_usage(ctx.services, event)
         return result.text.strip() or None
 
     return summarize
@@ -145,21 +147,15 @@ def _summarizer(ctx: CommandContext, model: str) -> Summarizer:
 def _usage_event(
     ctx: CommandContext, model: str, usage: Usage | None, prompt: int, completion: int
 ) -> UsageEvent:
-    return UsageEvent(
-        platform=ctx.actor.platform,
-        user_id=ctx.actor.user_id,
-        chat_id=ctx.chat.chat_id,
-        command="ask",
-        model=model,
+    """Tokens as the gateway reported them, else as we counted them."""
+    return usage_event(
+        ctx.actor,
+        ctx.chat,
+        "ask",
+        model,
         prompt_tokens=usage.prompt_tokens if usage else prompt,
         completion_tokens=usage.completion_tokens if usage else completion,
     )
-
-
-async def _record(
-    ctx: CommandContext, model: str, usage: Usage | None, prompt: int, completion: int
-) -> None:
-    await ctx.services.store.record_usage(_usage_event(ctx, model, usage, prompt, completion))
 
 
 async def _generate(ctx: CommandContext, turn: PreparedTurn, live: LiveMessage) -> Answer:

@@ -11,9 +11,10 @@ from bot.policy import Cost
 from bot.replies import Image, Progress, Reply, Text
 from bot.tasks.flow import replace_text, run_job
 from bot.tasks.inputs import image_data_urls, is_set, prompt_of
-from bot.tasks.jobs import new_job, record_usage
+from bot.tasks.jobs import new_job
 from bot.tasks.render import fetch_image
 from bot.upstream import BadResponse, UpstreamError
+from bot.usage import record_usage, usage_event
 from storage.base import ButtonAction
 
 MAX_REFERENCES = 3
@@ -87,14 +88,8 @@ async def run_dalle(ctx: CommandContext, prompt: str) -> None:
         picture = await fetch_image(services, first.url, "dalle")
     else:
         raise BadResponse("image without url or data")
-    await record_usage(
-        services,
-        ctx.actor.platform,
-        ctx.actor.user_id,
-        ctx.chat.chat_id,
-        "imagine",
-        services.settings.dalle_model,
-    )
+    event = usage_event(ctx.actor, ctx.chat, "imagine", services.settings.dalle_model, units=1)
+    await record_usage(services, event)
     caption = ctx.t("mj.dalle.done", prompt=first.revised_prompt or prompt)
     reply = Reply(parts=(picture, Text(caption)))
     try:

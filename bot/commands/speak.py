@@ -9,7 +9,7 @@ from bot.commands.transcribe import audio_duration
 from bot.core import CommandContext, UserError
 from bot.policy import Cost
 from bot.replies import Audio, Reply
-from storage.base import UsageEvent
+from bot.usage import record_usage, usage_event
 
 VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
 MAX_SPEECH_CHARS = 4096  # the speech endpoint's input limit
@@ -39,16 +39,8 @@ async def speak_command(ctx: CommandContext) -> None:
     data = await ctx.services.client.speech(
         text, voice=voice, response_format="opus", model=settings.tts_model
     )
-    await ctx.services.store.record_usage(
-        UsageEvent(
-            platform=ctx.actor.platform,
-            user_id=ctx.actor.user_id,
-            chat_id=ctx.chat.chat_id,
-            command="speak",
-            model=settings.tts_model,
-            units=float(len(text)),
-        )
-    )
+    event = usage_event(ctx.actor, ctx.chat, "speak", settings.tts_model, units=len(text))
+    await record_usage(ctx.services, event)
     duration = await asyncio.to_thread(audio_duration, data)
     audio = Audio(data, format="opus", filename="voice.ogg", voice=True, duration_s=duration)
     await ctx.reply(Reply(parts=(audio,)))

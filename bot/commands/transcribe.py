@@ -12,7 +12,7 @@ from bot.core import CommandContext, UserError
 from bot.media import MAX_AUDIO_BYTES, sniff_audio
 from bot.policy import Cost
 from bot.replies import File, Reply, Text
-from storage.base import UsageEvent
+from bot.usage import record_usage, usage_event
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +92,11 @@ async def transcribe_command(ctx: CommandContext) -> None:
         translate=translate,
         model=settings.transcribe_model,
     )
-    await ctx.services.store.record_usage(
-        UsageEvent(
-            platform=ctx.actor.platform,
-            user_id=ctx.actor.user_id,
-            chat_id=ctx.chat.chat_id,
-            command="transcribe",
-            model=settings.transcribe_model,
-            units=transcript.duration or seconds or 0.0,
-        )
+    seconds_heard = transcript.duration or seconds or 0.0
+    event = usage_event(
+        ctx.actor, ctx.chat, "transcribe", settings.transcribe_model, units=seconds_heard
     )
+    await record_usage(ctx.services, event)
     text = transcript.text.strip()
     if not text:
         await ctx.say("audio.no_speech")

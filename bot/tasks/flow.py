@@ -9,10 +9,11 @@ from bot.channel import Actor, Channel, ChatRef, MessageRef
 from bot.core import CommandContext, Services
 from bot.policy import Cost
 from bot.replies import TextRequest, text_reply
-from bot.tasks.jobs import Submit, record_usage, send_submit
+from bot.tasks.jobs import Submit, send_submit
 from bot.tasks.mask import centre_mask
 from bot.tasks.render import progress_state
 from bot.upstream import SubmitResult, UpstreamError
+from bot.usage import record_usage, usage_event
 from storage.base import JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,7 @@ async def run_job(
     await ctx.check_policy(Cost("mj", 1), command=command)
     started = await start_job(ctx.services, ctx.channel, ctx.chat, ctx.language, job, submit)
     if started is not None and not started[1].needs_modal:
-        await record_usage(
-            ctx.services, ctx.actor.platform, ctx.actor.user_id, ctx.chat.chat_id, command, model
-        )
+        await record_usage(ctx.services, usage_event(ctx.actor, ctx.chat, command, model, units=1))
     return started
 
 
@@ -145,5 +144,5 @@ async def complete_modal(
         services, job, lambda: services.client.mj_modal(upstream_id, prompt, mask_base64=mask)
     )
     # The gateway bills the modal step (mj_modal), not the action that asked for it.
-    await record_usage(services, actor.platform, actor.user_id, chat.chat_id, "imagine", "mj_modal")
+    await record_usage(services, usage_event(actor, chat, "imagine", "mj_modal", units=1))
     return True

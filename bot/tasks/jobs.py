@@ -12,7 +12,7 @@ from typing import Any
 from bot.channel import ChatRef
 from bot.core import Services
 from bot.upstream import SubmitResult, UpstreamError
-from storage.base import JobRecord, JobStatus, UsageEvent
+from storage.base import JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +83,3 @@ async def send_submit(
         services.tracker.watch(dataclasses.replace(job, status=status, upstream_id=result.task_id))
     return await write, result
 
-
-async def record_usage(
-    services: Services, platform: str, user_id: str, chat_id: str, command: str, model: str
-) -> None:
-    """Count one billable job for quotas and reports; never fails the command that paid for it."""
-    event = UsageEvent(platform, user_id, chat_id, command, model, units=1)
-    try:
-        await services.store.record_usage(event)
-    except Exception:
-        log.exception("usage of /%s not recorded", command)
