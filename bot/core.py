@@ -113,10 +113,6 @@ class Bot:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def language_for(self, actor: Actor) -> str:
-        prefs = await self.services.store.get_prefs(actor.platform, actor.user_id)
-        return self.services.catalog.resolve_language(prefs.language or actor.language)
-
     async def handle_command(self, request: CommandRequest, channel: Channel) -> None:
         """Run a slash command; every failure ends as a message in the user's chat."""
         language = self.services.catalog.default_language
