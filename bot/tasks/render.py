@@ -48,9 +48,12 @@ def progress_state(
     return Progress(text=text, percent=percent, preview=preview)
 
 
-async def fetch_image(services: Services, url: str, name: str) -> Image:
-    """Download an upstream image once (CDN links expire) as bytes to re-upload."""
-    got = await services.client.download(url)
+async def fetch_image(services: Services, url: str, name: str, *, urgent: bool = False) -> Image:
+    """Download an upstream image once (CDN links expire) as bytes to re-upload.
+
+    `urgent` for finished results: they go ahead of a burst of submits and previews.
+    """
+    got = await services.client.download(url, urgent=urgent)
     mime = sniff_image(got.data) or got.content_type.split(";")[0].strip() or "image/png"
     extension = mime.rsplit("/", 1)[-1].replace("jpeg", "jpg")
     return Image(got.data, mime=mime, filename=f"{name}.{extension}")

@@ -367,7 +367,7 @@ class TaskTracker:
         language = language or await self._language(job)
         # The image download and the token write for its buttons overlap.
         image, rows = await asyncio.gather(
-            fetch_image(self.services, finished.image_url, f"mj_{job.upstream_id}"),
+            fetch_image(self.services, finished.image_url, f"mj_{job.upstream_id}", urgent=True),
             image_rows(self.services, language, finished, has_image=True),
             return_exceptions=True,
         )

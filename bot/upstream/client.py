@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -482,12 +483,17 @@ class UpstreamClient:
             raise BadResponse("speech: empty body", status=response.status_code, maybe_charged=True)
         return response.content
 
-    async def download(self, url: str, *, max_bytes: int = 50 * 2**20) -> Downloaded:
-        """GET a file (absolute, or relative to the base URL like "/mj/image/123"), size-capped."""
+    async def download(
+        self, url: str, *, max_bytes: int = 50 * 2**20, urgent: bool = False
+    ) -> Downloaded:
+        """GET a file (absolute, or relative to the base URL like "/mj/image/123"), size-capped.
+
+        `urgent` skips the queue of plain calls: a finished result someone is waiting for.
+        """
         policy = self._retry
         for attempt in range(1, policy.attempts + 1):
             # Streamed (to cap the size) but short: it takes a place among the plain calls.
-            async with self._in_flight:
+            async with self._in_flight if not urgent else contextlib.nullcontext():
                 response = await self._send(
                     "GET", url, paid=False, stream=True, follow_redirects=True,
                     headers={"Accept": "*/*"},

@@ -47,3 +47,33 @@ async def test_a_burst_keeps_at_most_max_in_flight_calls_and_a_poll_skips_the_qu
         done = await asyncio.gather(*fetches)
     assert [t.status for t in done] == ["IN_PROGRESS"] * 6
     assert most == 2
+
+
+async def test_an_urgent_download_skips_the_queue_and_a_plain_one_waits(
+    scripted: ScriptedServer,
+) -> None:
+    gate = asyncio.Event()
+    held = asyncio.Event()
+
+    async def held_fetch(request: web.Request) -> web.StreamResponse:
+        held.set()
+        await gate.wait()
+        return web.json_response(TASK)
+
+    async def image(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=b"\x89PNG\r\n\x1a\nfinal", content_type="image/png")
+
+    scripted.on(f"GET /mj/task/{TASK['id']}/fetch", held_fetch)
+    scripted.on("GET /mj/image/1", image)
+    async with UpstreamClient(scripted.url, KEY, retry=FAST_RETRY, max_in_flight=1) as client:
+        fetch = asyncio.create_task(client.mj_fetch(TASK["id"]))
+        await asyncio.wait_for(held.wait(), 5)
+        plain = asyncio.create_task(client.download("/mj/image/1"))
+        # A finished result someone waits for goes ahead of the busy queue...
+        got = await asyncio.wait_for(client.download("/mj/image/1", urgent=True), 5)
+        assert got.data.endswith(b"final")
+        # ...while a plain download still waits for its place.
+        assert not plain.done()
+        gate.set()
+        await asyncio.gather(fetch, plain)
+    assert scripted.hits["GET /mj/image/1"] == 2
