@@ -6,8 +6,6 @@ import asyncio
 import io
 import logging
 
-from PIL import Image, ImageDraw
-
 from bot.core import Services
 from bot.media import data_url
 from bot.upstream import UpstreamError
@@ -19,6 +17,9 @@ DEFAULT_SIZE = (1024, 1024)
 
 def centre_mask_png(size: tuple[int, int]) -> bytes:
     """A black PNG of `size` with the middle half (each way) white: the part Midjourney redraws."""
+    # Pillow (~5 MB) is loaded only by the few who use Vary (Region).
+    from PIL import Image, ImageDraw
+
     width, height = size
     mask = Image.new("L", size, 0)
     ImageDraw.Draw(mask).rectangle(
@@ -30,6 +31,8 @@ def centre_mask_png(size: tuple[int, int]) -> bytes:
 
 
 def _size_of(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as image:
         return image.size
 
