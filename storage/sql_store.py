@@ -31,6 +31,8 @@ from storage.base import (
     UsageEvent,
     UserPrefs,
 )
+from storage.context_cache import WINDOW as CONTEXT_WINDOW
+from storage.context_cache import ContextCache
 from storage.dialects import BEGIN_MODE, Dialect, dialect_for
 from storage.migrate import upgrade_to_head
 from storage.schema import ACTIVE, button_tokens, conversations, jobs, usage, users
@@ -223,6 +225,8 @@ class SqlStore:
         # filled only after a commit, dropped (and the version bumped) by every reset.
         self._conversations: OrderedDict[ConversationKey, int] | None = None
         self._conversations_version = 0
+        # And the newest turns of recent conversations, so a turn's context load is a lookup.
+        self._contexts: ContextCache | None = None
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
@@ -270,6 +274,7 @@ class SqlStore:
             if dialect.owns_data:
                 self._prefs = OrderedDict()
                 self._conversations = OrderedDict()
+                self._contexts = ContextCache()
         except BaseException:
             await self.close()
             raise
@@ -282,6 +287,7 @@ class SqlStore:
         engine, self._engine, self._writer, self._reader = self._engine, None, None, None
         self._prefs = None
         self._conversations = None
+        self._contexts = None
         if engine is not None:
             await engine.dispose()
         lock, self._file_lock = self._file_lock, None
@@ -433,10 +439,31 @@ class SqlStore:
         """The newest turns of the current conversation, oldest first, at most `max_messages`."""
         if max_messages <= 0:
             return []
-        params = {**_scope_values(key), "max_messages": max_messages}
+        cache = self._contexts
+        if cache is None:
+            return await self._load_context(key, max_messages)
+        cached = cache.get(key, max_messages)
+        if cached is not None:
+            return cached
+        ticket = cache.ticket(key)
+        depth = max(max_messages, CONTEXT_WINDOW)
+        turns = await self._load_context(key, depth)
+        cache.fill(ticket, turns, whole=len(turns) < depth)
+        return turns[-max_messages:]
+
+    async def _load_context(self, key: ConversationKey, limit: int) -> list[StoredMessage]:
+        params = {**_scope_values(key), "max_messages": limit}
         async with self._read() as conn:
             rows = (await conn.execute(LOAD_CONTEXT, params)).all()
         return [StoredMessage(*row) for row in reversed(rows)]
+
+    def _context_write(
+        self, key: ConversationKey
+    ) -> contextlib.AbstractContextManager[list[StoredMessage]]:
+        """`ContextCache.writing` where there is a cache; else a list nobody reads."""
+        if self._contexts is None:
+            return contextlib.nullcontext([])
+        return self._contexts.writing(key)
 
     async def append_messages(
         self, key: ConversationKey, messages: list[StoredMessage], usage: UsageEvent | None = None
@@ -472,7 +499,9 @@ class SqlStore:
             )
             return conversation_id, seen
 
-        conversation_id, seen = await self._write(write)
+        with self._context_write(key) as committed:
+            conversation_id, seen = await self._write(write)
+            committed.extend(messages)
         self._remember_conversation(key, conversation_id, seen)
 
     async def reset_conversation(self, key: ConversationKey) -> None:
@@ -487,7 +516,10 @@ class SqlStore:
             )
             await self._active_conversation(conn, key)
 
-        await self._write(write)
+        with self._context_write(key):
+            await self._write(write)
+            if self._contexts is not None:
+                self._contexts.forget(key)
 
     def _forget_conversation(self, key: ConversationKey) -> None:
         if self._conversations is not None:
