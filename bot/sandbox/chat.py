@@ -64,6 +64,16 @@ def _check_common(info: RequestInfo, body: dict[str, Any]) -> web.Response | Non
     return None
 
 
+async def _text_request(request: web.Request) -> tuple[RequestInfo, dict[str, Any]] | web.Response:
+    """The request's info and JSON body once both pass the checks every text route makes."""
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    info = info_of(request)
+    problem = _check_common(info, body)
+    return problem if problem is not None else (info, body)
+
+
 def context_window(model: str) -> int:
     """Tokens a model takes in and gives out together."""
     if model.startswith("gpt-4-gizmo"):
@@ -88,13 +98,10 @@ def _too_long(
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     """Chat, streamed (§3.3) or not (§3.2)."""
-    body = await _json_body(request)
-    if isinstance(body, web.Response):
-        return body
-    info = info_of(request)
-    problem = _check_common(info, body)
-    if problem is not None:
-        return problem
+    checked = await _text_request(request)
+    if isinstance(checked, web.Response):
+        return checked
+    info, body = checked
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return openai_error(info.request_id, 400, "field messages is required",
@@ -161,13 +168,10 @@ async def _stream(request: web.Request, pacer: Pacer, parts: list[str], *,
 
 async def completions(request: web.Request) -> web.StreamResponse:
     """Legacy completions for *-instruct models: `Echo: <prompt>` then filler, max_tokens 16."""
-    body = await _json_body(request)
-    if isinstance(body, web.Response):
-        return body
-    info = info_of(request)
-    problem = _check_common(info, body)
-    if problem is not None:
-        return problem
+    checked = await _text_request(request)
+    if isinstance(checked, web.Response):
+        return checked
+    info, body = checked
     prompt = body.get("prompt")
     if isinstance(prompt, list):
         prompt = next((item for item in prompt if isinstance(item, str)), "")
