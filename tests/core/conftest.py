@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -38,10 +39,17 @@ async def start_harness(settings: Settings, sandbox: SandboxServer) -> Harness:
     return Harness(Bot(services), services, channel)
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Harness]:
-    h = await start_harness(fast_settings(tmp_path), sandbox)
+@contextlib.asynccontextmanager
+async def running_harness(settings: Settings, sandbox: SandboxServer) -> AsyncIterator[Harness]:
+    """`start_harness`, closed on exit as the app closes its services."""
+    h = await start_harness(settings, sandbox)
     try:
         yield h
     finally:
         await close_services(h.services)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Harness]:
+    async with running_harness(fast_settings(tmp_path), sandbox) as h:
+        yield h

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.app import close_services
 from bot.sandbox.server import SandboxServer
 from storage.base import ButtonAction, JobStatus
-from tests.core.conftest import fast_settings, start_harness
+from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
     SUBMIT_ACTION,
     SUBMIT_MODAL,
@@ -98,14 +97,11 @@ async def test_someone_else_pressing_my_u1_is_refused_and_nothing_is_submitted(
 
 
 async def test_an_admin_may_press_anyones_buttons(tmp_path: Path, sandbox: SandboxServer) -> None:
-    h = await start_harness(fast_settings(tmp_path, admins=["test:admin"]), sandbox)
-    try:
+    async with running_harness(fast_settings(tmp_path, admins=["test:admin"]), sandbox) as h:
         grid = await imagine_result(h, "a red fox")
         up = await press_and_wait(h, grid, "U2", user="admin")
         assert captions(up) == UPSCALED
         assert sandbox.hits[SUBMIT_ACTION] == 1
-    finally:
-        await close_services(h.services)
 
 
 async def test_unknown_and_expired_tokens_are_refused(

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import httpx
 
-from bot.app import close_services
 from bot.channel import Attachment
 from bot.media import sniff_image
 from bot.sandbox.server import SandboxServer
 from bot.upstream import UpstreamClient
 from storage.base import JobStatus
-from tests.core.conftest import fast_settings, start_harness
+from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
     POLL,
     SUBMIT_IMAGINE,
@@ -51,15 +50,12 @@ async def test_progress_carries_a_preview_image_while_running(tmp_path: Path) ->
     # A slower sandbox, so the running phase outlasts a preview download.
     slow = SandboxServer(host="127.0.0.1", port=0, speed=25.0)
     await slow.start()
-    h = await start_harness(fast_settings(tmp_path), slow)
-    try:
+    async with running_harness(fast_settings(tmp_path), slow) as h:
         shown = await imagine_result(h, "a lighthouse")
         running = [p for p in shown.progress if p.percent]
         assert running, "no running progress was shown"
         previews = [p.preview for p in running if p.preview is not None]
         assert previews and sniff_image(previews[-1].data) == "image/png"
-    finally:
-        await close_services(h.services)
         await slow.stop()
 
 
@@ -218,16 +214,13 @@ async def test_server_errors_on_submit_reach_the_user_and_leave_no_pending_job(
 async def test_a_stuck_job_fails_at_the_deadline_with_a_message(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
-    h = await start_harness(fast_settings(tmp_path, mj_task_deadline_s=0.5), sandbox)
-    try:
+    async with running_harness(fast_settings(tmp_path, mj_task_deadline_s=0.5), sandbox) as h:
         await h.command("imagine", "a cat [[fault:stuck]]")
         shown = await wait_text(h, "did not finish within")
         assert "a cat" in shown.reply.text  # type: ignore[union-attr]
         await settle(h)
         (job,) = await h.services.store.list_jobs([JobStatus.FAILURE])
         assert job.delivered and job.fail_reason == "deadline"
-    finally:
-        await close_services(h.services)
 
 
 async def test_poll_errors_do_not_stop_the_tracker(

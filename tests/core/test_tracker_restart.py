@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import close_services
 from bot.channel import ChatRef, MessageRef
 from bot.replies import Reply
 from bot.sandbox.server import SandboxServer
 from bot.tasks.jobs import new_job
 from storage.base import JobStatus
-from tests.core.conftest import fast_settings, start_harness
+from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
     POLL,
     SUBMIT_ACTION,
@@ -46,18 +45,14 @@ async def test_a_restart_mid_job_delivers_to_the_original_chat_and_old_buttons_w
     tmp_path: Path, slow_sandbox: SandboxServer
 ) -> None:
     settings = fast_settings(tmp_path)
-    first = await start_harness(settings, slow_sandbox)
-    try:
+    async with running_harness(settings, slow_sandbox) as first:
         grid = await imagine_result(first, "an old grid", chat="c1")
         u1 = button(grid, "U1").token
         await first.command("imagine", "a job in flight", chat="c2")
         await first.wait_for(lambda: any(s.progress for s in first.channel.messages[1:]))
-    finally:
-        await close_services(first.services)
     assert not [s for s in results(first) if s.ref.chat.chat_id == "c2"], "finished too early"
 
-    second = await start_harness(settings, slow_sandbox)
-    try:
+    async with running_harness(settings, slow_sandbox) as second:
         (result,) = await wait_results(second, 1, chat="c2")
         assert "a job in flight" in result.reply.text  # type: ignore[union-attr]
         assert captions(result)[0] == ["U1", "U2", "U3", "U4", "🔄"]
@@ -67,23 +62,17 @@ async def test_a_restart_mid_job_delivers_to_the_original_chat_and_old_buttons_w
         assert "U1" in upscaled.reply.text and len(upscaled.reply.images) == 1  # type: ignore[union-attr]
         assert slow_sandbox.hits[SUBMIT_IMAGINE] == 2
         assert slow_sandbox.hits[SUBMIT_ACTION] == 1
-    finally:
-        await close_services(second.services)
 
 
 async def test_a_job_left_submitting_becomes_unknown_and_its_owner_is_told(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     settings = fast_settings(tmp_path)
-    first = await start_harness(settings, sandbox)
-    try:
+    async with running_harness(settings, sandbox) as first:
         chat = ChatRef("test", "c7")
         await first.services.store.create_job(new_job(chat, "carol", "imagine", "a lost cat"))
-    finally:
-        await close_services(first.services)
 
-    second = await start_harness(settings, sandbox)
-    try:
+    async with running_harness(settings, sandbox) as second:
         shown = await wait_text(second, "can't tell whether it reached")
         assert shown.ref.chat.chat_id == "c7"
         assert "a lost cat" in shown.reply.text  # type: ignore[union-attr]
@@ -91,41 +80,30 @@ async def test_a_job_left_submitting_becomes_unknown_and_its_owner_is_told(
         (job,) = await second.services.store.list_jobs([JobStatus.UNKNOWN])
         assert job.delivered
         assert sandbox.hits[SUBMIT_IMAGINE] == 0
-    finally:
-        await close_services(second.services)
 
-    third = await start_harness(settings, sandbox)
-    try:
+    async with running_harness(settings, sandbox) as third:
         await settle(third)
         assert third.channel.messages == [], "the owner was told twice"
-    finally:
-        await close_services(third.services)
 
 
 async def test_a_finished_but_undelivered_job_is_delivered_again_without_a_new_submit(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     settings = fast_settings(tmp_path)
-    first = await start_harness(settings, sandbox)
-    try:
+    async with running_harness(settings, sandbox) as first:
         await imagine_result(first, "a delivered cat")
         await settle(first)
         (job,) = await first.services.store.list_jobs([JobStatus.SUCCESS])
         # As if the process died between the upstream's SUCCESS and the chat taking the message.
         await first.services.store.update_job(job.id, delivered=False)
-    finally:
-        await close_services(first.services)
 
-    second = await start_harness(settings, sandbox)
-    try:
+    async with running_harness(settings, sandbox) as second:
         (again,) = await wait_results(second, 1)
         assert "a delivered cat" in again.reply.text  # type: ignore[union-attr]
         assert captions(again)[1][-1] == "🌱 Seed"
         await settle(second)
         assert (await second.services.store.get_job(job.id)).delivered  # type: ignore[union-attr]
         assert sandbox.hits[SUBMIT_IMAGINE] == 1
-    finally:
-        await close_services(second.services)
 
 
 class FlakyChannel(RecordingChannel):
@@ -152,11 +130,10 @@ class FlakyChannel(RecordingChannel):
 async def test_a_failed_delivery_is_retried_without_a_new_submit(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
-    h = await start_harness(fast_settings(tmp_path), sandbox)
-    flaky = FlakyChannel(failures=3)
-    h.services.channels["test"] = flaky
-    h.channel = flaky
-    try:
+    async with running_harness(fast_settings(tmp_path), sandbox) as h:
+        flaky = FlakyChannel(failures=3)
+        h.services.channels["test"] = flaky
+        h.channel = flaky
         await h.command("imagine", "a stubborn cat")
         assert len(await wait_results(h, 1)) == 1
         assert flaky.failures == 0
@@ -164,8 +141,6 @@ async def test_a_failed_delivery_is_retried_without_a_new_submit(
         (job,) = await h.services.store.list_jobs([JobStatus.SUCCESS])
         assert job.delivered
         assert sandbox.hits[SUBMIT_IMAGINE] == 1
-    finally:
-        await close_services(h.services)
 
 
 async def test_many_concurrent_jobs_each_reach_their_own_chat_through_shared_polls(
