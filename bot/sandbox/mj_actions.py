@@ -13,6 +13,7 @@ from bot.sandbox.faults import MJ_TASK_FAULTS, strip_markers
 from bot.sandbox.files import parse_data_url
 from bot.sandbox.mj_buttons import MODAL_ACTIONS, REMIX_ACTIONS, gateway_action, upscale_tile
 from bot.sandbox.mj_common import INSTANCE, accept, field_text, new_task, read_body, submit_fault
+from bot.sandbox.mj_images import prerender
 from bot.sandbox.mj_tasks import aspect_of, buttons_for, phase_of
 from bot.sandbox.state import state_of
 
@@ -137,6 +138,7 @@ async def modal(request: web.Request) -> web.Response:
     fault = info_of(request).fault_name
     if fault in MJ_TASK_FAULTS:
         child.fault = fault
+    prerender(child, state)
     return submit_result(1, "提交成功", child.id, dict(INSTANCE))
 
 

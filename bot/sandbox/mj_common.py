@@ -11,6 +11,7 @@ from bot.sandbox.context import info_of
 from bot.sandbox.errors import mj_distributor_error, submit_result
 from bot.sandbox.faults import MJ_TASK_FAULTS
 from bot.sandbox.files import FILES_PATH, DataUrl
+from bot.sandbox.mj_images import prerender
 from bot.sandbox.mj_tasks import Task
 from bot.sandbox.state import SandboxState, state_of
 
@@ -70,6 +71,7 @@ def accept(request: web.Request, task: Task) -> web.Response:
         task.description = f"排队中，前面还有{waiting}个任务"
         properties["numberOfQueues"] = waiting
     state.tasks.add(task)
+    prerender(task, state)
     return submit_result(1, task.description, task.id, properties)
 
 

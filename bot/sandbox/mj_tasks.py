@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import random
@@ -9,7 +10,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.clock import SimClock
 from bot.sandbox.mj_buttons import (
@@ -20,6 +21,9 @@ from bot.sandbox.mj_buttons import (
     shorten_buttons,
     upscale_buttons,
 )
+
+if TYPE_CHECKING:
+    from bot.sandbox.mj_images import Drawn
 
 # Scenario seconds after (re)start: the gateway first sees SUBMITTED, then IN_PROGRESS.
 T_DISPATCH = 2.0
@@ -78,7 +82,9 @@ class Task:
     job_hash: str = field(default_factory=lambda: str(uuid.uuid4()))
     uploads: list[Upload] = field(default_factory=list)
     seed: str = ""
-    image_png: bytes | None = None
+    # The pictures, drawn once (see bot.sandbox.mj_images), and the prompt/aspect they show.
+    drawing: asyncio.Future[Drawn] | None = None
+    drawing_key: tuple[str, tuple[int, int]] | None = None
 
     @property
     def run_seconds(self) -> float:

@@ -137,6 +137,9 @@ class SandboxServer:
 
     async def stop(self) -> None:
         """Close the listener and every open connection."""
+        for pending in self.state.pending:
+            pending.cancel()
+        self.state.pending.clear()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

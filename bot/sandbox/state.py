@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -22,6 +24,9 @@ class SandboxState:
     files: FileStore = field(default_factory=FileStore)
     hits: Counter[str] = field(default_factory=Counter)
     global_faults: list[Fault] = field(default_factory=list)
+    # Background drawings scheduled or running (bot.sandbox.mj_images.prerender), cancelled
+    # when the server stops.
+    pending: set[asyncio.TimerHandle | asyncio.Future[Any]] = field(default_factory=set)
 
 
 STATE = web.AppKey("sandbox_state", SandboxState)
