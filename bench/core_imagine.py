@@ -85,13 +85,23 @@ class CountingTransport(httpx.AsyncHTTPTransport):
         super().__init__()
         self.polls: list[PollRecord] = []
         self.seen: dict[tuple[str, str], float] = {}  # (task id, progress) -> first seen at
+        # Seconds from a request leaving the pool to its response head, by route kind.
+        self.heads: dict[str, list[float]] = {"poll": [], "image": [], "submit": []}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path != POLL_ROUTE:
-            return await super().handle_async_request(request)
+        path = request.url.path
+        kind = "image" if "/mj/image/" in path else "submit" if "/submit/" in path else ""
+        if path != POLL_ROUTE:
+            start = time.perf_counter()
+            response = await super().handle_async_request(request)
+            if kind:
+                self.heads[kind].append(time.perf_counter() - start)
+            return response
         ids = len(json.loads(request.content or b"{}").get("ids", []))
         self.polls.append(PollRecord(time.time(), ids))
+        start = time.perf_counter()
         response = await super().handle_async_request(request)
+        self.heads["poll"].append(time.perf_counter() - start)
         body = await response.aread()
         now = time.time()
         try:
@@ -166,6 +176,7 @@ class CallTimer:
         return timed
 
     def summary(self) -> str:
+        """Each method's call count and p50 / p99 duration."""
         parts = []
         for name, values in self.times.items():
             if values:
@@ -175,6 +186,70 @@ class CallTimer:
                     f"p99 {percentile(ms, 0.99):.0f} ms"
                 )
         return "; ".join(parts)
+
+
+class Spans:
+    """Keeps when each call of some async methods started and ended, by a key taken from its
+    arguments (an image download by its task id, a token write by its job id)."""
+
+    def __init__(self) -> None:
+        self.spans: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def wrap(
+        self, target: object, name: str, key: Callable[..., str]
+    ) -> None:
+        method: Callable[..., Awaitable[Any]] = getattr(target, name)
+
+        async def spanned(*args: Any, **kwargs: Any) -> Any:
+            start = time.time()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self.spans.setdefault((name, key(*args, **kwargs)), (start, time.time()))
+
+        setattr(target, name, spanned)
+
+
+class LoopLag:
+    """How late a 10 ms sleep wakes up: how long the bot's event loop is kept from running."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.lags.append(time.perf_counter() - start - 0.01)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> str:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        ms = [v * 1000 for v in self.lags] or [0.0]
+        return (
+            f"p50 {statistics.median(ms):.0f} / p99 {percentile(ms, 0.99):.0f} / "
+            f"max {max(ms):.0f} ms over {len(ms)} wake-ups"
+        )
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its children that still run (the sandbox)."""
+    own = time.process_time()
+    children = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        pids = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    except OSError:
+        pass
+    return own, children
 
 
 def change_times(task: MjTask) -> dict[str, float]:
@@ -225,13 +300,32 @@ async def scenario(
         channel = TimingChannel()
         services.channels["bench"] = channel
         store_timer = CallTimer(services.store, STORE_CALLS)
-        download_timer = CallTimer(services.client, ("download",))
+        download_timer = CallTimer(services.client, ("download", "mj_list"))
+        spans = Spans()
+        spans.wrap(services.client, "download", lambda url, **kw: url.rsplit("/", 1)[-1])
+        spans.wrap(services.store, "issue_tokens", lambda actions: str(actions[0].job_id))
         assert services.tracker is not None
         await services.tracker.start()
         try:
-            await run_jobs(services, channel, transport, jobs, report)
+            lag = LoopLag()
+            lag.start()
+            cpu_before, wall_before = cpu_seconds(), time.time()
+            await run_jobs(services, channel, transport, spans, jobs, report)
+            cpu_after, wall = cpu_seconds(), time.time() - wall_before
+            report(f"   bot loop lag      : {await lag.stop()}")
+            report(
+                f"   CPU over {wall:.2f} s : bot {cpu_after[0] - cpu_before[0]:.2f} s, "
+                f"sandbox {cpu_after[1] - cpu_before[1]:.2f} s (2 cores shared with others)"
+            )
+            heads = "; ".join(
+                f"{kind} x{len(v)} p50 {statistics.median(v) * 1000:.0f} / "
+                f"p99 {percentile(v, 0.99) * 1000:.0f} ms"
+                for kind, v in transport.heads.items()
+                if v
+            )
+            report(f"   request -> head   : {heads}")
             report(f"   store calls       : {store_timer.summary()}")
-            report(f"   image downloads   : {download_timer.summary()}")
+            report(f"   client calls      : {download_timer.summary()}")
         finally:
             await close_services(services)
 
@@ -240,6 +334,7 @@ async def run_jobs(
     services: Services,
     channel: TimingChannel,
     transport: CountingTransport,
+    spans: Spans,
     jobs: int,
     report: Callable[[str], None],
 ) -> None:
@@ -273,6 +368,7 @@ async def run_jobs(
     progress_delays: list[float] = []
     final_delays: list[float] = []
     seen_delays: list[float] = []
+    steps: dict[str, list[float]] = {name: [] for name in RESULT_STEPS}
     for job in done:
         shown = channel.messages.get(job.message_id or "")
         task = tasks.get(job.upstream_id or "")
@@ -289,6 +385,14 @@ async def run_jobs(
                 progress_delays.append(at - changes[step])
         if shown.final_at is not None:
             final_delays.append(shown.final_at - changes["100%"])
+            result_steps(
+                steps,
+                changes["100%"],
+                transport.seen.get((task.id, "100%")),
+                spans.spans.get(("download", task.id)),
+                spans.spans.get(("issue_tokens", str(job.id))),
+                shown.final_at,
+            )
 
     window = max(end - start, 1e-9)
     sets = poll_sets(polls)
@@ -319,6 +423,42 @@ async def run_jobs(
             f"p99 {percentile(ms, 0.99):6.1f} ms, max {max(ms):6.1f} ms over {len(ms)} updates "
             f"(target p99 <= {target_ms:.0f} ms = max interval + {SLACK_S * 1000:.0f} ms)"
         )
+    report("   result path, leg by leg (p50 / p99 ms):")
+    for name, label in RESULT_STEPS.items():
+        ms = [v * 1000 for v in steps[name]]
+        if ms:
+            report(
+                f"     {label:30}: {statistics.median(ms):6.0f} / {percentile(ms, 0.99):6.0f}"
+            )
+
+
+RESULT_STEPS = {
+    "poll": "change -> poll answer",
+    "to_fetch": "answer -> download starts",
+    "download": "download",
+    "to_tokens": "answer -> token write starts",
+    "tokens": "token write",
+    "to_channel": "both done -> channel",
+}
+
+
+def result_steps(
+    steps: dict[str, list[float]],
+    changed: float,
+    seen: float | None,
+    download: tuple[float, float] | None,
+    tokens: tuple[float, float] | None,
+    shown: float,
+) -> None:
+    """Split one result's delay into the legs of its path (when each was observed)."""
+    if seen is None or download is None or tokens is None:
+        return
+    steps["poll"].append(seen - changed)
+    steps["to_fetch"].append(download[0] - seen)
+    steps["download"].append(download[1] - download[0])
+    steps["to_tokens"].append(tokens[0] - seen)
+    steps["tokens"].append(tokens[1] - tokens[0])
+    steps["to_channel"].append(shown - max(download[1], tokens[1]))
 
 
 def planned_runs() -> list[tuple[int, str | None]]:
