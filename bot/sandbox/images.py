@@ -6,15 +6,15 @@ import colorsys
 import hashlib
 import io
 import textwrap
+import threading
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageStat
-from PIL.PngImagePlugin import PngInfo
+
+from bot.sandbox.png import encode_png
 
 GRID_LONG_SIDE = 512
-# zlib level 1: a third of the encoding time of the default for slightly larger files; a
-# gateway's CDN hands out finished files, so serving them must not cost a render each time.
-PNG_COMPRESS_LEVEL = 1
+LABEL_STROKE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +27,39 @@ class Picture:
     task_id: str = ""
 
 
+# Fonts and the outlined tile numbers (the same in every picture) are kept per worker thread:
+# loading the default font decodes it anew, and a font object is not shared between threads.
+_per_thread = threading.local()
+
+
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    fonts: dict[int, ImageFont.FreeTypeFont | ImageFont.ImageFont]
+    fonts = _per_thread.__dict__.setdefault("fonts", {})
+    if size not in fonts:
+        fonts[size] = ImageFont.load_default(size=size)
+    return fonts[size]
+
+
+def _label_layer(label: str, size: int) -> tuple[Image.Image, int, int]:
+    """A tile number drawn with its outline on a transparent layer, and the offset of the
+    layer's corner from the point the number is centred on."""
+    labels: dict[tuple[str, int], tuple[Image.Image, int, int]]
+    labels = _per_thread.__dict__.setdefault("labels", {})
+    key = (label, size)
+    if key not in labels:
+        font = _font(size)
+        probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
+        left, top, right, bottom = (
+            int(v)
+            for v in probe.textbbox(
+                (0, 0), label, font=font, anchor="mm", stroke_width=LABEL_STROKE
+            )
+        )
+        layer = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
+        ImageDraw.Draw(layer).text((-left, -top), label, fill=(255, 255, 255), font=font,
+                                   anchor="mm", stroke_width=LABEL_STROKE, stroke_fill=(0, 0, 0))
+        labels[key] = (layer, left, top)
+    return labels[key]
 
 
 def _colour(seed: str, index: int) -> tuple[int, int, int]:
@@ -76,23 +107,15 @@ def _draw_tile(image: Image.Image, box: tuple[int, int, int, int], label: str,
     for offset in range(-width, width, max(16, width // 6)):
         draw.line([(offset, height), (offset + width, 0)], fill=shade, width=6)
     draw.rectangle((0, 0, width - 1, height - 1), outline=(255, 255, 255), width=2)
-    number_font = _font(max(24, min(width, height) // 3))
-    draw.text((width // 2, height // 3), label, fill=(255, 255, 255), font=number_font,
-              anchor="mm", stroke_width=3, stroke_fill=(0, 0, 0))
+    number, left_of, top_of = _label_layer(label, max(24, min(width, height) // 3))
+    tile.paste(number, (width // 2 + left_of, height // 3 + top_of), number)
     tile.paste(prompt_layer, (0, 0), prompt_layer)
     image.paste(tile, (left, top))
 
 
 def _png(image: Image.Image, picture: Picture) -> bytes:
-    info = PngInfo()
-    if picture.job_hash:
-        info.add_text("mj-hash", picture.job_hash)
-    if picture.task_id:
-        info.add_text("mj-task", picture.task_id)
-    info.add_itxt("prompt", picture.prompt)
-    out = io.BytesIO()
-    image.save(out, format="PNG", pnginfo=info, optimize=False, compress_level=PNG_COMPRESS_LEVEL)
-    return out.getvalue()
+    texts = {"mj-hash": picture.job_hash, "mj-task": picture.task_id}
+    return encode_png(image, {k: v for k, v in texts.items() if v}, {"prompt": picture.prompt})
 
 
 def draw_grid(picture: Picture, size: tuple[int, int]) -> Image.Image:
