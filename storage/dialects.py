@@ -2,7 +2,7 @@
 
 The store's statements are plain SQLAlchemy Core; this module supplies the pieces that are not:
 connection pragmas and BEGIN mode (SQLite), the upsert construct, row locking for the poll
-claim, and the in-process write serialisation SQLite wants.
+claim, the in-process write serialisation SQLite wants, and SQLite's direct writes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import sqlite_driver
+from storage.sqlite_direct import SAVEPOINT, DirectWriter
 from storage.write_queue import TransactionBroken
 
 # Execution option read by the SQLite `begin` hook: "IMMEDIATE" for read-then-write transactions,
@@ -66,6 +67,10 @@ class Dialect:
     async def write_guard(self) -> AsyncIterator[None]:
         """Held around every write transaction; a no-op where the server arbitrates writers."""
         yield
+
+    async def direct_writer(self, conn: AsyncConnection) -> DirectWriter | None:
+        """Where the backend has them, direct writes on `conn` (held open for writes only)."""
+        return None
 
     @contextlib.asynccontextmanager
     async def savepoint(self, conn: AsyncConnection) -> AsyncIterator[None]:
@@ -133,29 +138,32 @@ class SQLiteDialect(Dialect):
         driver = raw.driver_connection
         if not isinstance(driver, sqlite_driver.Connection):
             raise TypeError("the SQLite engine must use storage.sqlite_driver connections")
-        driver.defer(f"SAVEPOINT {_SAVEPOINT}")
+        driver.defer(f"SAVEPOINT {SAVEPOINT}")
         try:
             yield
         except BaseException as exc:
-            with contextlib.suppress(Exception):  # judged by the state below
+            try:
                 await driver.call(_rollback_to_savepoint)
-            if not driver.in_transaction:
+                undone = driver.in_transaction
+            except Exception:
+                undone = False  # what the write did may still be there: give up on it all
+            if not undone:
                 raise TransactionBroken("the write's transaction was lost") from exc
             raise
-        driver.defer(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        driver.defer(f"RELEASE SAVEPOINT {SAVEPOINT}")
 
     @contextlib.asynccontextmanager
     async def write_guard(self) -> AsyncIterator[None]:
         async with self._write_lock:
             yield
 
-
-_SAVEPOINT = "write_op"
+    async def direct_writer(self, conn: AsyncConnection) -> DirectWriter:
+        return DirectWriter(conn, self._write_lock)
 
 
 def _rollback_to_savepoint(conn: Any) -> None:
-    conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-    conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+    conn.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
 
 
 class PostgresDialect(Dialect):

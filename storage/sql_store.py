@@ -37,6 +37,7 @@ from storage.dialects import BEGIN_MODE, Dialect, dialect_for
 from storage.migrate import upgrade_to_head
 from storage.schema import ACTIVE, button_tokens, conversations, jobs, usage, users
 from storage.schema import messages as turns
+from storage.sqlite_direct import DirectWriter, Step
 from storage.write_queue import Write, WriteQueue
 
 T = TypeVar("T")
@@ -173,8 +174,26 @@ def _usage_values(event: UsageEvent, now: float) -> dict[str, Any]:
     }
 
 
-async def _execute(stmt: sa.Executable, params: Any, conn: AsyncConnection) -> None:
-    await conn.execute(stmt, params)
+async def _execute_steps(steps: tuple[Step, ...], conn: AsyncConnection) -> None:
+    for stmt, params in steps:
+        if params:
+            await conn.execute(stmt, params)
+
+
+def _turn_rows(
+    conversation_id: int, messages: list[StoredMessage], now: float
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "conversation_id": conversation_id,
+            "role": m.role,
+            "content": m.content,
+            "tokens": m.tokens,
+            "image_count": m.image_count,
+            "created_at": now,
+        }
+        for m in messages
+    ]
 
 
 def _dumps(value: object) -> str:
@@ -216,6 +235,10 @@ class SqlStore:
         self._dialect: Dialect | None = None
         self._file_lock: FileLock | None = None
         self._queue: WriteQueue | None = None
+        # Where writes queue behind one writer (SQLite): the one connection they all use, held
+        # open (no pool checkout per write), and the direct writes on it (see sqlite_direct).
+        self._write_conn: AsyncConnection | None = None
+        self._direct: DirectWriter | None = None
         # Write-through prefs cache, only where this process is the database's sole writer
         # (SQLite, under the file lock): every command reads prefs, few change them. With
         # PostgreSQL another process may change them, so every read goes to the database.
@@ -270,7 +293,11 @@ class SqlStore:
                 await dialect.migration_lock(conn)
                 await conn.run_sync(upgrade_to_head)
             if dialect.group_commit:
-                self._queue = WriteQueue(self._transaction, savepoint=dialect.savepoint)
+                self._write_conn = await self._writer.connect()
+                self._direct = await dialect.direct_writer(self._write_conn)
+                self._queue = WriteQueue(
+                    self._transaction, savepoint=dialect.savepoint, direct=self._direct
+                )
             if dialect.owns_data:
                 self._prefs = OrderedDict()
                 self._conversations = OrderedDict()
@@ -284,6 +311,9 @@ class SqlStore:
         queue, self._queue = self._queue, None
         if queue is not None:
             await queue.close()  # the writes callers are waiting for
+        write_conn, self._write_conn, self._direct = self._write_conn, None, None
+        if write_conn is not None:
+            await write_conn.close()
         engine, self._engine, self._writer, self._reader = self._engine, None, None, None
         self._prefs = None
         self._conversations = None
@@ -310,8 +340,22 @@ class SqlStore:
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         if self._writer is None or self._dialect is None:
             raise RuntimeError("the store is not open")
-        async with self._dialect.write_guard(), self._writer.begin() as conn:
-            yield conn
+        held = self._write_conn
+        if held is None:
+            async with self._dialect.write_guard(), self._writer.begin() as conn:
+                yield conn
+            return
+        async with self._dialect.write_guard(), held.begin():
+            yield held
+
+    async def _write_steps(self, *steps: Step) -> None:
+        """Run Core DML statements (no RETURNING) in order as one write (see `_write`); where
+        the backend has them (SQLite), as a direct write: one worker call, BEGIN to COMMIT."""
+        queue, direct = self._queue, self._direct
+        if queue is not None and direct is not None:
+            await queue.run_direct(direct.prepare(steps))
+        else:
+            await self._write(partial(_execute_steps, steps))
 
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
@@ -372,6 +416,7 @@ class SqlStore:
         self._prefs_version += 1
         if self._prefs is not None:
             self._prefs.pop((platform, user_id), None)  # unknown until the write settles
+
         async def write(conn: AsyncConnection) -> sa.Row[Any]:
             return (await conn.execute(stmt)).one()
 
@@ -475,32 +520,30 @@ class SqlStore:
                 await self.record_usage(usage)
             return
         now = self._clock()
+        # A cached id stays right for this write although it runs later: a reset queued before
+        # it dropped the id when it was queued, and only writes queued after that reset
+        # (so run after it) can have cached one since (`seen` is taken here, when queued).
+        seen = self._conversations_version
+        known = None if self._conversations is None else self._conversations.get(key)
+        if known is not None and self._direct is not None:
+            steps: list[Step] = [(INSERT_TURNS, _turn_rows(known, messages, now))]
+            if usage is not None:
+                steps.insert(0, (INSERT_USAGE, _usage_values(usage, now)))
+            with self._context_write(key) as committed:
+                await self._write_steps(*steps)
+                committed.extend(messages)
+            self._remember_conversation(key, known, seen)
+            return
 
-        async def write(conn: AsyncConnection) -> tuple[int, int]:
-            # Read when the write runs (writes run in order): a reset queued before this one
-            # has already dropped the cached id by then.
-            seen = self._conversations_version
+        async def write(conn: AsyncConnection) -> int:
             conversation_id = await self._conversation_id(conn, key)
             if usage is not None:
                 await conn.execute(INSERT_USAGE, _usage_values(usage, now))
-            await conn.execute(
-                INSERT_TURNS,
-                [
-                    {
-                        "conversation_id": conversation_id,
-                        "role": m.role,
-                        "content": m.content,
-                        "tokens": m.tokens,
-                        "image_count": m.image_count,
-                        "created_at": now,
-                    }
-                    for m in messages
-                ],
-            )
-            return conversation_id, seen
+            await conn.execute(INSERT_TURNS, _turn_rows(conversation_id, messages, now))
+            return conversation_id
 
         with self._context_write(key) as committed:
-            conversation_id, seen = await self._write(write)
+            conversation_id = await self._write(write)
             committed.extend(messages)
         self._remember_conversation(key, conversation_id, seen)
 
@@ -516,6 +559,8 @@ class SqlStore:
             )
             await self._active_conversation(conn, key)
 
+        # Forgotten when queued too: appends queued from now on must not use the old id.
+        self._forget_conversation(key)
         with self._context_write(key):
             await self._write(write)
             if self._contexts is not None:
@@ -678,7 +723,7 @@ class SqlStore:
                 for token, a in zip(tokens, actions, strict=True)
             ]
             try:
-                await self._write(partial(_execute, INSERT_TOKENS, rows))
+                await self._write_steps((INSERT_TOKENS, rows))
             except IntegrityError:
                 # A 96-bit collision is practically impossible, but a retry costs nothing.
                 if len(set(tokens)) == len(tokens) and not await self._any_token_exists(tokens):
@@ -724,7 +769,7 @@ class SqlStore:
 
     async def record_usage(self, event: UsageEvent) -> None:
         """Remember one billable call, stamped now."""
-        await self._write(partial(_execute, INSERT_USAGE, _usage_values(event, self._clock())))
+        await self._write_steps((INSERT_USAGE, _usage_values(event, self._clock())))
 
     async def usage_summary(self, platform: str, user_id: str, since: float) -> dict[str, Any]:
         """Totals of one user's usage recorded at or after `since` (see `Store.usage_summary`)."""

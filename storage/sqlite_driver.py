@@ -18,6 +18,7 @@ Statements still run in order on the one worker thread; errors are the sqlite3 o
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -47,16 +48,25 @@ class Connection(aiosqlite.Connection):
 
     async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in the worker thread, after any deferred bookkeeping statements."""
+        return await self.submit(fn)
+
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """`call` without awaiting: the future of `fn`'s result. `fn` runs even when nobody
+        awaits the future any more (so a caller may wait for it through a cancellation)."""
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
         prelude, self._prelude = self._prelude, []
+        conn = self._connection
 
         def work() -> T:
-            conn = self._conn
             for sql in prelude:
                 conn.execute(sql)
             return fn(conn)
 
-        result: T = await self._execute(work)  # type: ignore[no-untyped-call]
-        return result
+        # What aiosqlite's `_execute` does, minus the coroutine around the future.
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._tx.put_nowait((future, work))
+        return future
 
     def defer(self, sql: str) -> None:
         """Queue a bookkeeping statement to run just before the next call."""

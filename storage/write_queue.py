@@ -17,16 +17,21 @@ The writes run in the writer task, not their callers', so a batch costs no task 
 a write that finds nobody writing runs alone in its caller's task. `begin` must serialise
 transactions (SQLite: the dialect's write lock), as the writer task may start while such a
 write is still running.
+
+A backend may also take *direct* writes (`run_direct`, SQLite: storage.sqlite_direct): plain
+functions of the driver's connection that run in its worker thread. A batch made only of them is
+one call there, BEGIN to COMMIT; in a mixed batch, each run of neighbouring direct writes is one
+call inside the shared transaction. Same rules, same order, same shared COMMIT.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,6 +46,24 @@ MAX_BATCH = 32
 
 Write = Callable[[AsyncConnection], Awaitable[T]]
 Savepoint = Callable[[AsyncConnection], AbstractAsyncContextManager[object]]
+#: A direct write: a function of the driver's own connection, run in the driver's thread.
+SyncWrite = Callable[[Any], T]
+#: How one direct write ended: (True, its result) or (False, its exception).
+Outcome = tuple[bool, Any]
+
+
+class Direct(Protocol):
+    """Runs direct writes on the connection that `begin` transactions use."""
+
+    async def transaction(self, writes: Sequence[SyncWrite[Any]]) -> list[Outcome]:
+        """`writes` in one transaction of their own (serialised like `begin`); the outcomes
+        of those that ran, in order (the rest did not: the transaction broke or never began)."""
+        ...
+
+    async def within(self, writes: Sequence[SyncWrite[Any]]) -> list[Outcome]:
+        """`writes`, each in a savepoint, inside the transaction open on the connection; stops
+        after an outcome that is a TransactionBroken."""
+        ...
 
 
 class TransactionBroken(StoreError):
@@ -57,7 +80,8 @@ def _future() -> asyncio.Future[Any]:
 
 @dataclass(slots=True)
 class _Job(Generic[T]):
-    write: Write[T]
+    write: Write[T] | SyncWrite[T]
+    direct: bool
     result: asyncio.Future[T] = field(default_factory=_future)
 
     def fail(self, exc: BaseException) -> None:
@@ -73,22 +97,33 @@ class WriteQueue:
         begin: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
         *,
         savepoint: Savepoint = _nested,
+        direct: Direct | None = None,
         max_batch: int = MAX_BATCH,
     ) -> None:
         """`begin` opens (and on exit commits) one transaction; `savepoint` wraps each write
-        in it and raises TransactionBroken when it cannot roll back to where the write began."""
+        in it and raises TransactionBroken when it cannot roll back to where the write began;
+        `direct`, when given, runs direct writes on the connection `begin` yields."""
         self._begin = begin
         self._savepoint = savepoint
+        self._direct = direct
         self._max_batch = max_batch
         self._waiting: deque[_Job[Any]] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._alone = False  # a write runs in its caller's task, outside the writer task
         self.commits = 0  # transactions committed, for tests and benchmarks
 
+    @property
+    def takes_direct(self) -> bool:
+        """True when `run_direct` may be used."""
+        return self._direct is not None
+
+    def _idle(self) -> bool:
+        writer_idle = self._writer is None or self._writer.done()
+        return writer_idle and not self._alone and not self._waiting
+
     async def run(self, write: Write[T]) -> T:
         """Run `write(conn)` in the next shared transaction; its result once that committed."""
-        writer_idle = self._writer is None or self._writer.done()
-        if writer_idle and not self._alone and not self._waiting:
+        if self._idle():
             # Nobody is writing: run in a transaction of its own, in the caller's task (no task
             # switch). Writes arriving meanwhile queue for the writer task, which waits for
             # this one's COMMIT (the `begin` guard) and then takes them all together.
@@ -100,11 +135,31 @@ class WriteQueue:
                 self._alone = False
             self.commits += 1
             return value
-        job: _Job[T] = _Job(write)
+        return await self._enqueue(_Job(write, False))
+
+    async def run_direct(self, write: SyncWrite[T]) -> T:
+        """Like `run`, for a direct write (`takes_direct` must be True)."""
+        direct = self._direct
+        if direct is None:
+            raise RuntimeError("this queue takes no direct writes")
+        if self._idle():
+            self._alone = True
+            try:
+                ((ok, value),) = await direct.transaction([write])
+            finally:
+                self._alone = False
+            if not ok:
+                raise value
+            self.commits += 1
+            result: T = value
+            return result
+        return await self._enqueue(_Job(write, True))
+
+    def _enqueue(self, job: _Job[T]) -> asyncio.Future[T]:
         self._waiting.append(job)
-        if writer_idle:
+        if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain(), name="store-writer")
-        return await job.result
+        return job.result
 
     async def close(self) -> None:
         """Wait for the writes already queued (new ones start a new writer)."""
@@ -115,23 +170,93 @@ class WriteQueue:
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                await self._batch()
+                if self._direct is not None and self._only_direct_ahead():
+                    await self._direct_batch(self._direct)
+                else:
+                    await self._batch()
         except BaseException:
             for job in self._waiting:
                 job.result.cancel()
             self._waiting.clear()
             raise
 
+    def _only_direct_ahead(self) -> bool:
+        """True when the next batch would hold direct writes only."""
+        live = 0
+        for job in self._waiting:
+            if job.result.done():
+                continue
+            if not job.direct:
+                return False
+            live += 1
+            if live == self._max_batch:
+                break
+        return True
+
+    def _take_direct(self, limit: int) -> list[_Job[Any]]:
+        """Up to `limit` direct writes from the front of the line (skipping cancelled ones)."""
+        taken: list[_Job[Any]] = []
+        waiting = self._waiting
+        while waiting and len(taken) < limit:
+            job = waiting[0]
+            if job.result.done():
+                waiting.popleft()
+                continue
+            if not job.direct:
+                break
+            taken.append(waiting.popleft())
+        return taken
+
+    def _put_back(self, jobs: list[_Job[Any]]) -> None:
+        """Return writes that did not run to the front of the line, in order."""
+        self._waiting.extendleft(reversed(jobs))
+
+    async def _direct_batch(self, direct: Direct) -> None:
+        jobs = self._take_direct(self._max_batch)
+        if not jobs:
+            return
+        try:
+            outcomes = await direct.transaction([job.write for job in jobs])
+        except asyncio.CancelledError:
+            for job in jobs:
+                job.result.cancel()
+            raise
+        except Exception as exc:
+            for job in jobs:
+                job.fail(exc)
+            return
+        committed = False
+        for job, (ok, value) in zip(jobs, outcomes, strict=False):
+            if not ok:
+                job.fail(value)
+                continue
+            committed = True
+            if not job.result.done():  # else its caller left after the write began
+                job.result.set_result(value)
+        self._put_back(jobs[len(outcomes) :])
+        if committed:
+            self.commits += 1
+
     async def _batch(self) -> None:
         done: list[tuple[_Job[Any], Any]] = []
         started = False
+        taken = 0
         try:
             async with self._begin() as conn:
                 started = True
-                while self._waiting and len(done) < self._max_batch:
+                while self._waiting and taken < self._max_batch:
+                    if self._direct is not None:
+                        run = self._take_direct(self._max_batch - taken)
+                        if run:
+                            taken += len(run)
+                            await self._direct_run(self._direct, run, done)
+                            continue
+                        if not self._waiting:
+                            break  # only cancelled writes were left
                     job = self._waiting.popleft()
                     if job.result.done():
                         continue  # its caller was cancelled before it started
+                    taken += 1
                     try:
                         async with self._savepoint(conn):
                             value = await job.write(conn)
@@ -158,3 +283,25 @@ class WriteQueue:
         for job, value in done:
             if not job.result.done():
                 job.result.set_result(value)
+
+    async def _direct_run(
+        self, direct: Direct, run: list[_Job[Any]], done: list[tuple[_Job[Any], Any]]
+    ) -> None:
+        """Neighbouring direct writes inside the batch's transaction, in one call."""
+        try:
+            outcomes = await direct.within([job.write for job in run])
+        except BaseException as exc:
+            for job in run:
+                if isinstance(exc, asyncio.CancelledError):
+                    job.result.cancel()
+                else:
+                    job.fail(exc)
+            raise
+        for job, (ok, value) in zip(run, outcomes, strict=False):
+            if ok:
+                done.append((job, value))
+            else:
+                job.fail(value)
+                if isinstance(value, TransactionBroken):
+                    self._put_back(run[len(outcomes) :])
+                    raise value

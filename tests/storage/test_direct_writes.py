@@ -1,0 +1,149 @@
+"""Direct writes (SQLite): appends to known conversations, usage and button tokens run their whole
+transaction in one call to the database thread, with the guarantees of every queued write."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from storage.base import ButtonAction, JobRecord, StoredMessage, UsageEvent
+from storage.schema import button_tokens
+from storage.sql_store import SqlStore
+from tests.storage.conftest import ManualClock
+from tests.storage.test_group_commit import commits, key, turn
+
+
+def spent(n: int) -> UsageEvent:
+    return UsageEvent("telegram", "alice", f"chat{n}", "ask", "gpt", n, n)
+
+
+async def known(store: SqlStore, *ns: int) -> None:
+    """Give each scope a conversation this process knows (later appends then go direct)."""
+    for n in ns:
+        await store.append_messages(key(n), turn(n))
+
+
+async def token_payloads(store: SqlStore) -> list[str]:
+    async with store.engine.connect() as conn:
+        return list((await conn.execute(sa.select(button_tokens.c.payload))).scalars().all())
+
+
+async def test_direct_turns_and_usage_are_read_back_after_reopening(
+    db_url: str, clock: ManualClock
+) -> None:
+    async with SqlStore(db_url, clock=clock) as store:
+        await known(store, 1)
+        await store.append_messages(key(1), turn(2), spent(2))
+        await store.record_usage(spent(3))
+        await asyncio.gather(*(store.append_messages(key(1), turn(n)) for n in range(4, 8)))
+    async with SqlStore(db_url, clock=clock) as store:
+        assert await store.load_context(key(1)) == [m for n in (1, 2, 4, 5, 6, 7) for m in turn(n)]
+        summary = await store.usage_summary("telegram", "alice", 0)
+        assert (summary["calls"], summary["prompt_tokens"]) == (2, 5)
+
+
+async def test_a_failing_direct_write_fails_alone_and_the_rest_share_a_commit(
+    store: SqlStore, clock: ManualClock
+) -> None:
+    await known(store, 0, 1, 2)
+    job = await store.create_job(JobRecord(0, "telegram", "c", "", "alice", "imagine", "a cat"))
+    before = commits(store)
+    # The second action names a job that does not exist: refused after the first row went in.
+    missing_job = [
+        ButtonAction("mj", job.id, "alice", "telegram", "MJ::ok", clock.now + 60),
+        ButtonAction("mj", 999_999, "alice", "telegram", "MJ::bad", clock.now + 60),
+    ]
+    results = await asyncio.gather(
+        store.append_messages(key(0), turn(10)),  # alone: nobody else is writing
+        store.append_messages(key(1), turn(11)),  # these four queue behind it
+        store.issue_tokens(missing_job),
+        store.record_usage(spent(5)),
+        store.append_messages(key(2), turn(12), spent(6)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[2], IntegrityError)
+    assert [r for i, r in enumerate(results) if i != 2] == [None] * 4
+    assert commits(store) - before == 2
+    for n in range(3):
+        assert await store.load_context(key(n)) == turn(n) + turn(10 + n)
+    assert (await store.usage_summary("telegram", "alice", 0))["calls"] == 2
+    assert await token_payloads(store) == []
+
+
+async def test_direct_and_engine_writes_queued_together_share_one_commit(
+    store: SqlStore, clock: ManualClock
+) -> None:
+    await known(store, 0, 1, 2)
+    before = commits(store)
+    missing_job = [ButtonAction("mj", 424_242, "alice", "telegram", "MJ::bad", clock.now + 60)]
+    results = await asyncio.gather(
+        store.append_messages(key(0), turn(10)),
+        store.create_job(JobRecord(0, "telegram", "c", "", "alice", "imagine", "a cat")),
+        store.append_messages(key(1), turn(11)),
+        store.issue_tokens(missing_job),
+        store.record_usage(spent(5)),
+        store.reset_conversation(key(2)),
+        store.append_messages(key(2), turn(12)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[3], IntegrityError)
+    assert isinstance(results[1], JobRecord)
+    assert [r for i, r in enumerate(results) if i not in (1, 3)] == [None] * 5
+    assert commits(store) - before == 2
+    assert await store.load_context(key(0)) == turn(0) + turn(10)
+    assert await store.load_context(key(1)) == turn(1) + turn(11)
+    assert await store.load_context(key(2)) == turn(12)
+    assert await store.get_job(results[1].id) == results[1]
+    assert await token_payloads(store) == []
+
+
+async def test_a_failed_direct_append_leaves_nothing_and_keeps_the_users_text_out_of_the_error(
+    store: SqlStore,
+) -> None:
+    await known(store, 1)
+    broken = [
+        StoredMessage("user", "my secret question", 1),
+        StoredMessage("assistant", None, 2),  # type: ignore[arg-type]
+    ]
+    with pytest.raises(IntegrityError) as failure:
+        await store.append_messages(key(1), broken, spent(1))
+    assert "my secret question" not in str(failure.value)
+    assert await store.load_context(key(1)) == turn(1)
+    assert (await store.usage_summary("telegram", "alice", 0))["calls"] == 0
+    await store.append_messages(key(1), turn(2))
+    assert await store.load_context(key(1)) == turn(1) + turn(2)
+
+
+async def test_a_direct_write_cancelled_while_queued_leaves_nothing(store: SqlStore) -> None:
+    await known(store, 0, 1, 2)
+    first = asyncio.ensure_future(store.append_messages(key(0), turn(10)))
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(store.append_messages(key(1), turn(11)))
+    after = asyncio.ensure_future(store.append_messages(key(2), turn(12)))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    await asyncio.gather(first, after)
+    assert waiting.cancelled()
+    assert await store.load_context(key(0)) == turn(0) + turn(10)
+    assert await store.load_context(key(1)) == turn(1)
+    assert await store.load_context(key(2)) == turn(2) + turn(12)
+
+
+async def test_a_direct_write_cancelled_while_running_lands_whole_or_not_at_all(
+    store: SqlStore,
+) -> None:
+    await known(store, 0)
+    running = asyncio.ensure_future(store.append_messages(key(0), turn(5)))
+    await asyncio.sleep(0)  # its transaction is on its way to the database thread
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    await store.append_messages(key(0), turn(6))
+    assert await store.load_context(key(0)) in (
+        turn(0) + turn(6),
+        turn(0) + turn(5) + turn(6),
+    )
