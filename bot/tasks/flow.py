@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from contextlib import AbstractAsyncContextManager
 from typing import Literal
 
 from bot.channel import Actor, Channel, ChatRef, MessageRef
@@ -22,6 +24,12 @@ ModalMode = Literal["inpaint", "zoom", "remix"]
 PROMPT_LIMIT = 4000
 
 
+def admission(services: Services) -> AbstractAsyncContextManager[object]:
+    """The gate a new job passes to be recorded and submitted (see TaskTracker.admission)."""
+    tracker = services.tracker
+    return tracker.admission if tracker is not None else contextlib.nullcontext()
+
+
 async def start_job(
     services: Services,
     channel: Channel,
@@ -32,8 +40,9 @@ async def start_job(
 ) -> tuple[JobRecord, SubmitResult] | None:
     """Show the job's progress message, record the job with it, submit and track it.
 
-    See `send_submit`. The user sees the job at once; a refused submit turns that message into
-    the error (and None is returned) instead of leaving a second message behind.
+    See `send_submit`. The user sees the job at once; recording and submitting it waits for a
+    place at the admission gate. A refused submit turns that message into the error (and None
+    is returned) instead of leaving a second message behind.
     """
     ref: MessageRef | None = None
     try:
@@ -42,9 +51,10 @@ async def start_job(
     except Exception:
         # The chat refused the first message; the job still runs and the tracker retries it.
         log.exception("could not show the first progress of a %s job", job.kind)
-    job = await services.store.create_job(job)
     try:
-        return await send_submit(services, job, submit)
+        async with admission(services):
+            job = await services.store.create_job(job)
+            return await send_submit(services, job, submit, language=language)
     except UpstreamError as exc:
         if ref is None:
             raise
@@ -141,7 +151,10 @@ async def complete_modal(
     mask = await centre_mask(services, parent_image_url) if mode == "inpaint" else None
     job = await services.store.update_job(job.id, prompt=prompt)
     await send_submit(
-        services, job, lambda: services.client.mj_modal(upstream_id, prompt, mask_base64=mask)
+        services,
+        job,
+        lambda: services.client.mj_modal(upstream_id, prompt, mask_base64=mask),
+        language=language,
     )
     # The gateway bills the modal step (mj_modal), not the action that asked for it.
     await record_usage(services, usage_event(actor, chat, "imagine", "mj_modal", units=1))

@@ -45,7 +45,7 @@ def chat_of(job: JobRecord) -> ChatRef:
 
 
 async def send_submit(
-    services: Services, job: JobRecord, submit: Submit
+    services: Services, job: JobRecord, submit: Submit, *, language: str | None = None
 ) -> tuple[JobRecord, SubmitResult]:
     """Send a submit for a stored job and record its outcome at once.
 
@@ -53,7 +53,8 @@ async def send_submit(
     a PENDING job is handed to the tracker while that write is under way.
     Refused: FAILURE with the reason, or UNKNOWN when the error says it may have been charged;
     the error is re-raised so the caller's user sees it. A process that dies while waiting
-    leaves the job SUBMITTING, which the tracker turns UNKNOWN on restart.
+    leaves the job SUBMITTING, which the tracker turns UNKNOWN on restart. `language`, the
+    owner's, saves the tracker a look-up when it shows the job's progress and result.
     """
     store = services.store
     try:
@@ -80,6 +81,8 @@ async def send_submit(
         # Polling starts now, not after the write: under load the store's single writer may
         # be seconds behind, and the upstream does not wait. The write is already queued, so
         # it lands before any write the tracker makes for this job.
-        services.tracker.watch(dataclasses.replace(job, status=status, upstream_id=result.task_id))
+        services.tracker.watch(
+            dataclasses.replace(job, status=status, upstream_id=result.task_id), language
+        )
     return await write, result
 

@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 100
 GROWTH = 1.5  # each poll of a job stretches its interval by this much, up to the maximum
 RETRY_MAX_S = 300.0
-LANGUAGE_TTL_S = 60.0  # how long an owner's language preference is trusted without a look-up
+LANGUAGE_TTL_S = 60.0
+# Jobs recorded and submitted at once (as many as the client sends plain calls at once).
+ADMITTED = 16  # how long an owner's language preference is trusted without a look-up
 
 
 @dataclass(slots=True)
@@ -70,6 +72,9 @@ class TaskTracker:
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self.cycles = 0  # poll cycles run, for benchmarks and logs
+        # New jobs are recorded and submitted a few at a time: the store has one writer, and
+        # a burst of submits queued ahead would hold up the writes that deliver finished jobs.
+        self.admission: asyncio.Semaphore = asyncio.Semaphore(ADMITTED)
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -104,12 +109,15 @@ class TaskTracker:
         self._loop = None
         self._tasks.clear()
 
-    def watch(self, job: JobRecord) -> None:
-        """Track a job that now has an upstream id; first poll one minimum interval later."""
+    def watch(self, job: JobRecord, language: str | None = None) -> None:
+        """Track a job that now has an upstream id; first poll one minimum interval later.
+
+        `language` is the owner's when the caller knows it (else it is looked up when needed).
+        """
         if not job.upstream_id:
             raise ValueError(f"job {job.id} has no upstream id to poll")
         interval = self.services.settings.mj_poll_min_interval_s
-        self._watched[job.id] = _Watch(job, interval, time.monotonic() + interval)
+        self._watched[job.id] = _Watch(job, interval, time.monotonic() + interval, False, language)
         self._wake.set()
 
     def pending_count(self, platform: str | None = None) -> int:
@@ -364,23 +372,25 @@ class TaskTracker:
         if finished.status != JobStatus.SUCCESS or not finished.image_url:
             await self._deliver(finished, None, changes, language)
             return
-        language = language or await self._language(job)
-        # The image download and the token write for its buttons overlap.
-        image, rows = await asyncio.gather(
-            fetch_image(self.services, finished.image_url, f"mj_{job.upstream_id}", urgent=True),
-            image_rows(self.services, language, finished, has_image=True),
-            return_exceptions=True,
+        # The image download starts first and the token write for its buttons overlaps it.
+        download = asyncio.ensure_future(
+            fetch_image(self.services, finished.image_url, f"mj_{job.upstream_id}", urgent=True)
         )
-        if isinstance(image, UpstreamError):
-            log.warning("image of job %s not downloaded yet: %r", job.id, image)
+        try:
+            language = language or await self._language(job)
+            rows = await image_rows(self.services, language, finished, has_image=True)
+        except BaseException:
+            download.cancel()
+            await asyncio.gather(download, return_exceptions=True)
+            raise
+        try:
+            image = await download
+        except UpstreamError as exc:
+            log.warning("image of job %s not downloaded yet: %r", job.id, exc)
             await self._progress_saved(job.id)
             await self.services.store.update_job(job.id, **changes)
             self._schedule_retry(job.id)
             return
-        if isinstance(image, BaseException):
-            raise image
-        if isinstance(rows, BaseException):
-            raise rows
         await self._deliver(finished, image, changes, language, rows)
 
     async def _expire(self, watch: _Watch) -> None:
