@@ -248,11 +248,14 @@ class TaskTracker:
             # so a slow download never holds up the next poll of this job.
             state = progress_state(self.services, language, job, task.percent, None)
             message_id = await self._show_progress(channel, job, job.message_id, state)
-            # Previews are heavy and chats show edits at a human pace: one per maximum interval.
+            # Previews are heavy and chats show edits at a human pace: one per maximum interval,
+            # and none while a burst of new jobs fills the admission gate (the percent still
+            # goes out), so their downloads do not compete with the submits and the results.
             now = time.monotonic()
             if (
                 task.image_url
                 and now - watch.preview_at >= self.services.settings.mj_poll_max_interval_s
+                and not self.admission.locked()
             ):
                 watch.preview_at = now
                 self._fetch_preview(
