@@ -371,17 +371,21 @@ class TaskTracker:
                 "fail_reason": task.fail_reason or task.status.lower(),
             }
         finished = dataclasses.replace(job, **changes)
-        await self._preview_stopped(job.id)
         if finished.status != JobStatus.SUCCESS or not finished.image_url:
+            await self._preview_stopped(job.id)
             await self._deliver(finished, None, changes, language)
             return
-        # The image download starts first and the token write for its buttons overlaps it.
+        # The image download starts first; the token write for its buttons and stopping a
+        # preview in flight (it must not land on top of the result) overlap it.
         download = asyncio.ensure_future(
             fetch_image(self.services, finished.image_url, f"mj_{job.upstream_id}", urgent=True)
         )
         try:
             language = language or await self._language(job)
-            rows = await image_rows(self.services, language, finished, has_image=True)
+            rows, _ = await asyncio.gather(
+                image_rows(self.services, language, finished, has_image=True),
+                self._preview_stopped(job.id),
+            )
         except BaseException:
             download.cancel()
             await asyncio.gather(download, return_exceptions=True)
