@@ -13,8 +13,10 @@ jobs with the SQLite file on disk, and for 200 with it on tmpfs (when there is o
    sandbox's deterministic timing model (`bot.sandbox.mj_tasks`: progress steps at fixed shares
    of the run after submitTime, SUCCESS at finishTime); the surface instant is when the channel
    was handed the progress state or the final image. Target p99 <= one poll interval + 50 ms.
-   "seen" is the part the tracker governs (change -> the poll answer carrying it); store-call
-   and image-download times are printed beside it, as the rest of the result path.
+   "seen" is the part the tracker governs (change -> the poll answer carrying it); the result
+   path is also split leg by leg (poll answer, download, token write, channel), with store-call
+   and client-call times, request-to-response-head times, the bot's event-loop lag and the CPU
+   used by the bot and by the sandbox beside it.
 """
 
 from __future__ import annotations
@@ -65,10 +67,15 @@ reading the figures:
   seen     = upstream change -> the poll answer that carried it (what the poll interval governs)
   progress = upstream change -> the new percent handed to the channel
   result   = upstream SUCCESS -> final image + buttons handed to the channel; it needs the image
-             download and one store write (the button tokens)
-  The store has a single writer (SQLite), so every write waits behind all earlier ones; during
-  the submit burst each job's own writes (record, id, usage) queue ahead of the token writes of
-  finished jobs, and the store-call times above show that queue. Polling does not wait on it."""
+             download and one store write (the button tokens), which overlap
+  command -> submit = how long a command waited before its job reached the upstream; new jobs
+             pass an admission gate (bot.tasks.tracker.ADMITTED recorded and submitted at once),
+             so a burst queues there instead of ahead of the finished jobs' store writes
+  The store has a single writer (SQLite), so every write waits behind all earlier ones; the
+  token write of a finished job waits for the writes of the jobs being admitted, and the
+  store-call times show that queue. Polling does not wait on it.
+  The sandbox runs on the same cores: its CPU (drawing each picture once, serving requests)
+  is printed beside the bot's."""
 
 
 
@@ -401,6 +408,13 @@ async def run_jobs(
         f"   submitted in {submitted - start:5.2f} s, all delivered after {end - start:5.2f} s "
         f"({len(done)}/{jobs} succeeded{'' if idle else ', TIMED OUT'})"
     )
+    waits = [(t.submit_time or 0) / 1000 - start for t in tasks.values() if t.submit_time]
+    if waits:
+        ms = [w * 1000 for w in waits]
+        report(
+            f"   command -> submit : p50 {statistics.median(ms):6.0f} ms, "
+            f"p99 {percentile(ms, 0.99):6.0f} ms (when each job reached the upstream)"
+        )
     report(
         f"   poll requests     : {len(polls)} = {len(polls) / window:6.1f}/s, "
         f"at most {max((p.ids for p in polls), default=0)} ids each"
