@@ -134,6 +134,7 @@ LOAD_CONTEXT = (
     .order_by(turns.c.id.desc())
     .limit(sa.bindparam("max_messages", type_=sa.Integer))
 )
+GET_SUMMARY = sa.select(conversations.c.summary).where(_scope_params(conversations), ACTIVE)
 GET_PREFS = sa.select(users.c.model, users.c.language, users.c.voice).where(
     users.c.platform == sa.bindparam("platform"), users.c.user_id == sa.bindparam("user_id")
 )
@@ -565,6 +566,7 @@ class SqlStore:
             await self._write(write)
             if self._contexts is not None:
                 self._contexts.forget(key)
+                self._contexts.summary_written(key, "")  # the new conversation has none yet
 
     def _forget_conversation(self, key: ConversationKey) -> None:
         if self._conversations is not None:
@@ -582,13 +584,27 @@ class SqlStore:
                 .values(summary=summary)
             )
 
-        await self._write(write)
+        with self._context_write(key):
+            await self._write(write)
+            if self._contexts is not None:
+                self._contexts.summary_written(key, summary)
 
     async def get_summary(self, key: ConversationKey) -> str:
         """The active conversation's summary; "" when there is none."""
-        stmt = sa.select(conversations.c.summary).where(_scope(conversations, key), ACTIVE)
+        cache = self._contexts
+        if cache is None:
+            return await self._read_summary(key)
+        cached = cache.summary(key)
+        if cached is not None:
+            return cached
+        ticket = cache.ticket(key)
+        summary = await self._read_summary(key)
+        cache.fill_summary(ticket, summary)
+        return summary
+
+    async def _read_summary(self, key: ConversationKey) -> str:
         async with self._read() as conn:
-            summary = (await conn.execute(stmt)).scalar()
+            summary = (await conn.execute(GET_SUMMARY, _scope_values(key))).scalar()
         return summary or ""
 
     # jobs

@@ -45,15 +45,21 @@ _MAX_COMPILED = 256
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    # One getter per positional parameter: (name in the caller's mapping or None, fixed value,
-    # bind processor or None).
-    binds: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    # Per positional parameter: its name in the caller's mapping, or None for a value fixed in
+    # the statement (then in `fixed`, already processed).
+    names: tuple[str | None, ...]
+    fixed: tuple[Any, ...]
+    # (position, bind processor) where the column type converts values (e.g. Double, Boolean).
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     def row(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = []
-        for name, fixed, process in self.binds:
-            value = fixed if name is None else params[name]
-            values.append(value if process is None or value is None else process(value))
+        values = [
+            fixed if name is None else params[name]
+            for name, fixed in zip(self.names, self.fixed, strict=True)
+        ]
+        for position, process in self.processors:
+            if values[position] is not None:
+                values[position] = process(values[position])
         return tuple(values)
 
 
@@ -69,20 +75,24 @@ def compile_statement(stmt: sa.Executable, keys: tuple[str, ...], dialect: SADia
         raise ValueError("a direct write needs a plain positional statement (no IN lists)")
     if compiled.effective_returning:
         raise ValueError("a direct write returns nothing; use the engine for RETURNING")
-    binds: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
-    for name in positions:
+    names: list[str | None] = []
+    fixed: list[Any] = []
+    processors: list[tuple[int, Callable[[Any], Any]]] = []
+    for position, name in enumerate(positions):
         bind = compiled.binds[name]
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if name in keys:
-            binds.append((name, None, process))
+            names.append(name)
+            fixed.append(None)
+            if process is not None:
+                processors.append((position, process))
         elif bind.required:
             raise KeyError(f"no value for the parameter {name!r}")
         else:
             value = bind.effective_value
-            if process is not None and value is not None:
-                value = process(value)
-            binds.append((None, value, None))
-    return _Compiled(str(compiled), tuple(binds))
+            names.append(None)
+            fixed.append(value if process is None or value is None else process(value))
+    return _Compiled(str(compiled), tuple(names), tuple(fixed), tuple(processors))
 
 
 def _translate(exc: BaseException, sql: str, many: bool = False) -> BaseException:

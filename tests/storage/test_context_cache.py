@@ -103,3 +103,74 @@ async def test_loads_racing_appends_and_resets_always_match_the_database(
     assert await store.load_context(KEY) == []
     await store.append_messages(KEY, [turn("after reset")])
     assert texts(await store.load_context(KEY)) == ["after reset"]
+
+
+def test_a_summary_is_served_until_a_write_makes_it_unknown() -> None:
+    cache = ContextCache()
+    assert cache.summary(KEY) is None
+    cache.fill_summary(cache.ticket(KEY), "cats")
+    assert cache.summary(KEY) == "cats"
+    with cache.writing(KEY):
+        assert cache.summary(KEY) is None  # under way: the file decides
+        cache.summary_written(KEY, "dogs")
+    assert cache.summary(KEY) == "dogs"
+    try:
+        with cache.writing(KEY):
+            raise RuntimeError("commit failed")
+    except RuntimeError:
+        pass
+    assert cache.summary(KEY) is None
+
+
+def test_a_summary_read_that_raced_a_write_is_not_remembered() -> None:
+    cache = ContextCache()
+    ticket = cache.ticket(KEY)
+    with cache.writing(KEY):
+        pass
+    cache.fill_summary(ticket, "stale")
+    assert cache.summary(KEY) is None
+
+
+def test_summaries_past_their_total_go_least_recently_used_first() -> None:
+    cache = ContextCache(summary_total=250)
+    keys = [ConversationKey("t", str(i)) for i in range(3)]
+    for key in keys:
+        cache.fill_summary(cache.ticket(key), "x" * 10)
+    assert cache.summary(keys[0]) is None
+    assert cache.summary(keys[2]) == "x" * 10
+
+
+async def test_summaries_racing_resets_and_updates_always_match_the_database(
+    store: SqlStore, db_url: str
+) -> None:
+    rng = random.Random(11)
+    steps = ["set", "reset", "append", "get"] * 30
+    rng.shuffle(steps)
+
+    async def step(i: int, kind: str) -> None:
+        await asyncio.sleep(rng.random() / 1000)
+        if kind == "set":
+            await store.set_summary(KEY, f"s{i}")
+        elif kind == "reset":
+            await store.reset_conversation(KEY)
+        elif kind == "append":
+            await store.append_messages(KEY, [turn(f"t{i}")])
+        else:
+            await store.get_summary(KEY)
+
+    await asyncio.gather(*(step(i, kind) for i, kind in enumerate(steps)))
+    from_memory = await store.get_summary(KEY)
+    await store.close()
+    fresh = SqlStore(db_url)
+    await fresh.open()
+    try:
+        from_file = await fresh.get_summary(KEY)
+    finally:
+        await fresh.close()
+        await store.open()
+    assert from_memory == from_file
+
+    await store.set_summary(KEY, "kept")
+    assert await store.get_summary(KEY) == "kept"
+    await store.reset_conversation(KEY)
+    assert await store.get_summary(KEY) == ""
