@@ -119,18 +119,34 @@ class StoreTimer:
 
     def __init__(self, services: Services) -> None:
         self.seconds = 0.0
+        self.calls: dict[str, list[float]] = {}  # per method, each call's time (ms)
         for name in self.METHODS:
-            setattr(services.store, name, self._timed(getattr(services.store, name)))
+            method = getattr(services.store, name)
+            setattr(services.store, name, self._timed(name, method))
 
-    def _timed(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def _timed(
+        self, name: str, method: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        calls = self.calls.setdefault(name, [])
+
         async def timed(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
             try:
                 return await method(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                seconds = time.perf_counter() - start
+                self.seconds += seconds
+                calls.append(seconds * 1000)
 
         return timed
+
+    def by_method(self) -> str:
+        """p50 of each method called, with its calls per turn."""
+        return ", ".join(
+            f"{name} {statistics.median(ms):.3f} ms x{len(ms) / TURNS:.1f}"
+            for name, ms in self.calls.items()
+            if ms
+        )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -176,7 +192,8 @@ async def bench_turns(bot: Bot, services: Services, report: Callable[[str], None
     report(f"   core overhead per turn p50 : {p50:6.2f} ms   (target <= {OVERHEAD_TARGET_MS} ms)")
     report(f"   core overhead per turn p90 : {percentile(overhead_ms, 0.9):6.2f} ms")
     report(f"   of which in the store p50  : {statistics.median(store_ms):6.2f} ms   "
-           "(SQLite via SQLAlchemy async: one durable commit; context from memory)")
+           "(one durable commit, a direct SQLite write; prefs, context, summary from memory)")
+    report(f"     per store call p50       : {store_timer.by_method()}")
     rest = [o - st for o, st in zip(overhead_ms, store_ms, strict=True)]
     report(f"   the rest (core code) p50   : {statistics.median(rest):6.2f} ms   "
            "(dispatch, token counts, trimming, edits)")

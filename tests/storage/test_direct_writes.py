@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from storage.base import ButtonAction, JobRecord, StoredMessage, UsageEvent
-from storage.schema import button_tokens
+from storage.schema import button_tokens, usage
 from storage.sql_store import SqlStore
 from tests.storage.conftest import ManualClock
 from tests.storage.test_group_commit import commits, key, turn
@@ -147,3 +148,40 @@ async def test_a_direct_write_cancelled_while_running_lands_whole_or_not_at_all(
         turn(0) + turn(6),
         turn(0) + turn(5) + turn(6),
     )
+
+
+async def test_direct_writes_are_as_durable_as_every_other_write(store: SqlStore) -> None:
+    direct = store._direct
+    assert direct is not None, "SQLite stores write directly"
+    driver = await direct._driver()
+
+    def settings(conn: sqlite3.Connection) -> tuple[str, int]:
+        (journal,) = conn.execute("PRAGMA journal_mode").fetchone()
+        (synchronous,) = conn.execute("PRAGMA synchronous").fetchone()
+        return journal, synchronous
+
+    assert await driver.call(settings) == ("wal", 2)  # 2: FULL, a commit is fsynced
+
+
+async def test_a_direct_write_runs_any_plain_statement_with_values_fixed_in_it(
+    store: SqlStore,
+) -> None:
+    await store.record_usage(spent(1))
+    direct, queue = store._direct, store._queue
+    assert direct is not None and queue is not None
+    # `units` is fixed in the statement (and goes through the Double type's processing);
+    # `model` and the row come from the parameters.
+    stmt = (
+        usage.update()
+        .where(usage.c.user_id == sa.bindparam("who"))
+        .values(units=2.5, model=sa.bindparam("new_model"))
+    )
+    await queue.run_direct(direct.prepare([(stmt, {"who": "alice", "new_model": "gpt-x"})]))
+    summary = await store.usage_summary("telegram", "alice", 0)
+    assert summary["units"] == 2.5
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(sa.select(usage.c.model))).scalars().all() == ["gpt-x"]
+
+    returning = usage.insert().returning(usage.c.id)
+    with pytest.raises(ValueError, match="RETURNING"):
+        direct.prepare([(returning, {"platform": "telegram"})])
