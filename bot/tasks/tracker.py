@@ -2,7 +2,8 @@
 
 Each cycle asks `mj_list` for all due jobs at once (batches of BATCH_SIZE ids, all in flight
 together) and only then sleeps, so however many jobs are pending there is at most one set of
-requests per interval. A job is polled often right after its submit and less often as it ages.
+requests per interval. A job is polled often right after its submit and less often as it ages,
+and often again for a while once it reaches its last progress step, as its result is close.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ BATCH_SIZE = 100
 GROWTH = 1.5  # each poll of a job stretches its interval by this much, up to the maximum
 RETRY_MAX_S = 300.0
 LANGUAGE_TTL_S = 60.0
+NEAR_END_PERCENT = 90  # Midjourney's last step before the result is 93%
 # Jobs recorded and submitted at once (as many as the client sends plain calls at once).
 ADMITTED = 16  # how long an owner's language preference is trusted without a look-up
 
@@ -43,6 +45,7 @@ class _Watch:
     busy: bool = False
     language: str | None = None
     preview_at: float = -math.inf  # when the last preview download started
+    near_end_at: float | None = None  # when the job was first seen at its last progress step
 
 
 @dataclass(slots=True)
@@ -199,6 +202,10 @@ class TaskTracker:
             by_id = {task.id: task for task in answer}
             for watch in batch:
                 task = by_id.get(watch.job.upstream_id or "")
+                if task is not None and self._near_end(watch, task, now):
+                    # The last progress step: the result is close, so it is looked for often
+                    # (for one maximum interval, in case the job stalls there).
+                    watch.next_at = now + settings.mj_poll_min_interval_s
                 if task is not None and self._changed_since(watch.job, task):
                     watch.busy = True
                     self._spawn(self._apply(watch, task))
@@ -206,6 +213,13 @@ class TaskTracker:
             if retry.next_at <= now:
                 retry.next_at = math.inf  # until this attempt reports back
                 self._spawn(self._redeliver(job_id))
+
+    def _near_end(self, watch: _Watch, task: MjTask, now: float) -> bool:
+        if task.status != "IN_PROGRESS" or (task.percent or 0) < NEAR_END_PERCENT:
+            return False
+        if watch.near_end_at is None:
+            watch.near_end_at = now
+        return now - watch.near_end_at < self.services.settings.mj_poll_max_interval_s
 
     @staticmethod
     def _changed_since(job: JobRecord, task: MjTask) -> bool:
