@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,12 +52,17 @@ class _Compiled:
     fixed: tuple[Any, ...]
     # (position, bind processor) where the column type converts values (e.g. Double, Boolean).
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # All parameters from the mapping: one C call picks them (the common case, and hot).
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
 
     def row(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = [
-            fixed if name is None else params[name]
-            for name, fixed in zip(self.names, self.fixed, strict=True)
-        ]
+        if self.pick is not None:
+            values = list(self.pick(params))
+        else:
+            values = [
+                fixed if name is None else params[name]
+                for name, fixed in zip(self.names, self.fixed, strict=True)
+            ]
         for position, process in self.processors:
             if values[position] is not None:
                 values[position] = process(values[position])
@@ -92,7 +98,12 @@ def compile_statement(stmt: sa.Executable, keys: tuple[str, ...], dialect: SADia
             value = bind.effective_value
             names.append(None)
             fixed.append(value if process is None or value is None else process(value))
-    return _Compiled(str(compiled), tuple(names), tuple(fixed), tuple(processors))
+    pick = None
+    if names and None not in names:
+        getter = operator.itemgetter(*names)
+        # itemgetter of one name gives the bare value, of several a tuple.
+        pick = (lambda params: (getter(params),)) if len(names) == 1 else getter
+    return _Compiled(str(compiled), tuple(names), tuple(fixed), tuple(processors), pick)
 
 
 def _translate(exc: BaseException, sql: str, many: bool = False) -> BaseException:
@@ -238,7 +249,7 @@ class DirectWriter:
         """A direct write running `steps` in order (the rows are bound here, in the caller)."""
         bound: list[tuple[str, Any, bool]] = []
         for stmt, params in steps:
-            if isinstance(params, Mapping):
+            if isinstance(params, dict | Mapping):
                 compiled = self._compile(stmt, tuple(params))
                 bound.append((compiled.sql, compiled.row(params), False))
             elif params:
