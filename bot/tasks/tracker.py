@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 100
 GROWTH = 1.5  # each poll of a job stretches its interval by this much, up to the maximum
 RETRY_MAX_S = 300.0
-LANGUAGE_TTL_S = 60.0
+LANGUAGE_TTL_S = 60.0  # how long an owner's language preference is trusted without a look-up
 NEAR_END_PERCENT = 90  # Midjourney's last step before the result is 93%
 # Jobs recorded and submitted at once (as many as the client sends plain calls at once).
-ADMITTED = 16  # how long an owner's language preference is trusted without a look-up
+ADMITTED = 16
 
 
 @dataclass(slots=True)
