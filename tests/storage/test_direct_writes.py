@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.base import ButtonAction, JobRecord, StoredMessage, UsageEvent
 from storage.schema import button_tokens, usage
 from storage.sql_store import SqlStore
+from storage.write_queue import TransactionBroken
 from tests.storage.conftest import ManualClock
 from tests.storage.test_group_commit import commits, key, turn
 
@@ -185,3 +186,51 @@ async def test_a_direct_write_runs_any_plain_statement_with_values_fixed_in_it(
     returning = usage.insert().returning(usage.c.id)
     with pytest.raises(ValueError, match="RETURNING"):
         direct.prepare([(returning, {"platform": "telegram"})])
+
+
+async def lose_transaction_on_boom(store: SqlStore) -> None:
+    """Usage with model "boom" makes SQLite roll back the whole transaction, as a full disk can."""
+    direct = store._direct
+    assert direct is not None
+    driver = await direct._driver()
+
+    def trigger(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "CREATE TEMP TRIGGER boom BEFORE INSERT ON usage WHEN NEW.model = 'boom' "
+            "BEGIN SELECT RAISE(ROLLBACK, 'boom'); END"
+        )
+
+    await driver.call(trigger)
+
+
+def boom() -> UsageEvent:
+    return UsageEvent("telegram", "alice", "c", "ask", "boom", 1, 1)
+
+
+@pytest.mark.parametrize("with_engine_write", [False, True])
+async def test_a_write_that_loses_the_transaction_fails_its_batch_and_spares_those_behind(
+    store: SqlStore, with_engine_write: bool
+) -> None:
+    await known(store, 0, 1, 2)
+    await lose_transaction_on_boom(store)
+    # An engine write in the batch makes it a shared transaction with the direct writes in it.
+    engine_write = store.set_summary(key(9), "summary") if with_engine_write else asyncio.sleep(0)
+    results = await asyncio.gather(
+        store.append_messages(key(0), turn(10)),  # alone
+        engine_write,
+        store.append_messages(key(1), turn(11)),  # in the batch, before the loss
+        store.record_usage(boom()),
+        store.append_messages(key(2), turn(12)),  # behind it: runs in the next batch
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[4] is None
+    assert isinstance(results[2], TransactionBroken)
+    assert isinstance(results[3], TransactionBroken)
+    assert isinstance(results[3].__cause__, IntegrityError)
+    if with_engine_write:
+        assert isinstance(results[1], TransactionBroken)
+    assert await store.load_context(key(0)) == turn(0) + turn(10)
+    assert await store.load_context(key(1)) == turn(1)
+    assert await store.load_context(key(2)) == turn(2) + turn(12)
+    assert await store.get_summary(key(9)) == ""
+    assert (await store.usage_summary("telegram", "alice", 0))["calls"] == 0
