@@ -190,6 +190,7 @@ class TaskTracker:
             *(self.services.client.mj_list([w.job.upstream_id or "" for w in b]) for b in batches),
             return_exceptions=True,
         )
+        changed: list[tuple[_Watch, MjTask]] = []
         for batch, answer in zip(batches, answers, strict=True):
             for watch in batch:
                 watch.next_at = now + watch.interval
@@ -207,8 +208,11 @@ class TaskTracker:
                     # (for one maximum interval, in case the job stalls there).
                     watch.next_at = now + settings.mj_poll_min_interval_s
                 if task is not None and self._changed_since(watch.job, task):
-                    watch.busy = True
-                    self._spawn(self._apply(watch, task))
+                    changed.append((watch, task))
+        # Finished jobs first: their work starts first, and someone waits for the result.
+        for watch, task in sorted(changed, key=lambda pair: not pair[1].is_finished):
+            watch.busy = True
+            self._spawn(self._apply(watch, task))
         for job_id, retry in list(self._retries.items()):
             if retry.next_at <= now:
                 retry.next_at = math.inf  # until this attempt reports back
