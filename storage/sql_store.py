@@ -27,6 +27,7 @@ from storage.base import (
     JobRecord,
     JobStatus,
     StoredMessage,
+    StoreError,
     StoreLocked,
     UsageEvent,
     UserPrefs,
@@ -213,8 +214,15 @@ def _job_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+# The columns INSERT_JOB and UPDATE_JOB return, in order (a direct write gives bare tuples).
+JOB_COLUMNS = tuple(column.name for column in jobs.c)
+
+
 def _job_from_row(row: sa.Row[Any]) -> JobRecord:
-    data = dict(row._mapping)
+    return _job_from_mapping(dict(row._mapping))
+
+
+def _job_from_mapping(data: dict[str, Any]) -> JobRecord:
     data["status"] = JobStatus(data["status"])
     data["buttons"] = json.loads(data["buttons"])
     data["result"] = json.loads(data["result"])
@@ -357,6 +365,22 @@ class SqlStore:
             await queue.run_direct(direct.prepare(steps))
         else:
             await self._write(partial(_execute_steps, steps))
+
+    async def _write_returning(
+        self, stmt: sa.Executable, params: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """One statement returning all job columns, run as one write (see `_write`); its
+        first row as a mapping, None when it touched no row. A direct write on SQLite."""
+        queue, direct = self._queue, self._direct
+        if queue is not None and direct is not None:
+            rows = await queue.run_direct(direct.prepare_returning(stmt, params))
+            return dict(zip(JOB_COLUMNS, rows[0], strict=True)) if rows else None
+
+        async def write(conn: AsyncConnection) -> dict[str, Any] | None:
+            row = (await conn.execute(stmt, params)).first()
+            return None if row is None else dict(row._mapping)
+
+        return await self._write(write)
 
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
@@ -615,12 +639,10 @@ class SqlStore:
         fields = {name: getattr(job, name) for name in JOB_FIELDS if name != "id"}
         fields["created_at"] = job.created_at or now
         fields["updated_at"] = job.updated_at or fields["created_at"]
-        values = _job_values(fields)
-
-        async def write(conn: AsyncConnection) -> sa.Row[Any]:
-            return (await conn.execute(INSERT_JOB, values)).one()
-
-        return _job_from_row(await self._write(write))
+        created = await self._write_returning(INSERT_JOB, _job_values(fields))
+        if created is None:  # an INSERT always returns its row
+            raise StoreError("the new job was not returned")
+        return _job_from_mapping(created)
 
     async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
         """Change fields of a job (by JobRecord field name) and return the new record."""
@@ -628,15 +650,10 @@ class SqlStore:
         if unknown:
             raise TypeError(f"cannot update job field(s): {', '.join(sorted(unknown))}")
         changes.setdefault("updated_at", self._clock())
-        params = {**_job_values(changes), "_job_id": job_id}
-
-        async def write(conn: AsyncConnection) -> sa.Row[Any] | None:
-            return (await conn.execute(UPDATE_JOB, params)).first()
-
-        row = await self._write(write)
+        row = await self._write_returning(UPDATE_JOB, {**_job_values(changes), "_job_id": job_id})
         if row is None:
             raise JobNotFound(job_id)
-        return _job_from_row(row)
+        return _job_from_mapping(row)
 
     async def get_job(self, job_id: int) -> JobRecord | None:
         """The job with our id, or None."""

@@ -9,6 +9,8 @@ SAVEPOINT (none for a lone write), COMMIT. The rules are those of every queued w
 write_queue): a failing write is rolled back alone and only its caller gets its error, translated
 to SQLAlchemy's exception classes as the engine would; a failed COMMIT fails every write it
 carried; nobody hears back before the COMMIT (fsynced, synchronous=FULL) has returned.
+A write of one statement with RETURNING (a job's insert or update) gives its rows back as
+the driver's tuples; the store converts them, as it converts the engine's rows.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ T = TypeVar("T")
 Step = tuple[sa.Executable, Mapping[str, Any] | Sequence[Mapping[str, Any]]]
 
 SAVEPOINT = "write_op"
+# A compiled statement's key: the statement's id, its parameter names, and RETURNING or not.
+_CacheKey = tuple[int, tuple[str, ...], bool]
 # Compiled statements kept at most; the store passes prebuilt statements, so this never fills
 # unless a caller builds a new statement per write (then it only stops caching).
 _MAX_COMPILED = 256
@@ -69,8 +73,11 @@ class _Compiled:
         return tuple(values)
 
 
-def compile_statement(stmt: sa.Executable, keys: tuple[str, ...], dialect: SADialect) -> _Compiled:
-    """`stmt` as SQLite SQL with positional parameters taken from mappings with `keys`."""
+def compile_statement(
+    stmt: sa.Executable, keys: tuple[str, ...], dialect: SADialect, *, returning: bool = False
+) -> _Compiled:
+    """`stmt` as SQLite SQL with positional parameters taken from mappings with `keys`;
+    with `returning`, a statement that must have a RETURNING clause (one row of parameters)."""
     if not isinstance(stmt, sa.ClauseElement):
         raise TypeError("a direct write runs Core statements")
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
@@ -79,8 +86,10 @@ def compile_statement(stmt: sa.Executable, keys: tuple[str, ...], dialect: SADia
     positions = compiled.positiontup
     if positions is None or compiled.post_compile_params:
         raise ValueError("a direct write needs a plain positional statement (no IN lists)")
-    if compiled.effective_returning:
-        raise ValueError("a direct write returns nothing; use the engine for RETURNING")
+    if bool(compiled.effective_returning) != returning:
+        raise ValueError(
+            "RETURNING needs prepare_returning" if not returning else "no RETURNING clause"
+        )
     names: list[str | None] = []
     fixed: list[Any] = []
     processors: list[tuple[int, Callable[[Any], Any]]] = []
@@ -123,6 +132,13 @@ def _run_steps(steps: tuple[tuple[str, Any, bool], ...], conn: sqlite3.Connectio
                 conn.execute(sql, params)
         except sqlite3.Error as exc:
             raise _translate(exc, sql, many) from exc
+
+
+def _run_returning(sql: str, row: tuple[Any, ...], conn: sqlite3.Connection) -> list[Any]:
+    try:
+        return conn.execute(sql, row).fetchall()
+    except sqlite3.Error as exc:
+        raise _translate(exc, sql) from exc
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -230,7 +246,7 @@ class DirectWriter:
         self._conn = conn
         self._write_lock = write_lock
         self._dialect = conn.dialect
-        self._compiled: dict[tuple[int, tuple[str, ...]], tuple[sa.Executable, _Compiled]] = {}
+        self._compiled: dict[_CacheKey, tuple[sa.Executable, _Compiled]] = {}
 
     async def _driver(self) -> sqlite_driver.Connection:
         """The connection's driver now: SQLAlchemy replaces it after an invalidation (as when a
@@ -257,12 +273,23 @@ class DirectWriter:
                 bound.append((compiled.sql, [compiled.row(p) for p in params], True))
         return partial(_run_steps, tuple(bound))
 
-    def _compile(self, stmt: sa.Executable, keys: tuple[str, ...]) -> _Compiled:
-        cache_key = (id(stmt), keys)
+    def prepare_returning(
+        self, stmt: sa.Executable, params: Mapping[str, Any]
+    ) -> SyncWrite[list[Any]]:
+        """A direct write of one statement with RETURNING, for one row of `params`; it gives
+        the returned rows as plain tuples, in the order of the RETURNING columns, with the
+        driver's values (no result processing: the caller converts)."""
+        compiled = self._compile(stmt, tuple(params), returning=True)
+        return partial(_run_returning, compiled.sql, compiled.row(params))
+
+    def _compile(
+        self, stmt: sa.Executable, keys: tuple[str, ...], *, returning: bool = False
+    ) -> _Compiled:
+        cache_key = (id(stmt), keys, returning)
         cached = self._compiled.get(cache_key)
         if cached is not None and cached[0] is stmt:
             return cached[1]
-        compiled = compile_statement(stmt, keys, self._dialect)
+        compiled = compile_statement(stmt, keys, self._dialect, returning=returning)
         if len(self._compiled) >= _MAX_COMPILED:
             self._compiled.clear()
         # The statement is kept with its SQL, so its id cannot be reused by another meanwhile.

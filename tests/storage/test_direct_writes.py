@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from storage.base import ButtonAction, JobRecord, StoredMessage, UsageEvent
+from storage.base import ButtonAction, JobNotFound, JobRecord, JobStatus, StoredMessage, UsageEvent
 from storage.schema import button_tokens, usage
 from storage.sql_store import SqlStore
 from storage.write_queue import TransactionBroken
@@ -186,6 +186,50 @@ async def test_a_direct_write_runs_any_plain_statement_with_values_fixed_in_it(
     returning = usage.insert().returning(usage.c.id)
     with pytest.raises(ValueError, match="RETURNING"):
         direct.prepare([(returning, {"platform": "telegram"})])
+    with pytest.raises(ValueError, match="RETURNING"):
+        direct.prepare_returning(stmt, {"who": "alice", "new_model": "gpt-x"})
+
+
+async def test_jobs_created_and_updated_direct_read_back_as_the_engine_reads_them(
+    db_url: str, clock: ManualClock
+) -> None:
+    buttons = [{"customId": "MJ::JOB::upsample::1::h", "emoji": "", "label": "U1"}]
+    async with SqlStore(db_url, clock=clock) as store:
+        job = await store.create_job(JobRecord(0, "telegram", "c", "", "alice", "imagine", "cat"))
+        assert job.status is JobStatus.SUBMITTING and job.delivered is False and job.id > 0
+        done = await store.update_job(
+            job.id, status=JobStatus.SUCCESS, progress="100%", buttons=buttons,
+            result={"prompt": "cat --v 6"}, delivered=True,
+        )
+        assert done == await store.get_job(job.id)
+    async with SqlStore(db_url, clock=clock) as store:
+        again = await store.get_job(job.id)
+    assert again == done
+    assert (done.status, done.delivered, done.buttons) == (JobStatus.SUCCESS, True, buttons)
+    assert done.result == {"prompt": "cat --v 6"} and done.updated_at == clock.now
+
+
+async def test_job_updates_in_a_burst_share_commits_and_a_missing_job_fails_alone(
+    store: SqlStore,
+) -> None:
+    jobs = [
+        await store.create_job(JobRecord(0, "telegram", "c", "", "alice", "imagine", f"cat {n}"))
+        for n in range(6)
+    ]
+    before = commits(store)
+    outcomes = await asyncio.gather(
+        *(store.update_job(job.id, progress=f"{10 * n}%") for n, job in enumerate(jobs)),
+        store.update_job(999_999, progress="50%"),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[-1], JobNotFound)
+    assert [o.progress for o in outcomes[:-1] if isinstance(o, JobRecord)] == [
+        f"{10 * n}%" for n in range(6)
+    ]
+    assert commits(store) - before < 7  # the updates queued behind the first shared COMMITs
+    assert [(await store.get_job(job.id)).progress for job in jobs] == [  # type: ignore[union-attr]
+        f"{10 * n}%" for n in range(6)
+    ]
 
 
 async def lose_transaction_on_boom(store: SqlStore) -> None:
