@@ -137,7 +137,12 @@ class UpstreamClient:
             timeout=self._t_long,
             transport=transport,
             headers={"Accept": "application/json"},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # Idle connections kept: enough for the queued calls, the polls and the urgent
+            # downloads of a burst, which otherwise open (and the gateway accepts) a new
+            # connection for most requests.
+            limits=httpx.Limits(
+                max_connections=100, max_keepalive_connections=max(20, 3 * max_in_flight)
+            ),
         )
         # httpcore's pool re-scans every connection for every queued request, so a burst of a
         # few hundred calls (200 /imagine submits at once) costs quadratic CPU inside it. Plain
