@@ -366,11 +366,11 @@ class SqlStore:
         else:
             await self._write(partial(_execute_steps, steps))
 
-    async def _write_returning(
+    async def _write_job_row(
         self, stmt: sa.Executable, params: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        """One statement returning all job columns, run as one write (see `_write`); its
-        first row as a mapping, None when it touched no row. A direct write on SQLite."""
+        """A job's INSERT_JOB or UPDATE_JOB (they return every job column) as one write (see
+        `_write`); the job's row as a mapping, None when no job matched. Direct on SQLite."""
         queue, direct = self._queue, self._direct
         if queue is not None and direct is not None:
             rows = await queue.run_direct(direct.prepare_returning(stmt, params))
@@ -639,7 +639,7 @@ class SqlStore:
         fields = {name: getattr(job, name) for name in JOB_FIELDS if name != "id"}
         fields["created_at"] = job.created_at or now
         fields["updated_at"] = job.updated_at or fields["created_at"]
-        created = await self._write_returning(INSERT_JOB, _job_values(fields))
+        created = await self._write_job_row(INSERT_JOB, _job_values(fields))
         if created is None:  # an INSERT always returns its row
             raise StoreError("the new job was not returned")
         return _job_from_mapping(created)
@@ -650,7 +650,7 @@ class SqlStore:
         if unknown:
             raise TypeError(f"cannot update job field(s): {', '.join(sorted(unknown))}")
         changes.setdefault("updated_at", self._clock())
-        row = await self._write_returning(UPDATE_JOB, {**_job_values(changes), "_job_id": job_id})
+        row = await self._write_job_row(UPDATE_JOB, {**_job_values(changes), "_job_id": job_id})
         if row is None:
             raise JobNotFound(job_id)
         return _job_from_mapping(row)
