@@ -244,18 +244,31 @@ class LoopLag:
         )
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process started under `pid`, however deep (the sandbox and its drawing worker)."""
+    found: list[int] = []
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        for tid in threads:
+            for child in Path(f"/proc/{pid}/task/{tid}/children").read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    except OSError:
+        pass
+    return found
+
+
 def cpu_seconds() -> tuple[float, float]:
-    """CPU seconds used so far by this process and by its children that still run (the sandbox)."""
+    """CPU seconds used so far by this process and by the processes under it that still run
+    (the sandbox and its drawing worker)."""
     own = time.process_time()
     children = 0.0
     tick = os.sysconf("SC_CLK_TCK")
-    try:
-        pids = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
-        for pid in pids:
+    for pid in _descendants(os.getpid()):
+        try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            children += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    except OSError:
-        pass
+        except OSError:
+            continue
+        children += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
     return own, children
 
 

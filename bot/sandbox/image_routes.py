@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
@@ -11,6 +10,7 @@ import uuid
 from aiohttp import web
 
 from bot.sandbox.context import info_of
+from bot.sandbox.drawing import draw
 from bot.sandbox.errors import json_response, openai_error
 from bot.sandbox.faults import strip_markers
 from bot.sandbox.files import FILES_PATH
@@ -72,7 +72,7 @@ async def generations(request: web.Request) -> web.Response:
     data = []
     for index in range(n):
         picture = Picture(text, f"{uuid.uuid4().hex}:{index}")
-        png = await asyncio.to_thread(single_png, picture, (width, height), "DALL·E", index + 1)
+        png = await draw(single_png, picture, (width, height), "DALL·E", index + 1)
         item: dict[str, str] = {"revised_prompt": revised(text)} if model == "dall-e-3" else {}
         if response_format == "b64_json":
             item["b64_json"] = base64.b64encode(png).decode()

@@ -1,9 +1,9 @@
 """GET /mj/image/{id}: the gateway's image proxy, serving previews and results from memory.
 
 A real gateway hands finished images out of a CDN, so fetching one costs no drawing. Here each
-task's pictures (the final image and the blurred preview) are drawn once, in a worker thread,
-when the task starts running (`prerender`), and served from then on; a request that comes first
-waits for that one drawing instead of starting another.
+task's pictures (the final image and the blurred preview) are drawn once, in the drawing worker
+(`bot.sandbox.drawing`), when the task starts running (`prerender`), and served from then on; a
+request that comes first waits for that one drawing instead of starting another.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.sandbox.drawing import draw
 from bot.sandbox.errors import json_response
 from bot.sandbox.images import Picture, grid_and_preview_png, grid_size, preview_png, single_png
 from bot.sandbox.mj_tasks import T_PROGRESS, Task, phase_of
@@ -42,18 +43,24 @@ def _draw_key(task: Task) -> tuple[str, tuple[int, int]]:
     return _picturetext(task), task.aspect
 
 
-def render_all(task: Task, key: tuple[str, tuple[int, int]]) -> Drawn:
-    """The finished image and the preview of a task (runs in a worker thread)."""
+def render_pngs(kind: str, picture: Picture, aspect: tuple[int, int], tile: int
+                ) -> tuple[bytes, bytes]:
+    """The finished image and the preview of a task of `kind` (runs in the drawing worker)."""
+    size = grid_size(aspect)
+    if kind == "grid":
+        return grid_and_preview_png(picture, size)
+    preview = preview_png(Picture(picture.prompt, picture.seed), size)
+    if kind == "upscale":
+        return single_png(picture, size, f"U{tile}", tile), preview
+    return single_png(picture, size, "swapped", 2), preview
+
+
+async def render_all(task: Task, key: tuple[str, tuple[int, int]]) -> Drawn:
+    """The finished image and the preview of a task, drawn from `key` (text and aspect)."""
     text, aspect = key
     picture = Picture(text, task.seed, task.job_hash, task.id)
-    size = grid_size(aspect)
-    if task.kind == "grid":
-        final, preview = grid_and_preview_png(picture, size)
-        return Drawn(key, final, preview)
-    preview = preview_png(Picture(text, task.seed), size)
-    if task.kind == "upscale":
-        return Drawn(key, single_png(picture, size, f"U{task.tile}", task.tile), preview)
-    return Drawn(key, single_png(picture, size, "swapped", 2), preview)
+    final, preview = await draw(render_pngs, task.kind, picture, aspect, task.tile)
+    return Drawn(key, final, preview)
 
 
 def drawn(task: Task) -> asyncio.Future[Drawn]:
@@ -61,7 +68,7 @@ def drawn(task: Task) -> asyncio.Future[Drawn]:
     key = _draw_key(task)
     if task.drawing is None or task.drawing_key != key:
         task.drawing_key = key
-        task.drawing = asyncio.ensure_future(asyncio.to_thread(render_all, task, key))
+        task.drawing = asyncio.ensure_future(render_all(task, key))
     return task.drawing
 
 

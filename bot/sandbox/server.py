@@ -22,6 +22,7 @@ from bot.sandbox import (
 )
 from bot.sandbox.clock import SimClock
 from bot.sandbox.context import info_of
+from bot.sandbox.drawing import start_worker
 from bot.sandbox.errors import openai_error
 from bot.sandbox.faults import parse_fault
 from bot.sandbox.files import FILES_PATH
@@ -128,6 +129,7 @@ class SandboxServer:
         # sleeping, or stop() would wait for it.
         self._runner = web.AppRunner(app, handle_signals=False, handler_cancellation=True,
                                      shutdown_timeout=2.0, **kwargs)
+        start_worker()
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

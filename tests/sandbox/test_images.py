@@ -65,3 +65,14 @@ async def test_a_remix_result_shows_the_prompt_given_in_the_modal() -> None:
                               {"taskId": asked["result"], "prompt": "pig with a hat"})
         image = await http.get(done["imageUrl"])
     assert Image.open(io.BytesIO(image.content)).info["prompt"] == "pig with a hat"
+
+
+def test_a_palette_png_reads_back_with_its_pixels_and_colours() -> None:
+    drawn = Image.new("RGB", (5, 4), (10, 200, 30))
+    drawn.putpixel((4, 3), (255, 255, 255))
+    flat = drawn.convert("P", dither=Image.Dither.NONE)
+    picture = Image.open(io.BytesIO(encode_png(flat, {"mj-task": "7"})))
+    picture.load()
+    assert picture.mode == "P" and picture.info["mj-task"] == "7"
+    assert picture.convert("RGB").tobytes() == flat.convert("RGB").tobytes()
+    assert picture.convert("RGB").getpixel((4, 3)) == (255, 255, 255)
