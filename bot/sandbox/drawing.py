@@ -63,14 +63,9 @@ def _lose_worker(pool: Executor, reason: BaseException) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def start_worker() -> None:
-    """Start the worker now (without waiting for it), so the first picture does not pay for it."""
-    pool = _executor()
-    if pool is not None:
-        try:
-            pool.submit(int)
-        except RuntimeError as exc:
-            _lose_worker(pool, exc)
+async def start_worker(warm_up: Callable[[], object]) -> None:
+    """Start the worker and run `warm_up` in it (imports, fonts), so no request waits for that."""
+    await draw(warm_up)
 
 
 async def draw(function: Callable[..., T], *args: object) -> T:

@@ -172,10 +172,11 @@ def preview_png(picture: Picture, size: tuple[int, int]) -> bytes:
     return _preview_of(draw_grid(picture, size), picture)
 
 
-def grid_and_preview_png(picture: Picture, size: tuple[int, int]) -> tuple[bytes, bytes]:
-    """`grid_png` and `preview_png` of the same picture from a single drawing."""
-    grid = draw_grid(picture, size)
-    return _flat_png(grid, picture), _preview_of(grid, picture)
+def warm_up() -> None:
+    """Draw one grid and its preview and drop them: loads Pillow's codecs, the fonts and the
+    tile numbers."""
+    preview_png(Picture("warm up", "0"), grid_size((1, 1)))
+    grid_png(Picture("warm up", "0"), grid_size((1, 1)))
 
 
 def single_png(picture: Picture, size: tuple[int, int], label: str, tile: int) -> bytes:

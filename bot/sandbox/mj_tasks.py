@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.sandbox.clock import SimClock
 from bot.sandbox.mj_buttons import (
@@ -21,9 +21,6 @@ from bot.sandbox.mj_buttons import (
     shorten_buttons,
     upscale_buttons,
 )
-
-if TYPE_CHECKING:
-    from bot.sandbox.mj_images import Drawn
 
 # Scenario seconds after (re)start: the gateway first sees SUBMITTED, then IN_PROGRESS.
 T_DISPATCH = 2.0
@@ -82,8 +79,9 @@ class Task:
     job_hash: str = field(default_factory=lambda: str(uuid.uuid4()))
     uploads: list[Upload] = field(default_factory=list)
     seed: str = ""
-    # The pictures, drawn once (see bot.sandbox.mj_images), and the prompt/aspect they show.
-    drawing: asyncio.Future[Drawn] | None = None
+    # The final image and preview, each drawn once (see bot.sandbox.mj_images), and the
+    # prompt/aspect they show.
+    drawings: dict[str, asyncio.Future[bytes]] = field(default_factory=dict)
     drawing_key: tuple[str, tuple[int, int]] | None = None
 
     @property

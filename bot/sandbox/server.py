@@ -27,6 +27,7 @@ from bot.sandbox.errors import openai_error
 from bot.sandbox.faults import parse_fault
 from bot.sandbox.files import FILES_PATH
 from bot.sandbox.gateway import Handler, add_request_id, gateway_middleware
+from bot.sandbox.images import warm_up
 from bot.sandbox.mj_tasks import TaskStore
 from bot.sandbox.state import STATE, SandboxState, state_of
 
@@ -129,7 +130,7 @@ class SandboxServer:
         # sleeping, or stop() would wait for it.
         self._runner = web.AppRunner(app, handle_signals=False, handler_cancellation=True,
                                      shutdown_timeout=2.0, **kwargs)
-        start_worker()
+        await start_worker(warm_up)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
