@@ -145,8 +145,10 @@ class UpstreamClient:
             ),
         )
         # httpcore's pool re-scans every connection for every queued request, so a burst of a
-        # few hundred calls (200 /imagine submits at once) costs quadratic CPU inside it. Plain
-        # calls queue here instead, cheaply; streams are few and long, so they do not wait.
+        # few hundred calls (200 /imagine submits at once) costs quadratic CPU inside it. Quick
+        # calls queue here instead, cheaply. Streams and long generations (DALL·E, audio, whole
+        # chat answers) do not: they are few, and a handful of them taking a minute each must
+        # not hold every Midjourney submit and status call behind them.
         self._in_flight = asyncio.Semaphore(max_in_flight)
 
     @classmethod
@@ -196,6 +198,7 @@ class UpstreamClient:
         Reads retry transport failures, 5xx and 429. A paid call retries only when the body
         surely never left (connection refused / connect timeout) and once after a 429, which
         the gateway does not charge; everything else may have been billed, so it is raised.
+        `queue=False` skips the queue of quick calls (see `__init__`).
         """
         policy = self._retry
         target = self._urls.get(url, url)
@@ -393,7 +396,9 @@ class UpstreamClient:
     ) -> ChatResult:
         """A whole chat answer in one response."""
         body = _chat_body(model, messages, max_tokens, temperature)
-        response = await self._send("POST", "/v1/chat/completions", paid=True, json=body)
+        response = await self._send(
+            "POST", "/v1/chat/completions", paid=True, json=body, queue=False
+        )
         return _completion_result(self._model(response, Completion, paid=True), model)
 
     async def complete(
@@ -403,7 +408,7 @@ class UpstreamClient:
         body: dict[str, Any] = {"model": model, "prompt": prompt}
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
-        response = await self._send("POST", "/v1/completions", paid=True, json=body)
+        response = await self._send("POST", "/v1/completions", paid=True, json=body, queue=False)
         return _completion_result(self._model(response, Completion, paid=True), model)
 
     async def create_image(
@@ -417,7 +422,9 @@ class UpstreamClient:
     ) -> list[GeneratedImage]:
         """DALL·E images (URLs valid about an hour: download them at once)."""
         body = {"model": model, "prompt": prompt, "size": size, "quality": quality, "n": n}
-        response = await self._send("POST", "/v1/images/generations", paid=True, json=body)
+        response = await self._send(
+            "POST", "/v1/images/generations", paid=True, json=body, queue=False
+        )
         images: ImagesResponse = self._model(response, ImagesResponse, paid=True)
         if not images.data:
             raise BadResponse("images: empty data", status=response.status_code, maybe_charged=True)
@@ -458,7 +465,7 @@ class UpstreamClient:
         if language and not translate:
             form["language"] = language
         response = await self._send(
-            "POST", path, paid=True, data=form, files={"file": (filename, audio)}
+            "POST", path, paid=True, data=form, files={"file": (filename, audio)}, queue=False
         )
         ctype = response.headers.get("content-type", "")
         if "json" not in ctype and not is_html(response):
@@ -481,7 +488,7 @@ class UpstreamClient:
             "model": model, "input": text, "voice": voice,
             "response_format": response_format, "speed": speed,
         }
-        response = await self._send("POST", "/v1/audio/speech", paid=True, json=body)
+        response = await self._send("POST", "/v1/audio/speech", paid=True, json=body, queue=False)
         if is_html(response):
             raise not_supported_html(response)
         if not response.content:

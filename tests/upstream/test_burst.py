@@ -77,3 +77,49 @@ async def test_an_urgent_download_skips_the_queue_and_a_plain_one_waits(
         gate.set()
         await asyncio.gather(fetch, plain)
     assert scripted.hits["GET /mj/image/1"] == 2
+
+
+async def test_long_generations_do_not_hold_up_midjourney_submits(
+    scripted: ScriptedServer,
+) -> None:
+    gate = asyncio.Event()
+    generating = 0
+    all_generating = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        nonlocal generating
+        generating += 1
+        if generating == 3:
+            all_generating.set()
+        await gate.wait()
+        if request.path == "/v1/images/generations":
+            return web.json_response({"created": 1, "data": [{"url": "http://x/1.png"}]})
+        if request.path == "/v1/audio/speech":
+            return web.Response(body=b"OggS voice", content_type="audio/ogg")
+        return web.json_response({"text": "hello"})
+
+    async def imagine(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"code": 1, "description": "提交成功", "result": TASK["id"]})
+
+    scripted.on("POST /v1/images/generations", slow)
+    scripted.on("POST /v1/audio/speech", slow)
+    scripted.on("POST /v1/audio/transcriptions", slow)
+    scripted.on("POST /mj/submit/imagine", imagine)
+    async with UpstreamClient(scripted.url, KEY, retry=FAST_RETRY, max_in_flight=1) as client:
+        # DALL·E, speech and a transcription all run at once though one quick call fits...
+        slow_calls = [
+            asyncio.create_task(client.create_image("a cat")),
+            asyncio.create_task(client.speech("hello")),
+            asyncio.create_task(client.transcribe(b"OggS", "voice.ogg")),
+        ]
+        await asyncio.wait_for(all_generating.wait(), 5)
+        try:
+            # ...and a Midjourney submit does not wait for any of them.
+            submitted = await asyncio.wait_for(client.mj_imagine("a dog"), 5)
+            assert submitted.task_id == TASK["id"]
+            assert not any(call.done() for call in slow_calls)
+        finally:
+            gate.set()
+        image, voice, transcript = await asyncio.gather(*slow_calls)
+    assert image[0].url == "http://x/1.png" and voice == b"OggS voice"
+    assert transcript.text == "hello"
