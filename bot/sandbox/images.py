@@ -62,6 +62,11 @@ def _label_layer(label: str, size: int) -> tuple[Image.Image, int, int]:
     return labels[key]
 
 
+def _shade(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The darker colour of a tile's stripes."""
+    return max(0, colour[0] - 40), max(0, colour[1] - 40), max(0, colour[2] - 40)
+
+
 def _colour(seed: str, index: int) -> tuple[int, int, int]:
     digest = hashlib.sha256(f"{seed}:{index}".encode()).digest()
     hue = (digest[0] / 255.0 + index * 0.25) % 1.0
@@ -113,7 +118,7 @@ def _draw_tile(image: Image.Image, box: tuple[int, int, int, int], label: str,
     # Drawn on its own canvas and pasted, so stripes never spill into the next tile.
     tile = Image.new("RGB", (width, height), colour)
     draw = ImageDraw.Draw(tile)
-    shade = (max(0, colour[0] - 40), max(0, colour[1] - 40), max(0, colour[2] - 40))
+    shade = _shade(colour)
     for offset in range(-width, width, max(16, width // 6)):
         draw.line([(offset, height), (offset + width, 0)], fill=shade, width=6)
     draw.rectangle((0, 0, width - 1, height - 1), outline=(255, 255, 255), width=2)
@@ -129,13 +134,33 @@ def _png(image: Image.Image, picture: Picture) -> bytes:
     return encode_png(image, {k: v for k, v in texts.items() if v}, {"prompt": picture.prompt})
 
 
-def _flat_png(image: Image.Image, picture: Picture) -> bytes:
-    """`_png` of a flat-coloured drawing (tiles, stripes, text) mapped onto the web palette.
+def _palette(colours: list[tuple[int, int, int]]) -> Image.Image:
+    """A palette holding every colour a drawing of tiles in `colours` uses: each tile colour,
+    its stripes, their blends into the white and black of the text, and greys."""
+    entries = [(0, 0, 0), (255, 255, 255), (64, 64, 64), (128, 128, 128), (191, 191, 191)]
+    for colour in colours:
+        entries += [colour, _shade(colour)]
+        for share in (0.25, 0.5, 0.75):
+            entries.append(_blend(colour, (255, 255, 255), share))
+            entries.append(_blend(colour, (0, 0, 0), share))
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([value for entry in entries for value in entry])
+    return palette
 
-    A third of the pixel bytes makes the encoding a third as costly, and these drawings survive
-    the 216 colours; blurred previews would band, so they stay RGB.
+
+def _blend(a: tuple[int, int, int], b: tuple[int, int, int], share: float) -> tuple[int, int, int]:
+    return (round(a[0] + (b[0] - a[0]) * share), round(a[1] + (b[1] - a[1]) * share),
+            round(a[2] + (b[2] - a[2]) * share))
+
+
+def _flat_png(image: Image.Image, picture: Picture, colours: list[tuple[int, int, int]]) -> bytes:
+    """`_png` of a flat-coloured drawing (tiles, stripes, text) as a palette image.
+
+    A third of the pixel bytes makes the encoding a third as costly. The palette is made of the
+    drawing's own colours, so every tile keeps its exact colour; blurred previews have too many
+    colours for that, so they stay RGB.
     """
-    return _png(image.convert("P", dither=Image.Dither.NONE), picture)
+    return _png(image.quantize(palette=_palette(colours), dither=Image.Dither.NONE), picture)
 
 
 def draw_grid(picture: Picture, size: tuple[int, int]) -> Image.Image:
@@ -156,7 +181,8 @@ def draw_grid(picture: Picture, size: tuple[int, int]) -> Image.Image:
 
 def grid_png(picture: Picture, size: tuple[int, int]) -> bytes:
     """The finished grid as PNG bytes."""
-    return _flat_png(draw_grid(picture, size), picture)
+    colours = [_colour(picture.seed, index) for index in range(1, 5)]
+    return _flat_png(draw_grid(picture, size), picture, colours)
 
 
 def _preview_of(grid: Image.Image, picture: Picture) -> bytes:
@@ -182,9 +208,10 @@ def warm_up() -> None:
 def single_png(picture: Picture, size: tuple[int, int], label: str, tile: int) -> bytes:
     """One image (an upscale of tile `tile`, a face swap, a DALL·E picture) labelled `label`."""
     image = Image.new("RGB", size, (0, 0, 0))
-    _draw_tile(image, (0, 0, size[0], size[1]), label, _colour(picture.seed, tile),
+    colour = _colour(picture.seed, tile)
+    _draw_tile(image, (0, 0, size[0], size[1]), label, colour,
                _prompt_layer(size, picture.prompt))
-    return _flat_png(image, picture)
+    return _flat_png(image, picture, [colour])
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from bot.sandbox.images import Picture, grid_png, grid_size
+from bot.sandbox.images import Picture, draw_grid, grid_png, grid_size
 from bot.sandbox.png import encode_png
 from bot.sandbox.server import SandboxServer
 from tests.contract.conftest import ALICE, client_for, fetch, finished, poll, submit
@@ -76,3 +76,16 @@ def test_a_palette_png_reads_back_with_its_pixels_and_colours() -> None:
     assert picture.mode == "P" and picture.info["mj-task"] == "7"
     assert picture.convert("RGB").tobytes() == flat.convert("RGB").tobytes()
     assert picture.convert("RGB").getpixel((4, 3)) == (255, 255, 255)
+
+
+def test_every_tile_of_a_grid_keeps_its_exact_colour_whatever_the_seed() -> None:
+    # Grids are written with a palette: one made of the drawing's own colours, so no two tiles
+    # ever merge into one colour (a fixed palette merged similar tiles now and then).
+    points = [(x, y) for x in (20, 276) for y in (20, 240, 276, 496)]
+    for n in range(30):
+        picture = Picture("cat", f"seed-{n}")
+        drawn = draw_grid(picture, (512, 512))
+        written = Image.open(io.BytesIO(grid_png(picture, (512, 512)))).convert("RGB")
+        assert [written.getpixel(p) for p in points] == [drawn.getpixel(p) for p in points]
+        corners = {written.getpixel((x, y)) for x in (20, 276) for y in (240, 496)}
+        assert len(corners) == 4
