@@ -7,6 +7,8 @@ import contextlib
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 import storage.migrate
 from storage import open_store
 from storage.base import ConversationKey, StoredMessage
-from storage.migrate import current_revision, head_revision
+from storage.migrate import HEAD_REVISION, current_revision, head_revision
 from storage.schema import metadata
 from storage.sql_store import SqlStore
 
@@ -52,6 +54,40 @@ async def test_reopen_keeps_data_and_does_not_migrate_again(db_url: str) -> None
         async with store.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT * FROM alembic_version"))).all()
         assert len(versions) == 1
+
+
+def test_the_head_the_store_checks_is_the_newest_shipped_migration() -> None:
+    # A new migration with HEAD_REVISION left behind would leave existing databases unmigrated.
+    assert head_revision() == HEAD_REVISION
+
+
+OPEN_AND_REPORT = """
+import asyncio, sys
+from storage.sql_store import SqlStore
+
+async def main():
+    async with SqlStore(sys.argv[1]):
+        pass
+    print("alembic" in sys.modules, "mako" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def imports_alembic_to_open(db_url: str) -> bool:
+    """Whether a fresh process that opens the store at `db_url` loads Alembic (or Mako)."""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", OPEN_AND_REPORT, db_url], cwd=root,
+                         capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    return "True" in out
+
+
+async def test_a_database_at_head_opens_without_loading_alembic(db_url: str) -> None:
+    # Alembic with Mako and Pygments is ~10 MB of the bot's memory, needed only to migrate.
+    assert await asyncio.to_thread(imports_alembic_to_open, db_url)  # a new file is migrated
+    assert not await asyncio.to_thread(imports_alembic_to_open, db_url)
+    async with SqlStore(db_url) as store:
+        assert await revision(store) == HEAD_REVISION
 
 
 async def test_migrations_match_the_tables_the_store_queries(store: SqlStore) -> None:
