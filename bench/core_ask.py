@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_child import sandbox_process
-from bot.app import build_services, close_services
+from bot.app import build_services, close_services, freeze_startup_objects
 from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
 from bot.config import Settings
 from bot.context.conversation import MAX_LOADED_MESSAGES
@@ -299,6 +299,7 @@ async def run(report: Callable[[str], None]) -> None:
             upstream_read_timeout=30.0,
         )
         services = await build_services(settings, upstream_url=url, api_key="sk-bench-ask")
+        freeze_startup_objects()  # as `modelbridge run` does once it has started
         try:
             bot = Bot(services)
             report(f"modelbridge /ask benchmark (pid {os.getpid()}; sandbox in a child)")

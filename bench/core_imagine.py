@@ -41,7 +41,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_child import sandbox_process
-from bot.app import build_services, close_services
+from bot.app import build_services, close_services, freeze_startup_objects
 from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
 from bot.config import Settings
 from bot.core import Bot, Services
@@ -329,6 +329,7 @@ async def scenario(
         spans.wrap(services.store, "issue_tokens", lambda actions: str(actions[0].job_id))
         assert services.tracker is not None
         await services.tracker.start()
+        freeze_startup_objects()  # as `modelbridge run` does once it has started
         try:
             lag = LoopLag()
             lag.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -47,6 +48,17 @@ async def build_services(settings: Settings, *, upstream_url: str, api_key: str)
     )
     services.tracker = TaskTracker(services)
     return services
+
+
+def freeze_startup_objects() -> None:
+    """Exempt what start-up built (modules, models, compiled statements) from garbage collection.
+
+    None of it is ever freed, yet a full collection walked all of it: 125-145 ms with the
+    event loop stopped, in the middle of whatever the bot was doing (bench/core_imagine.py),
+    against 15 ms once it is frozen.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def close_services(services: Services) -> None:
@@ -94,6 +106,7 @@ async def _main(settings: Settings, console_only: bool) -> int:
             services.channels[adapter.platform] = adapter
             if services.tracker is not None:
                 await services.tracker.start()
+            freeze_startup_objects()
             if not settings.upstream_base_url:
                 adapter.notice(SANDBOX_NOTICE)
             return await adapter.run()
