@@ -33,6 +33,7 @@ FAILURE_REASON = "[Job failed] the sandbox injected the mj_failure fault"
 PROGRESS_STEPS = ("15%", "31%", "46%", "62%", "78%", "93%")
 STUCK_PROGRESS = "46%"
 RUNNING = frozenset({"", "SUBMITTED", "IN_PROGRESS"})
+FINISHED = frozenset({"SUCCESS", "FAILURE"})
 
 _ASPECT = re.compile(r"--(?:ar|aspect)\s+(\d{1,3})\s*:\s*(\d{1,3})")
 
@@ -191,6 +192,9 @@ class TaskStore:
     def __init__(self, clock: SimClock) -> None:
         self.clock = clock
         self._tasks: dict[str, Task] = {}
+        # Per owner, the tasks not yet seen finished: counting the queue walks these only,
+        # not every task the sandbox has ever run.
+        self._unfinished: dict[str, dict[str, Task]] = {}
 
     def new_id(self) -> str:
         """16 digits: epoch milliseconds then three random digits, unique in this store."""
@@ -204,6 +208,7 @@ class TaskStore:
         if not task.seed:
             task.seed = hashlib.sha256(f"{task.prompt}|{task.id}".encode()).hexdigest()
         self._tasks[task.id] = task
+        self._unfinished.setdefault(task.owner, {})[task.id] = task
         return task
 
     def get(self, task_id: str, owner: str) -> Task | None:
@@ -218,7 +223,12 @@ class TaskStore:
     def queued_ahead(self, owner: str) -> int:
         """How many of `owner`'s tasks are still unfinished (for the 排队中 description)."""
         now = self.clock.now()
-        return sum(
-            1 for task in self._tasks.values()
-            if task.owner == owner and phase_of(task, now).status in RUNNING
-        )
+        unfinished = self._unfinished.get(owner, {})
+        ahead = 0
+        for task in list(unfinished.values()):
+            status = phase_of(task, now).status
+            if status in RUNNING:
+                ahead += 1
+            elif status in FINISHED and not task.waiting_modal:
+                del unfinished[task.id]  # time only moves forward: it stays finished
+        return ahead

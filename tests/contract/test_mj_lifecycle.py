@@ -258,3 +258,16 @@ async def test_many_unfinished_tasks_report_a_queue(frozen_client: httpx.AsyncCl
     assert results[0]["description"] == "提交成功"
     assert results[4]["description"].startswith("排队中，前面还有")
     assert results[4]["properties"]["numberOfQueues"] >= 1
+
+
+async def test_finished_tasks_leave_the_queue(frozen: SandboxServer,
+                                              frozen_client: httpx.AsyncClient) -> None:
+    for i in range(5):
+        await submit(frozen_client, "/mj/submit/imagine", {"prompt": f"q{i}"})
+    frozen.advance(600)  # every grid has finished
+    later = await submit(frozen_client, "/mj/submit/imagine", {"prompt": "later"})
+    assert later["description"] == "提交成功"
+    assert "numberOfQueues" not in later["properties"]
+    queued = [await submit(frozen_client, "/mj/submit/imagine", {"prompt": f"r{i}"})
+              for i in range(4)]
+    assert queued[-1]["description"].startswith("排队中，前面还有")
