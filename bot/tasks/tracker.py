@@ -20,6 +20,7 @@ from typing import Any
 from bot.channel import Actor, Channel, MessageRef
 from bot.core import Services
 from bot.replies import Button, Image, Progress, Reply, text_reply
+from bot.tasks.eta import Sighting, expected_finish
 from bot.tasks.flow import complete_modal
 from bot.tasks.jobs import chat_of
 from bot.tasks.render import fetch_image, final_reply, image_rows, progress_state
@@ -49,6 +50,8 @@ class _Watch:
     language: str | None = None
     preview_at: float = -math.inf  # when the last preview download started
     near_end_at: float | None = None  # when the job was first seen at its last progress step
+    first_progress: Sighting | None = None  # the first progress this process saw, and when
+    expect_at: float | None = None  # when the job should finish, at its pace so far
 
 
 @dataclass(slots=True)
@@ -206,10 +209,8 @@ class TaskTracker:
             by_id = {task.id: task for task in answer}
             for watch in batch:
                 task = by_id.get(watch.job.upstream_id or "")
-                if task is not None and self._near_end(watch, task, now):
-                    # The last progress step: the result is close, so it is looked for often
-                    # (for one maximum interval, in case the job stalls there).
-                    watch.next_at = now + settings.mj_poll_min_interval_s
+                if task is not None:
+                    self._reschedule(watch, task, now)
                 if task is not None and self._changed_since(watch.job, task):
                     changed.append((watch, task))
         # Finished jobs first: their work starts first, and someone waits for the result.
@@ -220,6 +221,27 @@ class TaskTracker:
             if retry.next_at <= now:
                 retry.next_at = math.inf  # until this attempt reports back
                 self._spawn(self._redeliver(job_id))
+
+    def _reschedule(self, watch: _Watch, task: MjTask, now: float) -> None:
+        """Poll sooner than the growing interval would when the result is close."""
+        settings = self.services.settings
+        fastest, longest = settings.mj_poll_min_interval_s, settings.mj_poll_max_interval_s
+        percent = task.percent or 0
+        if task.status == "IN_PROGRESS" and 0 < percent < 100:
+            if watch.first_progress is None:
+                watch.first_progress = (now, percent)
+            else:
+                watch.expect_at = expected_finish(watch.first_progress, (now, percent)) or (
+                    watch.expect_at
+                )
+        if self._near_end(watch, task, now):
+            # The last progress step: the result is close, so it is looked for often
+            # (for one maximum interval, in case the job stalls there).
+            watch.next_at = now + fastest
+        elif watch.expect_at is not None and now < watch.expect_at + longest:
+            # Its pace says when it should finish: looked for from then on, often, for one
+            # maximum interval, rather than up to a whole (grown) interval later.
+            watch.next_at = min(watch.next_at, max(now + fastest, watch.expect_at))
 
     def _near_end(self, watch: _Watch, task: MjTask, now: float) -> bool:
         if task.status != "IN_PROGRESS" or (task.percent or 0) < NEAR_END_PERCENT:
