@@ -231,9 +231,9 @@ class TaskTracker:
             if watch.first_progress is None:
                 watch.first_progress = (now, percent)
             else:
-                watch.expect_at = expected_finish(watch.first_progress, (now, percent)) or (
-                    watch.expect_at
-                )
+                expected = expected_finish(watch.first_progress, (now, percent))
+                if expected is not None:
+                    watch.expect_at = expected
         if self._near_end(watch, task, now):
             # The last progress step: the result is close, so it is looked for often
             # (for one maximum interval, in case the job stalls there).
