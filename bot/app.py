@@ -9,14 +9,17 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.commands import load_commands
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.core import Bot, Services
 from bot.i18n import Catalog
 from bot.logging_setup import setup_logging
 from bot.policy import Policy
 from bot.upstream import UpstreamClient
 from storage import open_store
+from storage.base import StoreLocked
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +93,26 @@ async def upstream_endpoint(settings: Settings) -> AsyncIterator[tuple[str, str]
         await sandbox.stop()
 
 
+class StartupError(Exception):
+    """Start-up cannot go on; `reason` says what to fix, in one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def _open_services(settings: Settings, url: str, key: str) -> Services:
+    try:
+        return await build_services(settings, upstream_url=url, api_key=key)
+    except StoreLocked as exc:
+        raise StartupError(str(exc)) from None
+    except (OSError, SQLAlchemyError) as exc:
+        raise StartupError(f"the database at DATABASE_URL cannot be opened: {exc}") from None
+
+
 async def _main(settings: Settings, console_only: bool) -> int:
     async with upstream_endpoint(settings) as (url, key):
-        services = await build_services(settings, upstream_url=url, api_key=key)
+        services = await _open_services(settings, url, key)
         bot = Bot(services)
         try:
             wants_platform = settings.discord_token or settings.telegram_token
@@ -114,11 +134,25 @@ async def _main(settings: Settings, console_only: bool) -> int:
             await close_services(services)
 
 
+def settings_or_exit() -> Settings:
+    """The settings, or each wrong one named on stderr and exit status 2 (no traceback)."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"modelbridge: configuration: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def run_app(console_only: bool = False) -> int:
     """Run the bot until its adapters stop; returns the process exit code."""
-    settings = Settings()
-    setup_logging(settings.log_level)
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(_main(settings, console_only))
     except KeyboardInterrupt:
         return 130
+    except StartupError as exc:
+        # What the operator must fix, on one line: a traceback would bury it.
+        log.error("cannot start: %s", exc.reason)
+        return 1

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -55,7 +56,28 @@ class Settings(BaseSettings):
     language: str = "en"
     # Comma-separated "platform:user_id" (e.g. "discord:1234,telegram:5678"): may press any button.
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # "text" for people reading a terminal, "json" (one object per line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
+
+    # The operator's HTTP listener (/healthz, /metrics); off unless a port is set.
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    health_host: str = "0.0.0.0"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("upstream_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL such as https://gateway.example")
+        return url
 
     @field_validator("allowed_models", "admins", mode="before")
     @classmethod
@@ -63,3 +85,32 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+
+class ConfigError(Exception):
+    """Settings that cannot be used; `problems` holds one line per wrong setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def load_settings() -> Settings:
+    """Read the settings, or raise ConfigError naming each wrong one and what it expects."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError([_describe(error) for error in exc.errors()]) from None
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    name = ".".join(str(part) for part in error.get("loc", ())).upper() or "settings"
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    given = error.get("input")
+    # The given value is echoed only where it cannot be a secret.
+    shown = "" if _is_secret(name) or isinstance(given, dict) else f" (got {given!r})"
+    return f"{name}: {message}{shown}"
+
+
+def _is_secret(name: str) -> bool:
+    return any(word in name for word in ("KEY", "TOKEN", "SECRET", "PASSWORD", "DATABASE_URL"))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import re
 
-# Bearer keys (sk-...), Telegram bot tokens (123456:AA...), and Discord tokens (three dotted parts).
+from pythonjsonlogger.json import JsonFormatter
+
+# Bearer keys (sk-...), Telegram bot tokens (123456:AA..., also glued to "/bot" in Bot API URLs),
+# and Discord tokens (three dotted parts).
 _SECRET_PATTERNS = (
     re.compile(r"sk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"\b\d{6,12}:[A-Za-z0-9_\-]{30,}\b"),
+    re.compile(r"(?<!\d)\d{6,12}:[A-Za-z0-9_\-]{30,}"),
     re.compile(r"\b[A-Za-z0-9_\-]{24,}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,}\b"),
 )
 
@@ -31,10 +34,26 @@ class SecretMaskingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO") -> None:
-    """Log to stderr with secrets masked; quiet the chatty HTTP libraries."""
+class MaskingJsonFormatter(JsonFormatter):
+    """One JSON object per line; the whole line is masked, as the JSON formatter renders
+    exceptions itself rather than from the filtered `exc_text`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
+
+
+def setup_logging(level: str = "INFO", log_format: str = "text") -> None:
+    """Log to stderr (plain text or JSON lines) with secrets masked; quiet chatty libraries."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if log_format == "json":
+        handler.setFormatter(
+            MaskingJsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretMaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
