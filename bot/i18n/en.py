@@ -10,6 +10,29 @@ MESSAGES: dict[str, str] = {
     "button.not_yours": "Only the person who started this job can use its buttons.",
     "input.empty_prompt": "Please add a prompt after /{command}.",
     "input.too_long": "That is too long ({length} characters; the limit is {limit}).",
+    # --- upstream errors: what each UpstreamError class says (bot/upstream/errors.py) ------
+    "upstream.failed": "The AI service failed. Please try again later.",
+    "upstream.authentication": (
+        "The bot's access to the AI service is not working. Tell the admin."
+    ),
+    "upstream.permission": "The bot is not allowed to use this model or feature.",
+    "upstream.quota": "The AI service balance is used up. Tell the admin.",
+    "upstream.rate_limited": "The AI service is busy. Please try again in a minute.",
+    "upstream.invalid_request": "The AI service rejected this request.",
+    "upstream.not_found": "That task or model was not found (it may have expired).",
+    "upstream.task_not_ready": "That image is not finished yet.",
+    "upstream.server_error": "The AI service had an internal error. Please try again later.",
+    "upstream.not_supported": "The AI service does not support this feature.",
+    "upstream.bad_response": "The AI service sent an answer the bot could not read.",
+    "upstream.timeout": "The AI service took too long to answer. Please try again.",
+    "upstream.connection_failed": (
+        "The AI service is unreachable right now. Please try again later."
+    ),
+    "upstream.stream_interrupted": "The answer was cut off.",
+    "upstream.mj_rejected": "Midjourney refused this job.",
+    "upstream.banned_prompt": "Midjourney does not allow this prompt.",
+    "upstream.banned_word": "Midjourney does not allow this prompt (word: {word}).",
+    "upstream.queue_full": "Midjourney's queue is full. Please try again in a few minutes.",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "What is in this picture?",
@@ -23,7 +46,7 @@ MESSAGES: dict[str, str] = {
         "Your message is too long for {model}: about {tokens} tokens, and at most {limit} fit. "
         "Please shorten it or send it in parts."
     ),
-    "chat.cut": "⚠️ _The answer was cut off: {reason}. Ask again to continue._",
+    "chat.cut": "⚠️ _The answer was cut off. Ask again to continue._",
     "chat.empty_answer": "_The model returned an empty answer. Please try again._",
     "chat.reset_done": "🧹 Started a new conversation. Earlier messages are forgotten.",
     "chat.model_current": "Your model: **{model}**",
@@ -53,18 +76,18 @@ MESSAGES: dict[str, str] = {
     "mj.title.imagine": "{prompt}",
     "mj.title.action": "{label} · {prompt}",
     "mj.title.blend": "Blend of {count} images",
-    "mj.title.describe": "Describing your image",
-    "mj.title.shorten": "Shortening: {prompt}",
+    "mj.title.describe": "Description of your image",
+    "mj.title.shorten": "Shorter prompts for “{prompt}”",
     "mj.title.swapface": "Face swap",
     "mj.title.dalle": "🖌️ DALL·E 3 is drawing: {prompt}",
     "mj.progress.queued": "⏳ Waiting to start: {title}",
     "mj.progress.running": "🎨 Working on: {title}",
     "mj.done": "✅ {title}",
     "mj.failed": (
-        "❌ {title}\nMidjourney could not finish this job: {reason}\n"
+        "❌ {title}\nMidjourney could not finish this job. Reason: {reason}\n"
         "Failed jobs are refunded by the gateway."
     ),
-    "mj.no_reason": "no reason given",
+    "mj.no_reason": "unknown",
     "mj.deadline": (
         "⌛ {title}\nThis job did not finish within {minutes} minutes, so I stopped waiting "
         "for it. The gateway refunds jobs that never finish."
@@ -116,7 +139,7 @@ MESSAGES: dict[str, str] = {
     "console.press_usage": "Usage: /press <number> (or just the number)",
     "console.nothing_to_cancel": "Nothing to cancel.",
     "console.no_such_button": "There is no button [{number}].",
-    "console.waiting_for_button": "(waiting for button [{number}] to appear...)",
+    "console.waiting_for_button": "(waiting for button [{number}] to appear…)",
     "console.line_failed": "That line could not be handled; see the log.",
     "console.answer_too_long": (
         "That is too long ({length} characters; the limit is {limit}). Try again."

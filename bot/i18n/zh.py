@@ -1,7 +1,146 @@
-"""Chinese messages. Keys missing here fall back to English until translated."""
+"""Simplified Chinese messages: the same keys as en.py (a test keeps them complete)."""
 
 MESSAGES: dict[str, str] = {
+    # --- common -------------------------------------------------------------------------
     "error.generic": "出错了，请稍后再试。",
-    "error.denied": "你没有权限使用这个命令：{reason}",
-    "command.unknown": "未知命令 /{command}。输入 /help 查看可用命令。",
+    "error.denied": "你不能使用这个命令：{reason}",
+    "error.upstream": "⚠️ {message}",
+    "command.unknown": "未知命令 /{command}。发送 /help 查看我能做什么。",
+    "button.unknown": "这个按钮已过期或已失效。",
+    "button.not_yours": "只有发起这个任务的人才能使用它的按钮。",
+    "input.empty_prompt": "请在 /{command} 后面加上提示词。",
+    "input.too_long": "内容太长了（{length} 个字符，上限为 {limit}）。",
+    # --- upstream errors: what each UpstreamError class says (bot/upstream/errors.py) ------
+    "upstream.failed": "AI 服务出错了，请稍后再试。",
+    "upstream.authentication": "机器人无法正常访问 AI 服务，请告知管理员。",
+    "upstream.permission": "机器人无权使用这个模型或功能。",
+    "upstream.quota": "AI 服务的余额已用完，请告知管理员。",
+    "upstream.rate_limited": "AI 服务正忙，请一分钟后再试。",
+    "upstream.invalid_request": "AI 服务拒绝了这个请求。",
+    "upstream.not_found": "找不到这个任务或模型（可能已过期）。",
+    "upstream.task_not_ready": "这张图片还没有完成。",
+    "upstream.server_error": "AI 服务内部出错，请稍后再试。",
+    "upstream.not_supported": "AI 服务不支持这个功能。",
+    "upstream.bad_response": "AI 服务返回的内容机器人无法读取。",
+    "upstream.timeout": "AI 服务响应超时，请重试。",
+    "upstream.connection_failed": "暂时无法连接 AI 服务，请稍后再试。",
+    "upstream.stream_interrupted": "回答被中断了。",
+    "upstream.mj_rejected": "Midjourney 拒绝了这个任务。",
+    "upstream.banned_prompt": "Midjourney 不允许这个提示词。",
+    "upstream.banned_word": "Midjourney 不允许这个提示词（违禁词：{word}）。",
+    "upstream.queue_full": "Midjourney 的队列已满，请过几分钟再试。",
+    # --- chat (/ask, /model, /reset) ------------------------------------------------------
+    "chat.thinking": "…",
+    "chat.image_default_prompt": "这张图片里有什么？",
+    "chat.image_too_big": "图片太大了（{size} MB，上限为 {limit} MB）。",
+    "chat.no_vision": (
+        "{model} 无法识别图片，目前也没有能识图的模型。"
+        "请改用文字提问，或请管理员开放一个视觉模型。"
+    ),
+    "chat.vision_switched": "_{model} 无法识别图片，这次由 {vision} 回答。_",
+    "chat.too_long": (
+        "你的消息对 {model} 来说太长了：约 {tokens} 个 token，最多只能容纳 {limit} 个。"
+        "请精简一下，或分几次发送。"
+    ),
+    "chat.cut": "⚠️ _回答被中断了，再问一次即可继续。_",
+    "chat.empty_answer": "_模型返回了空回答，请重试。_",
+    "chat.reset_done": "🧹 已开启新对话，之前的消息已清空。",
+    "chat.model_current": "当前模型：**{model}**",
+    "chat.model_choices": "可用模型：{models}",
+    "chat.model_pick": "在下方选择，或发送 /model <模型名>。",
+    "chat.model_set": "✅ 之后你的问题将由 **{model}** 回答。",
+    "chat.model_unknown": "这里没有名为 {model} 的模型。可用模型：{models}",
+    "chat.model_not_allowed": "本机器人不允许使用 {model}。可用模型：{models}",
+    "chat.model_none": "目前没有可用的对话模型。",
+    # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
+    "mj.bad_engine": "未知引擎“{engine}”。请选择 midjourney 或 dalle。",
+    "mj.not_an_image": "“{name}”不是我能处理的图片（请使用 PNG、JPEG、GIF 或 WebP）。",
+    "mj.image_too_big": "“{name}”太大了（{size_mb} MB，上限为 {limit_mb} MB）。",
+    "mj.too_many_images": "/{command} 最多接受 {limit} 张图片，你发送了 {count} 张。",
+    "mj.dalle_no_images": "DALL·E 3 只根据提示词作画；要使用参考图，请选择 midjourney 引擎。",
+    "mj.describe_needs_image": "请在 /describe 中附上要描述的图片。",
+    "mj.blend_count": "/blend 需要 2 到 5 张图片，你发送了 {count} 张。",
+    "mj.blend_bad_dimensions": (
+        "比例只能是 portrait（竖版）、square（方形）或 landscape（横版），不能是“{dimensions}”。"
+    ),
+    "mj.swapface_count": (
+        "/swapface 需要正好两张图片：先发人脸，再发要换脸的图片（你发送了 {count} 张）。"
+    ),
+    "mj.title.imagine": "{prompt}",
+    "mj.title.action": "{label} · {prompt}",
+    "mj.title.blend": "混合 {count} 张图片",
+    "mj.title.describe": "图片描述",
+    "mj.title.shorten": "精简提示词“{prompt}”",
+    "mj.title.swapface": "换脸",
+    "mj.title.dalle": "🖌️ DALL·E 3 正在绘制：{prompt}",
+    "mj.progress.queued": "⏳ 等待开始：{title}",
+    "mj.progress.running": "🎨 正在处理：{title}",
+    "mj.done": "✅ {title}",
+    "mj.failed": (
+        "❌ {title}\n任务未能完成。原因：{reason}\n失败的任务会由网关退款。"
+    ),
+    "mj.no_reason": "未知",
+    "mj.deadline": (
+        "⌛ {title}\n这个任务在 {minutes} 分钟内没有完成，我已停止等待。"
+        "一直未完成的任务会由网关退款。"
+    ),
+    "mj.unknown": (
+        "⚠️ {title}\n发送这个任务时我重启了，所以无法确定它是否已送达 Midjourney。"
+        "为避免重复扣费，我没有再次发送；如果一直没有结果，请重新执行命令。"
+    ),
+    "mj.describe.result": "🔎 根据你的图片生成的提示词：\n\n{prompts}",
+    "mj.shorten.result": "✂️ 精简后的提示词：\n\n{prompts}",
+    "mj.no_prompts": "Midjourney 这次没有返回任何提示词。",
+    "mj.button.imagine_n": "生成 {n}",
+    "mj.button.seed": "种子",
+    "mj.seed": "🌱 这张图片的种子：{seed}\n在提示词中加上 --seed {seed}，可以得到相似的结果。",
+    "mj.job_gone": "我已找不到这个按钮对应的图片，请重新执行命令。",
+    "mj.dalle.done": "🖼️ {prompt}",
+    "mj.modal.title.inpaint": "局部重绘",
+    "mj.modal.title.zoom": "自定义缩放",
+    "mj.modal.title.remix": "Remix 提示词",
+    "mj.modal.label": "提示词",
+    "mj.modal.placeholder.inpaint": "图片中央应出现的内容",
+    "mj.modal.placeholder.zoom": "提示词，带上 1 到 2 之间的 --zoom",
+    "mj.modal.placeholder.remix": "新图片的提示词",
+    "mj.modal.cancelled": "已取消，没有向 Midjourney 发送任何内容。",
+    # --- audio (/transcribe, /speak) -------------------------------------------------------
+    "audio.missing": "请在 /transcribe 中附上语音消息或音频文件。",
+    "audio.not_audio": (
+        "这个文件不是我能读取的音频（请发送 Ogg/Opus、MP3、WAV、FLAC、M4A 或 WebM）。"
+    ),
+    "audio.too_big": "音频太大了（{size} MB，上限为 {limit} MB）。",
+    "audio.no_speech": "这段录音里没有听到任何说话声。",
+    "audio.transcript": "📝 {text}",
+    "audio.transcript_long": "📝 {text}\n\n_完整的转写文本（{length} 个字符）见附件。_",
+    "audio.speak_empty": "请在 /speak 后面加上要朗读的文字。",
+    "audio.bad_voice": "未知音色 {voice}。可选音色：{voices}",
+    # --- console adapter (its own framing: files, options, button numbers) ---------------
+    "console.no_such_file": "文件不存在：{path}（用 @路径/文件名 附加文件）",
+    "console.not_a_file": "不是文件：{path}",
+    "console.file_too_big": "{path} 太大，无法附加（{size} MiB，上限为 {limit} MiB）",
+    "console.unreadable_file": "无法读取 {path}：{reason}",
+    "console.option_needs_value": "选项 {name}：需要一个值，例如 {name}:{example}",
+    "console.option_bad_choice": "选项 {name}：“{value}”不在可选值 {choices} 中",
+    "console.option_bad_flag": "选项 {name}：“{value}”不是 yes 或 no",
+    "console.press_usage": "用法：/press <编号>（或直接输入编号）",
+    "console.nothing_to_cancel": "没有可以取消的操作。",
+    "console.no_such_button": "没有按钮 [{number}]。",
+    "console.waiting_for_button": "（等待按钮 [{number}] 出现…）",
+    "console.line_failed": "这一行无法处理，详情见日志。",
+    "console.answer_too_long": "内容太长了（{length} 个字符，上限为 {limit}），请重试。",
+    "console.ask_hint": "空行 = {default}，/cancel 取消",
+    "console.ask_hint_no_default": "/cancel 取消",
+    "console.still_running": "已停止等待：仍有 {count} 个任务在运行，下次启动时会继续。",
+    "console.image": "[图片]",
+    "console.preview": "[预览]",
+    "console.audio": "[音频]",
+    "console.file": "[文件]",
+    # --- help ------------------------------------------------------------------------------
+    "help.intro": "你好！我把 AI 网关带进了这个聊天。可用命令：",
+    "help.footer": (
+        "发送语音消息，我会把它转成文字；在私聊中，任何文字都会交给 /ask。"
+        "Midjourney 图片下方的按钮只有发起任务的人可以使用。"
+    ),
+    "help.cmd.help": "显示这份帮助",
 }
