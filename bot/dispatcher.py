@@ -84,8 +84,13 @@ class Dispatcher:
     # --- presses ----------------------------------------------------------------------------
     async def handle_press(self, press: Press, channel: Channel) -> PressAnswer:
         """Decide a press from the store alone; accepted work goes on in the background."""
+        # What the press leads to answers the message that carried the button.
         request = CommandRequest(
-            actor=press.actor, chat=press.chat, command="button", text=press.token
+            actor=press.actor,
+            chat=press.chat,
+            command="button",
+            text=press.token,
+            message=press.message,
         )
         ctx = CommandContext(
             self.services, request, channel, self.services.catalog.default_language, press.message
@@ -136,7 +141,9 @@ class Dispatcher:
     # --- text submits -----------------------------------------------------------------------
     async def handle_text_submit(self, submit: TextSubmit, channel: Channel) -> None:
         """Complete the action a text request was opened for; an expired one is told so."""
-        request = CommandRequest(actor=submit.actor, chat=submit.chat, command="text")
+        request = CommandRequest(
+            actor=submit.actor, chat=submit.chat, command="text", message=submit.answered
+        )
         ctx = await self._context(request, channel)
         try:
             pending = await self._pending(submit)
@@ -184,6 +191,21 @@ class Dispatcher:
             raise
         except Exception:
             log.exception("could not remember the message that asked for text")
+
+    async def awaits_text(self, message: MessageRef) -> bool:
+        """Whether `message` asked for text: a reply to it is a text submit."""
+        try:
+            found = await self.services.store.find_text_request(
+                platform=message.chat.platform,
+                chat_id=message.chat.chat_id,
+                message_id=message.message_id,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not look up a text request")
+            return False
+        return found is not None
 
     # --- menus ------------------------------------------------------------------------------
     def commands(self, language: str) -> list[CommandInfo]:

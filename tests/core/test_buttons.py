@@ -78,8 +78,10 @@ async def test_zoom_out_and_pan_on_an_upscale_give_new_grids(harness: Harness) -
 
 async def test_seed_button_shows_the_seed(harness: Harness, sandbox: SandboxServer) -> None:
     grid = await imagine_result(harness, "a red fox")
-    answer = await harness.press(button(grid, "🌱 Seed").token)
+    answer = await harness.press(button(grid, "🌱 Seed").token, message=grid.ref)
     assert isinstance(answer, Accepted)
+    # The answer replies to the grid whose button was pressed.
+    assert harness.channel.last().reply_to == grid.ref
 
     text = harness.channel.last().reply.text  # type: ignore[union-attr]
     assert "Seed of this image" in text

@@ -68,6 +68,9 @@ async def test_an_answer_to_a_prompt_after_a_restart_still_completes_it(
         # Telegram's way: the prompt is a ForceReply message, and the answer replies to it.
         prompt = MessageRef(first.chat("c1"), "force-reply-42")
         await first.bot.bind_text_request(asked.token, prompt)
+        # The adapter tells an answer to the prompt from any other reply by asking.
+        assert await first.bot.awaits_text(prompt)
+        assert not await first.bot.awaits_text(MessageRef(first.chat("c1"), "an-answer"))
 
     async with running_harness(settings, sandbox) as second:
         await second.submit("a red fox wearing a tiny hat", answered=prompt)
