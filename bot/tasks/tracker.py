@@ -85,8 +85,12 @@ class TaskTracker:
         for job in await store.list_jobs([JobStatus.PENDING]):
             if job.upstream_id:
                 self.watch(job)
-        # MODAL jobs wait for their owner's prompt: their ✏️ message and its stored text
-        # request outlive the restart, so there is nothing to resume.
+        # MODAL jobs wait for their owner's prompt. Their ✏️ is offered again (the message may
+        # never have got it, had the process died in between); past the deadline the
+        # housekeeping below ends them.
+        for job in await store.list_jobs([JobStatus.MODAL]):
+            if not self._past_deadline(job):
+                self._spawn(self._offer_prompt(job, None))
         for job in await store.list_undelivered():
             self._spawn(self.delivery.deliver(job))
         if self._loop is None or self._loop.done():
@@ -133,7 +137,8 @@ class TaskTracker:
 
     # --- housekeeping ----------------------------------------------------------------------
     async def _purge_expired(self) -> None:
-        """Delete expired button tokens and text requests, now and every `purge_interval_s`."""
+        """Now and every `purge_interval_s`: delete expired button tokens and text requests,
+        and end jobs that waited for a prompt past their deadline (their owner is told)."""
         store = self.services.store
         while True:
             try:
@@ -142,11 +147,17 @@ class TaskTracker:
                 requests = await store.purge_expired_text_requests(now)
                 if tokens or requests:
                     log.info("purged %d expired button tokens, %d text requests", tokens, requests)
+                for job in await store.list_jobs([JobStatus.MODAL]):
+                    if self._past_deadline(job):
+                        await self.delivery.expire(job)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("purging expired tokens failed; trying again later")
+                log.exception("housekeeping failed; trying again later")
             await asyncio.sleep(self.services.settings.purge_interval_s)
+
+    def _past_deadline(self, job: JobRecord) -> bool:
+        return time.time() - job.created_at > self.services.settings.mj_task_deadline_s
 
     # --- the loop ---------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -185,15 +196,13 @@ class TaskTracker:
                 return
 
     async def _cycle(self) -> None:
-        settings = self.services.settings
         intervals = self.intervals
         now = time.monotonic()
         # Jobs due within half a minimum interval ride along, so due times bunch into one set.
         horizon = now + intervals.fastest / 2
         due = [w for w in self._watched.values() if not w.busy and w.pace.next_at <= horizon]
-        wall = time.time()
         for watch in due:
-            if wall - watch.job.created_at > settings.mj_task_deadline_s:
+            if self._past_deadline(watch.job):
                 watch.busy = True
                 self._spawn(self._expire(watch))
         asked = [w for w in due if not w.busy]

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.channel import Actor, MessageRef
 from bot.inbound import AskText
 from bot.sandbox.server import SandboxServer
-from storage.base import ButtonAction, PendingText
+from storage.base import ButtonAction, JobStatus, PendingText
 from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
     SUBMIT_ACTION,
@@ -22,6 +22,7 @@ from tests.core.mj_helpers import (
     results,
     settle,
     wait_results,
+    wait_text,
 )
 from tests.support.harness import Harness
 
@@ -154,3 +155,45 @@ async def test_a_job_keeps_the_privacy_its_chat_had_whatever_the_ids(harness: Ha
     await settle(harness)
     privacy = {s.ref.chat.chat_id: s.ref.chat.is_private for s in shown}
     assert privacy == {"dm-channel-9": True, "alice": False}
+
+
+async def remix_waiting(h: Harness, sandbox: SandboxServer) -> None:
+    """/imagine, then V2 on an account in Remix mode: the child waits for its prompt."""
+    grid = await imagine_result(h, "a red fox")
+    sandbox.set_fault("remix")
+    try:
+        await h.press(button(grid, "V2").token)
+        await wait_text(h, "waits for your prompt")
+    finally:
+        sandbox.set_fault(None)
+
+
+async def test_a_job_waiting_for_its_remix_prompt_offers_it_again_after_a_restart(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    settings = fast_settings(tmp_path)
+    async with running_harness(settings, sandbox) as first:
+        await remix_waiting(first, sandbox)
+
+    async with running_harness(settings, sandbox) as second:
+        waiting = await wait_text(second, "waits for your prompt")
+        asked = await second.press(button(waiting, "✏️ Write the prompt").token)
+        assert isinstance(asked, AskText) and asked.request.default == "a red fox"
+        await second.submit("a blue fox", token=asked.token)
+        (new,) = await wait_results(second, 1)
+        assert new.reply is not None and "a blue fox" in new.reply.text
+        assert sandbox.hits[SUBMIT_MODAL] == 1
+
+
+async def test_a_job_left_waiting_for_its_prompt_past_the_deadline_ends_and_its_owner_is_told(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    settings = fast_settings(tmp_path, mj_task_deadline_s=3.0, purge_interval_s=0.05)
+    async with running_harness(settings, sandbox) as h:
+        await remix_waiting(h, sandbox)
+        told = await wait_text(h, "did not finish")
+        assert told.reply is not None and not told.reply.buttons
+        (child,) = await h.services.store.list_jobs([JobStatus.FAILURE])
+        assert child.kind == "action" and child.fail_reason == "deadline"
+        await settle(h)
+        assert await h.services.store.list_jobs([JobStatus.MODAL]) == []
