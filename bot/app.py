@@ -7,17 +7,21 @@ import contextlib
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.commands import load_commands
+from bot.commands import BUTTONS, COMMANDS
+from bot.commands.registry import ButtonKind, CommandTable
 from bot.config import ConfigError, Settings, load_settings
-from bot.core import Bot, Services
+from bot.dispatcher import Dispatcher
 from bot.i18n import Catalog
 from bot.logging_setup import setup_logging
 from bot.policy import Policy
+from bot.services import Services
+from bot.tasks.tracker import TaskTracker
 from bot.upstream import UpstreamClient
+from sqlalchemy.exc import SQLAlchemyError
+
 from storage import open_store
 from storage.base import StoreLocked
 
@@ -28,10 +32,27 @@ SANDBOX_NOTICE = (
 )
 
 
-async def build_services(settings: Settings, *, upstream_url: str, api_key: str) -> Services:
-    """Open the store, connect the client, load the commands and make the task tracker."""
-    from bot.tasks.tracker import TaskTracker
+@dataclass(slots=True)
+class Core:
+    """The platform-neutral bot as the composition root built it."""
 
+    services: Services
+    tracker: TaskTracker
+    dispatcher: Dispatcher
+
+
+async def build_core(
+    settings: Settings,
+    *,
+    upstream_url: str,
+    api_key: str,
+    commands: CommandTable = COMMANDS,
+    buttons: Mapping[str, ButtonKind] = BUTTONS,
+) -> Core:
+    """Open the store, connect the client, make the task tracker and the dispatcher.
+
+    `commands` and `buttons` replace the bot's own tables (tests that bring commands of their own).
+    """
     store = await open_store(settings.database_url)
     client = UpstreamClient(
         upstream_url,
@@ -39,18 +60,17 @@ async def build_services(settings: Settings, *, upstream_url: str, api_key: str)
         connect_timeout=settings.upstream_connect_timeout,
         read_timeout=settings.upstream_read_timeout,
     )
-    commands, buttons = load_commands()
     services = Services(
         settings=settings,
         client=client,
         store=store,
         catalog=Catalog(settings.language),
         policy=Policy(),
-        commands=commands,
-        buttons=buttons,
+        menu=commands.menu(),
     )
-    services.tracker = TaskTracker(services)
-    return services
+    tracker = TaskTracker(services)
+    services.tracker = tracker
+    return Core(services, tracker, Dispatcher(services, commands, buttons))
 
 
 def freeze_startup_objects() -> None:
@@ -64,15 +84,12 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-async def close_services(services: Services) -> None:
+async def close_core(core: Core) -> None:
     """Stop background work, then the client and the store (in that order: work may still write)."""
-    if services.tracker is not None:
-        await services.tracker.stop()
-    for task in list(services.background):
-        task.cancel()
-    await asyncio.gather(*services.background, return_exceptions=True)
-    await services.client.aclose()
-    await services.store.close()
+    await core.dispatcher.close()
+    await core.tracker.stop()
+    await core.services.client.aclose()
+    await core.services.store.close()
 
 
 @contextlib.asynccontextmanager
@@ -101,9 +118,9 @@ class StartupError(Exception):
         self.reason = reason
 
 
-async def _open_services(settings: Settings, url: str, key: str) -> Services:
+async def _open_core(settings: Settings, url: str, key: str) -> Core:
     try:
-        return await build_services(settings, upstream_url=url, api_key=key)
+        return await build_core(settings, upstream_url=url, api_key=key)
     except StoreLocked as exc:
         raise StartupError(str(exc)) from None
     except (OSError, SQLAlchemyError) as exc:
@@ -112,8 +129,7 @@ async def _open_services(settings: Settings, url: str, key: str) -> Services:
 
 async def _main(settings: Settings, console_only: bool) -> int:
     async with upstream_endpoint(settings) as (url, key):
-        services = await _open_services(settings, url, key)
-        bot = Bot(services)
+        core = await _open_core(settings, url, key)
         try:
             wants_platform = settings.discord_token or settings.telegram_token
             if wants_platform and not console_only:
@@ -122,16 +138,22 @@ async def _main(settings: Settings, console_only: bool) -> int:
                 )
             from adapters.console import ConsoleAdapter
 
-            adapter = ConsoleAdapter(bot, stdin=sys.stdin, stdout=sys.stdout)
-            services.channels[adapter.platform] = adapter
-            if services.tracker is not None:
-                await services.tracker.start()
+            adapter = ConsoleAdapter(
+                core.dispatcher,
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                output_dir=settings.console_output_dir,
+                language=settings.language,
+                jobs=core.tracker,
+            )
+            core.services.channels[adapter.platform] = adapter
+            await core.tracker.start()
             freeze_startup_objects()
             if not settings.upstream_base_url:
                 adapter.notice(SANDBOX_NOTICE)
             return await adapter.run()
         finally:
-            await close_services(services)
+            await close_core(core)
 
 
 def settings_or_exit() -> Settings:
