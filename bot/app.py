@@ -10,6 +10,8 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.commands import BUTTONS, COMMANDS
 from bot.commands.registry import ButtonKind, CommandTable
 from bot.config import ConfigError, Settings, load_settings
@@ -20,8 +22,6 @@ from bot.policy import Policy
 from bot.services import Services
 from bot.tasks.tracker import TaskTracker
 from bot.upstream import UpstreamClient
-from sqlalchemy.exc import SQLAlchemyError
-
 from storage import open_store
 from storage.base import StoreLocked
 

@@ -143,4 +143,12 @@ MESSAGES: dict[str, str] = {
         "Midjourney 图片下方的按钮只有发起任务的人可以使用。"
     ),
     "help.cmd.help": "显示这份帮助",
+    # --- text requests and remix prompts --------------------------------------------------
+    "console.ask_cancelled": "已取消。",
+    "mj.button.remix": "填写提示词",
+    "mj.remix.ask": "{title}\n\nMidjourney 正在等待你的提示词（Remix）：点击 ✏️ 填写。",
+    "mj.remix.closed": "这个任务已不再等待提示词。",
+    "mj.remix.sent": "这个任务的提示词已经发送过了。",
+    "text.expired": "这个请求已过期，请重新点击按钮。",
+    "text.not_yours": "只有点击按钮的人才能回答这个问题。",
 }
