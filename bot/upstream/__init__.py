@@ -10,12 +10,14 @@ the retry rule (`retry.py`) for every call, and `envelopes.py` maps every failur
 tree in `errors.py`.
 """
 
+from bot.upstream.addresses import FetchRules
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
     AuthenticationError,
     BadResponse,
     BannedPrompt,
     ConnectionFailed,
+    DestinationRefused,
     InvalidRequest,
     MjSubmitRejected,
     NotFound,
@@ -51,7 +53,9 @@ __all__ = [
     "ChatChunk",
     "ChatResult",
     "ConnectionFailed",
+    "DestinationRefused",
     "Downloaded",
+    "FetchRules",
     "GeneratedImage",
     "InvalidRequest",
     "MjButton",

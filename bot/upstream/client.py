@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -10,15 +10,18 @@ import httpx
 from pydantic import SecretStr
 
 from bot.upstream import routes
+from bot.upstream.addresses import FetchRules
 from bot.upstream.completions import chat_body, completion_result, stream_answer
 from bot.upstream.envelopes import is_html
 from bot.upstream.errors import (
     BadResponse,
+    DestinationRefused,
     InvalidRequest,
     NotFound,
     NotSupported,
 )
-from bot.upstream.exchange import Exchange
+from bot.upstream.exchange import NO_AUTH, Exchange
+from bot.upstream.guard import Resolver
 from bot.upstream.models import (
     ChatChunk,
     ChatResult,
@@ -50,6 +53,8 @@ class UpstreamClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         max_in_flight: int = 16,
+        fetch_rules: FetchRules | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         base = base_url.rstrip("/")
         if base.endswith("/v1"):  # a common slip: the /mj routes live beside /v1, not under it
@@ -63,13 +68,16 @@ class UpstreamClient:
             transport=transport,
             retry=retry or RetryPolicy(),
             max_in_flight=max_in_flight,
+            fetch_rules=fetch_rules or FetchRules(),
+            resolver=resolver,
         )
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> UpstreamClient:
-        """Build from `bot.config.Settings` (upstream_base_url, _api_key, _timeouts)."""
+        """Build from `bot.config.Settings` (upstream_*, fetch_allowed_hosts)."""
         if not settings.upstream_base_url or settings.upstream_api_key is None:
             raise ValueError("upstream_base_url and upstream_api_key are required")
+        kw.setdefault("fetch_rules", FetchRules.with_hosts(settings.fetch_allowed_hosts))
         return cls(
             settings.upstream_base_url,
             settings.upstream_api_key,
@@ -236,20 +244,33 @@ class UpstreamClient:
     async def download(
         self, url: str, *, max_bytes: int = 50 * 2**20, urgent: bool = False
     ) -> Downloaded:
-        """GET a file (absolute, or relative to the base URL like "/mj/image/123"), size-capped.
+        """GET a file the gateway handed back (absolute, or relative to the base URL like
+        "/mj/image/123"), size-capped; the key goes only to the gateway's origin.
 
         `urgent` skips the queue of plain calls: a finished result someone is waiting for.
         """
-
-        async def consume(response: httpx.Response) -> Downloaded:
-            if is_html(response):
-                raise NotSupported(f"download {response.url.path}: HTML page instead of a file")
-            data = await _read_capped(response, max_bytes)
-            ctype = response.headers.get("content-type", "application/octet-stream")
-            return Downloaded(data=data, content_type=ctype.split(";")[0].strip())
-
         return await self._x.fetch(
-            routes.DOWNLOAD, url, consume, queued=not urgent, headers={"Accept": "*/*"}
+            routes.DOWNLOAD, url, _capped(max_bytes), queued=not urgent,
+            headers={"Accept": "*/*"},
+        )
+
+    async def download_link(self, url: str, *, max_bytes: int = 50 * 2**20) -> Downloaded:
+        """GET a file a model's answer linked to: never with the key, and only from the
+        gateway's origin, an operator-allowed host or a public address (every redirect too).
+
+        Raises DestinationRefused (nothing sent) for any other place.
+        """
+        if url.startswith("/") and not url.startswith("//"):
+            url = self.base_url + url
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise DestinationRefused("(unparsable URL)", "not a URL") from None
+        if target.scheme not in ("http", "https") or not target.host:
+            raise DestinationRefused(target.host or "(no host)", "not an absolute http(s) URL")
+        return await self._x.fetch(
+            routes.DOWNLOAD, target, _capped(max_bytes), queued=True, auth=NO_AUTH,
+            headers={"Accept": "image/*"},
         )
 
     # ---- /mj ------------------------------------------------------------------------------
@@ -349,6 +370,19 @@ class UpstreamClient:
             return await self._call(routes.MJ_QUEUE)
         except NotSupported:
             return None
+
+
+def _capped(max_bytes: int) -> Callable[[httpx.Response], Awaitable[Downloaded]]:
+    """Reads a file's body, refusing an HTML page and anything over `max_bytes`."""
+
+    async def consume(response: httpx.Response) -> Downloaded:
+        if is_html(response):
+            raise NotSupported(f"download {response.url.path}: HTML page instead of a file")
+        data = await _read_capped(response, max_bytes)
+        ctype = response.headers.get("content-type", "application/octet-stream")
+        return Downloaded(data=data, content_type=ctype.split(";")[0].strip())
+
+    return consume
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:

@@ -14,6 +14,7 @@
      ├── UpstreamTimeout          connect / read / write timeout
      ├── ConnectionFailed         refused, reset, dropped
      ├── StreamInterrupted        SSE cut halfway (partial_text)
+     ├── DestinationRefused       a URL from outside the gateway points at a private address, ...
      └── MjSubmitRejected         any other MJ submit code (code, description)
           ├── BannedPrompt        24 (banned_word)
           └── QueueFull           23, 9
@@ -157,6 +158,17 @@ class StreamInterrupted(UpstreamError):
         self.partial_text = partial_text
         kw.setdefault("maybe_charged", True)
         super().__init__(detail or f"stream interrupted after {len(partial_text)} chars", **kw)
+
+
+class DestinationRefused(UpstreamError):
+    """A URL not from the gateway's origin points where the bot may not go; nothing was sent."""
+
+    default_user_message = "That link can't be fetched."
+
+    def __init__(self, host: str, reason: str, **kw: Any) -> None:
+        self.host = host
+        self.reason = reason
+        super().__init__(f"not fetched from {host}: {reason}", **kw)
 
 
 class MjSubmitRejected(UpstreamError):

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from bot.upstream.addresses import FetchRules
 from bot.upstream.envelopes import (
     error_from_body,
     error_from_response,
@@ -21,6 +22,7 @@ from bot.upstream.envelopes import (
     not_supported_html,
 )
 from bot.upstream.errors import BadResponse, RateLimited, UpstreamError
+from bot.upstream.guard import AddressGuard, Resolver
 from bot.upstream.retry import Failure, RetryPolicy, retry_delay
 from bot.upstream.routes import ALL_ROUTES, Route, Timeout
 
@@ -64,6 +66,8 @@ class Exchange:
         transport: httpx.AsyncBaseTransport | None,
         retry: RetryPolicy,
         max_in_flight: int,
+        fetch_rules: FetchRules,
+        resolver: Resolver | None,
     ) -> None:
         self.base = base
         self.redact = make_redactor(key.get_secret_value())
@@ -78,18 +82,32 @@ class Exchange:
         self._fixed = {
             r.path: httpx.URL(base + r.path) for r in ALL_ROUTES if r.path and "{" not in r.path
         }
+        if transport is None:
+            gateway: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(
+                # Idle connections kept: enough for the queued calls, the polls and the urgent
+                # downloads of a burst, which otherwise open (and the gateway accepts) a new
+                # connection for most requests.
+                limits=httpx.Limits(
+                    max_connections=100, max_keepalive_connections=max(20, 3 * max_in_flight)
+                ),
+            )
+            # Elsewhere connections are pinned to an address, so none is kept: a kept one
+            # would carry requests for another name on the same address (a CDN) over a TLS
+            # session checked for the first name only.
+            elsewhere: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=0)
+            )
+        else:
+            gateway = elsewhere = transport
         self._http = httpx.AsyncClient(
             base_url=base,
             auth=_BearerAuth(key, (origin.raw_scheme, origin.raw_host, origin.port)),
             timeout=self._timeouts[Timeout.LONG],
-            transport=transport,
+            transport=AddressGuard(origin, gateway, elsewhere, fetch_rules, resolver),
             headers={"Accept": "application/json"},
-            # Idle connections kept: enough for the queued calls, the polls and the urgent
-            # downloads of a burst, which otherwise open (and the gateway accepts) a new
-            # connection for most requests.
-            limits=httpx.Limits(
-                max_connections=100, max_keepalive_connections=max(20, 3 * max_in_flight)
-            ),
+            # No proxies from the environment: they would be mounted beside the guard and the
+            # address check would not see where the connection goes.
+            trust_env=False,
         )
         # httpcore's pool re-scans every connection for every queued request, so a burst of a
         # few hundred calls (200 /imagine submits at once) costs quadratic CPU inside it. Quick

@@ -115,3 +115,12 @@ def cut_body(head: bytes, declared: int, content_type: str = "image/png") -> Rep
         return response
 
     return reply
+
+
+def bytes_reply(body: bytes, content_type: str) -> Reply:
+    """A binary body (an image) as it is."""
+
+    async def reply(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, content_type=content_type)
+
+    return reply
