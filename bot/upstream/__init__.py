@@ -11,6 +11,7 @@ tree in `errors.py`.
 """
 
 from bot.upstream.addresses import FetchRules
+from bot.upstream.capabilities import Capabilities, CapabilityWatch, Missing
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
     AuthenticationError,
@@ -20,7 +21,9 @@ from bot.upstream.errors import (
     DestinationRefused,
     InvalidRequest,
     MjSubmitRejected,
+    ModelNotAvailable,
     NotFound,
+    NotOffered,
     NotSupported,
     PermissionDenied,
     QueueFull,
@@ -50,6 +53,8 @@ __all__ = [
     "AuthenticationError",
     "BadResponse",
     "BannedPrompt",
+    "Capabilities",
+    "CapabilityWatch",
     "ChatChunk",
     "ChatResult",
     "ConnectionFailed",
@@ -58,11 +63,14 @@ __all__ = [
     "FetchRules",
     "GeneratedImage",
     "InvalidRequest",
+    "Missing",
     "MjButton",
     "MjSubmitRejected",
     "MjTask",
     "ModelInfo",
+    "ModelNotAvailable",
     "NotFound",
+    "NotOffered",
     "NotSupported",
     "PermissionDenied",
     "QueueFull",

@@ -11,13 +11,16 @@ from pydantic import SecretStr
 
 from bot.upstream import routes
 from bot.upstream.addresses import FetchRules
+from bot.upstream.capabilities import CapabilityWatch
 from bot.upstream.completions import chat_body, completion_result, stream_answer
 from bot.upstream.envelopes import is_html
 from bot.upstream.errors import (
     BadResponse,
     DestinationRefused,
     InvalidRequest,
+    ModelNotAvailable,
     NotFound,
+    NotOffered,
     NotSupported,
 )
 from bot.upstream.exchange import NO_AUTH, Exchange
@@ -71,6 +74,10 @@ class UpstreamClient:
             fetch_rules=fetch_rules or FetchRules(),
             resolver=resolver,
         )
+        # What this gateway offers (`await client.capabilities.get()`); a route answering 404
+        # corrects it at once.
+        self.capabilities = CapabilityWatch(self)
+        self._x.on_not_offered = self.capabilities.note_not_offered
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> UpstreamClient:
@@ -112,6 +119,23 @@ class UpstreamClient:
         """Models enabled for this key (chat models and MJ billing pseudo-models alike)."""
         listing = await self._call(routes.MODELS)
         return [m for m in listing.data if m.id]
+
+    async def model_info(self, model: str) -> ModelInfo | None:
+        """One model as the gateway describes it; None when it has no such model (one-api
+        answers that with HTTP 200 and an error body)."""
+        try:
+            return await self._call(routes.MODEL, model)
+        except ModelNotAvailable:
+            return None
+
+    async def probe_midjourney(self) -> bool:
+        """Whether the gateway routes /mj at all: an unpaid list-by-condition with no ids.
+        A 404 or an HTML page means no; any other failure is raised (not known)."""
+        try:
+            await self._call(routes.MJ_LIST, json={"ids": []})
+        except NotOffered:
+            return False
+        return True
 
     def stream_chat(
         self,

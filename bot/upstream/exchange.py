@@ -21,10 +21,16 @@ from bot.upstream.envelopes import (
     may_have_been_sent,
     not_supported_html,
 )
-from bot.upstream.errors import BadResponse, RateLimited, UpstreamError
+from bot.upstream.errors import (
+    BadResponse,
+    ModelNotAvailable,
+    NotOffered,
+    RateLimited,
+    UpstreamError,
+)
 from bot.upstream.guard import AddressGuard, Resolver
 from bot.upstream.retry import Failure, RetryPolicy, retry_delay
-from bot.upstream.routes import ALL_ROUTES, Route, Timeout
+from bot.upstream.routes import ALL_ROUTES, Family, Route, Timeout
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,8 @@ class Exchange:
     ) -> None:
         self.base = base
         self.redact = make_redactor(key.get_secret_value())
+        # told when a route turns out missing (404 on it, HTML page): see capabilities.py
+        self.on_not_offered: Callable[[Family], None] | None = None
         self._retry = retry
         short_read = min(read_timeout, _POLL_READ_TIMEOUT)
         self._timeouts = {
@@ -175,7 +183,10 @@ class Exchange:
         finally:
             if opened:
                 await response.aclose()
-        raise error_from_response(response, paid=route.paid, redact=self.redact)
+        raise error_from_response(
+            response, paid=route.paid, redact=self.redact,
+            route_404=route.family is not Family.FILES,
+        )
 
     async def _run(
         self,
@@ -210,6 +221,7 @@ class Exchange:
             failure = Failure(error, route.paid, sent, attempt, rate_limited)
             delay = retry_delay(failure, self._retry)
             if delay is None:
+                self._annotate(route, error, request)
                 raise error from cause
             rate_limited += isinstance(error, RateLimited)
             log.warning(
@@ -218,10 +230,30 @@ class Exchange:
             )
             await asyncio.sleep(delay)
 
+    def _annotate(self, route: Route[Any], error: UpstreamError, request: dict[str, Any]) -> None:
+        """Add what only the call knows to a failure about to be raised."""
+        if isinstance(error, NotOffered):
+            self._not_offered(route, error)
+        elif isinstance(error, ModelNotAvailable) and error.model is None:
+            body = request.get("json") or request.get("data")
+            model = body.get("model") if isinstance(body, dict) else None
+            if isinstance(model, str) and model:
+                error.name_model(model)
+
+    def _not_offered(self, route: Route[Any], error: NotOffered) -> None:
+        error.family = error.family or route.family.value
+        if route.family is Family.MIDJOURNEY_EXTRAS:
+            return  # expected at new-api; the callers fall back quietly
+        log.warning("the gateway does not offer %s: %s", route.family.value, error)
+        if self.on_not_offered is not None:
+            self.on_not_offered(route.family)
+
     def answer(self, route: Route[T], response: httpx.Response) -> T:
         """Parse a 2xx body; an HTML page there means the route is not served by this gateway."""
         if is_html(response):
-            raise not_supported_html(response)
+            error = not_supported_html(response, route.family.value)
+            self._not_offered(route, error)
+            raise error
         try:
             return route.answer(response.content)
         except ValidationError as exc:

@@ -21,6 +21,7 @@ from bot.upstream.wire import (
     Completion,
     EmbeddingsResponse,
     ImagesResponse,
+    ModelEntry,
     ModelList,
     SeedResult,
     TranscriptAnswer,
@@ -46,6 +47,8 @@ class Family(Enum):
     TRANSCRIPTION = "transcription"
     SPEECH = "speech"
     MIDJOURNEY = "midjourney"
+    # queue and cancel: upstream-only routes new-api never serves; missing says nothing of MJ
+    MIDJOURNEY_EXTRAS = "midjourney queue/cancel"
     FILES = "files"
 
 
@@ -78,7 +81,7 @@ _TASKS = TypeAdapter(list[MjTask]).validate_json
 # ---- /v1 -----------------------------------------------------------------------------------
 MODELS = Route("GET", "/v1/models", Family.MODELS, ModelList.model_validate_json, paid=False,
                timeout=Timeout.POLL)
-MODEL = Route("GET", "/v1/models/{id}", Family.MODELS, _raw, paid=False,
+MODEL = Route("GET", "/v1/models/{id}", Family.MODELS, ModelEntry.model_validate_json, paid=False,
               timeout=Timeout.POLL)
 CHAT = Route("POST", "/v1/chat/completions", Family.CHAT, Completion.model_validate_json,
              paid=True, queued=False)
@@ -113,9 +116,9 @@ MJ_LIST = Route("POST", "/mj/task/list-by-condition", Family.MIDJOURNEY, _TASKS,
                 queued=False, timeout=Timeout.POLL)
 MJ_IMAGE_SEED = Route("GET", "/mj/task/{id}/image-seed", Family.MIDJOURNEY,
                       SeedResult.model_validate_json, paid=False)
-MJ_CANCEL = Route("POST", "/mj/task/{id}/cancel", Family.MIDJOURNEY, _raw, paid=False,
+MJ_CANCEL = Route("POST", "/mj/task/{id}/cancel", Family.MIDJOURNEY_EXTRAS, _raw, paid=False,
                   timeout=Timeout.POLL)
-MJ_QUEUE = Route("GET", "/mj/task/queue", Family.MIDJOURNEY, _TASKS, paid=False,
+MJ_QUEUE = Route("GET", "/mj/task/queue", Family.MIDJOURNEY_EXTRAS, _TASKS, paid=False,
                  timeout=Timeout.POLL)
 
 ALL_ROUTES: tuple[Route[Any], ...] = (
