@@ -35,7 +35,7 @@ async def _fetch(client: UpstreamClient, url: str, index: int) -> Image | None:
     try:
         downloaded = await client.download_link(url, max_bytes=MAX_IMAGE_BYTES)
     except DestinationRefused as exc:
-        log.info("a linked image was not fetched: %s", exc)
+        log.info("linked image from %s refused: %s", exc.host, exc.reason)
         return None
     except UpstreamError as exc:  # any failure leaves the text as it is
         log.info("could not download a linked image: %s: %s", type(exc).__name__, exc)

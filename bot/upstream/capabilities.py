@@ -133,16 +133,21 @@ class Capabilities:
 
     def without(self, family: Family) -> Capabilities:
         """This snapshot with `family` known to be missing."""
-        gone: dict[Family, dict[str, object]] = {
-            Family.CHAT: {"chat_models": ()},
-            Family.IMAGE: {"image_models": ()},
-            Family.SPEECH: {"speech_models": ()},
-            Family.TRANSCRIPTION: {"transcription_models": ()},
-            Family.EMBEDDING: {"embedding_models": ()},
-            Family.MIDJOURNEY: {"midjourney": False},
-        }
-        changes = gone.get(family)
-        return self if changes is None else replace(self, **changes)  # type: ignore[arg-type]
+        match family:
+            case Family.MIDJOURNEY:
+                return replace(self, midjourney=False)
+            case Family.CHAT:
+                return replace(self, chat_models=())
+            case Family.IMAGE:
+                return replace(self, image_models=())
+            case Family.SPEECH:
+                return replace(self, speech_models=())
+            case Family.TRANSCRIPTION:
+                return replace(self, transcription_models=())
+            case Family.EMBEDDING:
+                return replace(self, embedding_models=())
+            case _:
+                return self
 
     def summary(self) -> list[str]:
         """One line per feature, for `modelbridge check`."""
@@ -176,11 +181,11 @@ class CapabilityWatch:
     gateway: _Gateway
     max_age_s: float = 900.0
     clock: Callable[[], float] = time.monotonic
-    current: Capabilities | None = None
-    _probed_at: float = float("-inf")
+    current: Capabilities | None = field(default=None, init=False)
+    _probed_at: float = field(default=float("-inf"), init=False)
     # families a 404 proved missing, and when: a refresh keeps them out for `max_age_s` more
-    _missing: dict[Family, float] = field(default_factory=dict)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _missing: dict[Family, float] = field(default_factory=dict, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def get(self) -> Capabilities:
         """The current snapshot, probing first when there is none or it is stale."""
@@ -214,6 +219,15 @@ class CapabilityWatch:
         self._probed_at = now
         log.info("gateway capabilities: %s", "; ".join(self.current.summary()))
         return self.current
+
+    async def keep_fresh(self) -> None:
+        """Probe now and then every `max_age_s`, for ever (run it as a background task)."""
+        while True:
+            try:
+                await self.refresh()
+            except Exception:  # a probe must never end the loop
+                log.exception("gateway capabilities probe failed")
+            await asyncio.sleep(self.max_age_s)
 
     def note_not_offered(self, family: Family) -> None:
         """A route of `family` answered 404 / an HTML page: stop believing it is there."""

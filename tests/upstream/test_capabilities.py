@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -220,3 +222,40 @@ def test_models_are_sorted_by_kind_and_a_fallback_is_found() -> None:
     assert caps.fallback_chat_model("gpt-4o-mini") == "gpt-4o-mini"
     assert caps.fallback_chat_model("gpt-5") == "gpt-4o-mini"
     assert Capabilities.from_models([], None).fallback_chat_model("gpt-5") is None
+
+
+async def test_a_refresh_keeps_a_404_proven_absence_but_asks_midjourney_again(
+    scripted: ScriptedServer, scripted_client: UpstreamClient
+) -> None:
+    scripted.on("GET /v1/models", json_reply({"data": [{"id": "gpt-4o"}, {"id": "tts-1"}]}))
+    scripted.on(PROBE, json_reply([]))
+    scripted.on("POST /v1/audio/speech", json_reply({"detail": "Not Found"}, 404))
+    scripted.on("POST /mj/submit/imagine", json_reply({"detail": "Not Found"}, 404))
+    watch = scripted_client.capabilities
+    await watch.get()
+    for call in (scripted_client.speech("hi"), scripted_client.mj_imagine("a cat")):
+        with pytest.raises(NotOffered):
+            await call
+    again = await watch.refresh()
+    assert again.speech_models == ()  # tts-1 is listed, but its route answered 404
+    assert again.midjourney is True  # the probe answers for Midjourney itself
+
+
+async def test_keep_fresh_probes_in_the_background_until_cancelled(
+    scripted: ScriptedServer, scripted_client: UpstreamClient
+) -> None:
+    scripted.on("GET /v1/models", json_reply({"data": [{"id": "gpt-4o"}]}))
+    scripted.on(PROBE, json_reply([]))
+    watch = CapabilityWatch(scripted_client, max_age_s=0.01)
+    task = asyncio.create_task(watch.keep_fresh())
+    try:
+        for _ in range(500):
+            if scripted.hits["GET /v1/models"] >= 3:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert scripted.hits["GET /v1/models"] >= 3
+    assert watch.current is not None and watch.current.chat_models == ("gpt-4o",)
