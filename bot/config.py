@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     upstream_api_key: SecretStr | None = None
     upstream_connect_timeout: float = 5.0
     upstream_read_timeout: float = 120.0
+    # Comma-separated hosts ("images.lan", "10.0.0.5:9000") that images linked in a model's
+    # answer may come from although they resolve to private addresses (public ones need none).
+    fetch_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Only for the in-process sandbox: divides its delays (1 = realistic timing).
     sandbox_speed: float = 1.0
 
@@ -83,7 +86,7 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL such as https://gateway.example")
         return url
 
-    @field_validator("allowed_models", "admins", mode="before")
+    @field_validator("allowed_models", "admins", "fetch_allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,4 +1,8 @@
-"""Images a model answered as markdown links (`![alt](url)`), fetched so they show as images."""
+"""Images a model answered as markdown links (`![alt](url)`), fetched so they show as images.
+
+The URL comes from model output, which follows what users ask for, so it is fetched only from
+the gateway's origin, a host the operator allowed, or a public address (`download_link`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import re
 
 from bot.media import MAX_IMAGE_BYTES, sniff_image
 from bot.replies import Image
-from bot.upstream import UpstreamClient
+from bot.upstream import DestinationRefused, UpstreamClient, UpstreamError
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +33,12 @@ def image_links(markdown: str) -> list[str]:
 
 async def _fetch(client: UpstreamClient, url: str, index: int) -> Image | None:
     try:
-        downloaded = await client.download(url, max_bytes=MAX_IMAGE_BYTES)
-    except Exception as exc:  # any failure leaves the text as it is
-        log.info("could not download a linked image: %s", type(exc).__name__)
+        downloaded = await client.download_link(url, max_bytes=MAX_IMAGE_BYTES)
+    except DestinationRefused as exc:
+        log.info("linked image from %s refused: %s", exc.host, exc.reason)
+        return None
+    except UpstreamError as exc:  # any failure leaves the text as it is
+        log.info("could not download a linked image: %s: %s", type(exc).__name__, exc)
         return None
     mime = sniff_image(downloaded.data)
     if mime is None:
@@ -41,7 +48,7 @@ async def _fetch(client: UpstreamClient, url: str, index: int) -> Image | None:
 
 
 async def fetch_linked_images(client: UpstreamClient, markdown: str) -> list[Image]:
-    """Download the answer's linked images; the ones that fail are left out."""
+    """Download the answer's linked images; the ones that fail or are refused are left out."""
     urls = image_links(markdown)
     results = await asyncio.gather(*(_fetch(client, url, i + 1) for i, url in enumerate(urls)))
     return [image for image in results if image is not None]

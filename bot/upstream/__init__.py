@@ -5,19 +5,25 @@ Why plain httpx and not the `openai` package: `/mj/*` needs our own httpx code a
 body parsing that does not know the MJ envelopes or new-api's HTML-200 pages), plus its built-in
 retries that re-send POSTs after timeouts — exactly what a paid call must never do. What it
 would save us is small here: SSE is a dozen lines over `aiter_lines`, multipart is httpx's
-`files=`. So one exchange loop (`UpstreamClient._send`) owns the retry rules for every route,
-and `envelopes.py` maps every failure to the one tree in `errors.py`.
+`files=`. So one exchange loop (`exchange.py`), over the routes declared in `routes.py`, owns
+the retry rule (`retry.py`) for every call, and `envelopes.py` maps every failure to the one
+tree in `errors.py`.
 """
 
-from bot.upstream.client import RetryPolicy, UpstreamClient
+from bot.upstream.addresses import FetchRules
+from bot.upstream.capabilities import Capabilities, CapabilityWatch, Missing
+from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
     AuthenticationError,
     BadResponse,
     BannedPrompt,
     ConnectionFailed,
+    DestinationRefused,
     InvalidRequest,
     MjSubmitRejected,
+    ModelNotAvailable,
     NotFound,
+    NotOffered,
     NotSupported,
     PermissionDenied,
     QueueFull,
@@ -41,22 +47,30 @@ from bot.upstream.models import (
     Transcript,
     Usage,
 )
+from bot.upstream.retry import RetryPolicy
 
 __all__ = [
     "AuthenticationError",
     "BadResponse",
     "BannedPrompt",
+    "Capabilities",
+    "CapabilityWatch",
     "ChatChunk",
     "ChatResult",
     "ConnectionFailed",
+    "DestinationRefused",
     "Downloaded",
+    "FetchRules",
     "GeneratedImage",
     "InvalidRequest",
+    "Missing",
     "MjButton",
     "MjSubmitRejected",
     "MjTask",
     "ModelInfo",
+    "ModelNotAvailable",
     "NotFound",
+    "NotOffered",
     "NotSupported",
     "PermissionDenied",
     "QueueFull",

@@ -2,7 +2,12 @@
 
 Envelopes (upstream-api.md §1): `/v1` `{"error": {message, type, param, code}}`; gateway `/mj`
 `{"description", "type", "code": 4|5}`; upstream MJ `SubmitResultVO` `{code, description, ...}`;
-plus the image proxy's `{"error": "<text>"}`.
+plus the image proxy's and Ollama's `{"error": "<text>"}`, vLLM's `{"object": "error",
+"message", "code"}` and the `{"detail": "Not Found"}` of FastAPI servers (LiteLLM).
+
+A 404 means one of three things: a task (or file) that does not exist, which the body says
+(task_not_found, MJ code 3); a model the gateway does not serve (model_not_found, or words to
+that effect); or, with neither, the route itself missing at this gateway: `NotOffered`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from bot.upstream.errors import (
     ConnectionFailed,
     InvalidRequest,
     MjSubmitRejected,
+    ModelNotAvailable,
     NotFound,
+    NotOffered,
     NotSupported,
     PermissionDenied,
     QueueFull,
@@ -38,8 +45,14 @@ Redact = Callable[[str], str]
 QUOTA_CODES = frozenset(
     {"insufficient_user_quota", "quota_not_enough", "pre_consume_token_quota_failed"}
 )
-_NOT_FOUND_CODES = frozenset(
-    {"task_not_found", "task_no_found", "model_not_found", "midjourney_task_not_found"}
+_NOT_FOUND_CODES = frozenset({"task_not_found", "task_no_found", "midjourney_task_not_found"})
+_MODEL_MISSING_CODES = frozenset({"model_not_found"})
+# OpenAI / vLLM "The model `x` does not exist", Ollama "model 'x' not found", LiteLLM "Invalid
+# model name passed in model=x"
+_MODEL_MISSING_WORDS = re.compile(
+    r"\b(invalid|unknown|no such|unsupported) model\b"
+    r"|\bmodel\b[^.\n]{0,100}?\b(does not exist|not found|is not available|not supported)",
+    re.IGNORECASE,
 )
 _NOT_READY_CODES = frozenset({"task_status_not_success"})
 # upstream MJ's "related task in a wrong state" (image-seed / action before SUCCESS)
@@ -92,6 +105,9 @@ def _envelope(body: Any) -> tuple[str, str | None, int | None]:
         return message, (str(code) if code not in (None, "") else None), None
     if isinstance(err, str):
         return err, err if _WORD_CODE.match(err) else None, None
+    if "message" in body and "description" not in body:  # vLLM's {"object": "error", ...}
+        code = body.get("code")
+        return str(body.get("message") or ""), (str(code) if code not in (None, "") else None), None
     if "description" in body or "code" in body:
         description = str(body.get("description") or "").strip()
         try:
@@ -100,6 +116,9 @@ def _envelope(body: Any) -> tuple[str, str | None, int | None]:
             mj_code = None
         word = _WORD_CODE.match(description)
         return description, word.group(1) if word else None, mj_code
+    detail = body.get("detail")
+    if isinstance(detail, str):  # FastAPI's {"detail": "Not Found"}
+        return detail, None, None
     return "", None, None
 
 
@@ -114,18 +133,30 @@ def _mj_rejection(
 
 
 def error_from_body(
-    status: int, body: Any, headers: httpx.Headers, *, paid: bool, redact: Redact
+    status: int,
+    body: Any,
+    headers: httpx.Headers,
+    *,
+    paid: bool,
+    redact: Redact,
+    route_404: bool = True,
 ) -> UpstreamError:
-    """Classify a decoded error answer; `status` may be 200 (MJ codes, one-api model errors)."""
+    """Classify a decoded error answer; `status` may be 200 (MJ codes, one-api model errors).
+
+    `route_404`: a bare 404 means the route is missing (False for file downloads, where it
+    means the file is).
+    """
     message, code, mj_code = _envelope(body)
-    detail = _clip(redact(message)) or f"HTTP {status}"
-    kw: dict[str, Any] = {"status": status, "code": code}
+    said = _clip(redact(message)) or None
+    detail = said or f"HTTP {status}"
+    kw: dict[str, Any] = {"status": status, "code": code, "gateway_message": said}
     if code in QUOTA_CODES:
         return QuotaExceeded(detail, **kw)
     if mj_code is not None and mj_code not in (1, 21, 22):
         properties = body.get("properties") if isinstance(body, dict) else None
         rejected = _mj_rejection(mj_code, detail, properties or {}, status)
         if rejected is not None:
+            rejected.gateway_message = said
             return rejected
         kw["code"] = code or str(mj_code)
     if status == 401:
@@ -134,8 +165,14 @@ def error_from_body(
         return PermissionDenied(detail, **kw)
     if status == 429:
         return RateLimited(detail, retry_after=retry_after_seconds(headers), **kw)
-    if code in _NOT_FOUND_CODES or status == 404 or mj_code == 3:
+    if code in _MODEL_MISSING_CODES or (
+        status in (400, 404) and _MODEL_MISSING_WORDS.search(message)
+    ):
+        return ModelNotAvailable(detail, **kw)
+    if code in _NOT_FOUND_CODES or mj_code == 3:
         return NotFound(detail, **kw)
+    if status == 404:
+        return NotOffered(detail, **kw) if route_404 else NotFound(detail, **kw)
     if code in _NOT_READY_CODES or any(w in message for w in _NOT_READY_WORDS):
         return TaskNotReady(detail, **kw)
     if status == 501 or code == "api_not_implemented":
@@ -146,11 +183,13 @@ def error_from_body(
     if status >= 400 or mj_code == 4:
         return InvalidRequest(detail, **kw)
     if mj_code is not None:
-        return MjSubmitRejected(mj_code, detail, status=status)
+        return MjSubmitRejected(mj_code, detail, status=status, gateway_message=said)
     return BadResponse(f"unexpected answer: {detail}", maybe_charged=paid, **kw)
 
 
-def error_from_response(response: httpx.Response, *, paid: bool, redact: Redact) -> UpstreamError:
+def error_from_response(
+    response: httpx.Response, *, paid: bool, redact: Redact, route_404: bool = True
+) -> UpstreamError:
     """Classify a non-2xx answer (body already read), whatever its envelope or content type."""
     status = response.status_code
     if is_html(response):
@@ -161,7 +200,9 @@ def error_from_response(response: httpx.Response, *, paid: bool, redact: Redact)
             body = json.loads(response.content) if response.content else None
         except ValueError:
             body = {"error": _clip(response.text)}
-    return error_from_body(status, body, response.headers, paid=paid, redact=redact)
+    return error_from_body(
+        status, body, response.headers, paid=paid, redact=redact, route_404=route_404
+    )
 
 
 def error_from_transport(exc: httpx.TransportError, *, paid: bool, redact: Redact) -> UpstreamError:
@@ -183,9 +224,9 @@ def may_have_been_sent(exc: httpx.TransportError) -> bool:
     )
 
 
-def not_supported_html(response: httpx.Response) -> NotSupported:
+def not_supported_html(response: httpx.Response, family: str | None = None) -> NotOffered:
     """The error for an HTML page where JSON was expected (route not served by this gateway)."""
-    return NotSupported(
+    return NotOffered(
         f"{response.request.method} {response.request.url.path} answered an HTML page",
-        status=response.status_code,
+        status=response.status_code, family=family,
     )

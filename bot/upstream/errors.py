@@ -6,19 +6,23 @@
      ├── QuotaExceeded            insufficient_user_quota, quota_not_enough, ...
      ├── RateLimited              429 (retry_after)
      ├── InvalidRequest           400 on /v1, MJ code 4
-     ├── NotFound                 404, task_not_found / task_no_found, MJ code 3
+     ├── NotFound                 task_not_found / task_no_found, MJ code 3, a task's 404
+     │    └── ModelNotAvailable   model_not_found, "model ... does not exist" (model)
      ├── TaskNotReady             task_status_not_success
      ├── ServerError              5xx, MJ code 5
-     ├── NotSupported             HTML 200 page (route not served), 501
+     ├── NotSupported             501, api_not_implemented
+     │    └── NotOffered          the route itself is missing: 404 / HTML page (family)
      ├── BadResponse              malformed JSON, unexpected shape
      ├── UpstreamTimeout          connect / read / write timeout
      ├── ConnectionFailed         refused, reset, dropped
      ├── StreamInterrupted        SSE cut halfway (partial_text)
+     ├── DestinationRefused       a URL from outside the gateway points at a private address, ...
      └── MjSubmitRejected         any other MJ submit code (code, description)
           ├── BannedPrompt        24 (banned_word)
           └── QueueFull           23, 9
 
 `str(error)` is for logs (status, code, the gateway's words with secrets scrubbed);
+`gateway_message` is the gateway's own words alone (scrubbed, capped; None when it gave none);
 `user_message` is short text fit for a chat.
 """
 
@@ -42,8 +46,10 @@ class UpstreamError(Exception):
         maybe_charged: bool = False,
         retryable: bool | None = None,
         user_message: str | None = None,
+        gateway_message: str | None = None,
     ) -> None:
         self.detail = detail
+        self.gateway_message = gateway_message
         self.status = status
         self.code = code
         # True only when the request may have been billed although we got no usable answer.
@@ -102,9 +108,26 @@ class InvalidRequest(UpstreamError):
 
 
 class NotFound(UpstreamError):
-    """The task, model or route does not exist (or belongs to another key)."""
+    """The task or file does not exist (or belongs to another key)."""
 
     default_user_message = "That task or model was not found (it may have expired)."
+
+
+class ModelNotAvailable(NotFound):
+    """The gateway does not serve the model asked for; `model` when the call named one."""
+
+    default_user_message = "That model is not available here."
+
+    def __init__(self, detail: str = "", *, model: str | None = None, **kw: Any) -> None:
+        super().__init__(detail, **kw)
+        self.model: str | None = None
+        if model:
+            self.name_model(model)
+
+    def name_model(self, model: str) -> None:
+        """Record which model was asked for, and say so to the user."""
+        self.model = model
+        self.user_message = f"The model {model} is not available here."
 
 
 class TaskNotReady(UpstreamError):
@@ -122,9 +145,20 @@ class ServerError(UpstreamError):
 
 
 class NotSupported(UpstreamError):
-    """The gateway does not serve this route (HTML dashboard page with 200, or 501)."""
+    """The gateway does not implement this (501, api_not_implemented)."""
 
     default_user_message = "The AI service does not support this feature."
+
+
+class NotOffered(NotSupported):
+    """The route itself is missing at this gateway (404 on it, or an HTML page): never a task's
+    "not found". `family` names what is missing ("midjourney", "speech", ...) when known."""
+
+    default_user_message = "This gateway does not offer that feature."
+
+    def __init__(self, detail: str = "", *, family: str | None = None, **kw: Any) -> None:
+        self.family = family
+        super().__init__(detail, **kw)
 
 
 class BadResponse(UpstreamError):
@@ -157,6 +191,17 @@ class StreamInterrupted(UpstreamError):
         self.partial_text = partial_text
         kw.setdefault("maybe_charged", True)
         super().__init__(detail or f"stream interrupted after {len(partial_text)} chars", **kw)
+
+
+class DestinationRefused(UpstreamError):
+    """A URL not from the gateway's origin points where the bot may not go; nothing was sent."""
+
+    default_user_message = "That link can't be fetched."
+
+    def __init__(self, host: str, reason: str, **kw: Any) -> None:
+        self.host = host
+        self.reason = reason
+        super().__init__(f"not fetched from {host}: {reason}", **kw)
 
 
 class MjSubmitRejected(UpstreamError):

@@ -35,6 +35,10 @@ class ModelList(_V1Answer):
     data: Annotated[list[ModelInfo], NULL_LIST] = Field(default_factory=list)
 
 
+class ModelEntry(ModelInfo, _V1Answer):
+    """GET /v1/models/{model}; one-api answers an unknown id with 200 and an error body."""
+
+
 class _Message(_Lenient):
     content: str | None = None
 

@@ -100,3 +100,27 @@ class ScriptedServer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+def cut_body(head: bytes, declared: int, content_type: str = "image/png") -> Reply:
+    """A 200 promising `declared` bytes that sends `head` and then drops the connection."""
+
+    async def reply(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": str(declared)})
+        response.content_type = content_type
+        await response.prepare(request)
+        await response.write(head)
+        if request.transport is not None:
+            request.transport.close()
+        return response
+
+    return reply
+
+
+def bytes_reply(body: bytes, content_type: str) -> Reply:
+    """A binary body (an image) as it is."""
+
+    async def reply(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, content_type=content_type)
+
+    return reply

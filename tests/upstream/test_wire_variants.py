@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from bot.upstream import (
@@ -26,6 +27,7 @@ from bot.upstream import (
     UpstreamTimeout,
 )
 from tests.upstream.conftest import FAST_RETRY, KEY, CountingTransport
+from tests.upstream.network import PretendInternet
 from tests.upstream.scripted import (
     ScriptedServer,
     json_reply,
@@ -379,23 +381,27 @@ async def test_gateway_under_a_path_prefix(scripted: ScriptedServer) -> None:
         assert (await client.mj_fetch("7")).is_finished
 
 
-async def test_download_sends_the_key_only_to_the_gateway(
-    scripted: ScriptedServer, scripted_client: UpstreamClient
-) -> None:
+async def test_download_sends_the_key_only_to_the_gateway(scripted: ScriptedServer) -> None:
     cdn = ScriptedServer()
     await cdn.start()
+    internet = PretendInternet()
+    internet.host("cdn.example.com", "93.184.216.34")
+    cdn_port = httpx.URL(cdn.url).port or 80
+    client, _ = internet.client(scripted.url, cdn_port)
     try:
         png = "\x89PNG fake"
         cdn.on("GET /attachments/1/a.png", raw_reply(png, "image/png"))
         scripted.on("GET /mj/image/123", raw_reply(png, "image/png"))
-        own = await scripted_client.download("/mj/image/123")
-        foreign = await scripted_client.download(cdn.url + "/attachments/1/a.png")
+        own = await client.download("/mj/image/123")
+        foreign = await client.download(f"http://cdn.example.com:{cdn_port}/attachments/1/a.png")
     finally:
+        await client.aclose()
         await cdn.stop()
     assert own.content_type == foreign.content_type == "image/png"
     assert own.data == foreign.data == png.encode()
     assert scripted.received[-1].headers.get("Authorization") == f"Bearer {KEY}"
     assert "Authorization" not in cdn.received[-1].headers
+    assert cdn.received[-1].headers["Host"] == f"cdn.example.com:{cdn_port}"
 
 
 async def test_download_over_the_cap_is_refused(
