@@ -25,7 +25,9 @@ answer HTTP 200 text/html, as new-api does.
 Chat answers are deterministic: "Echo: <last user message>" + " [images: N]"
 + " [context: M messages]", then filler words when a length is asked for. Midjourney jobs start
 after about 2 s and finish about 30 s later; --speed divides every delay (--speed 200 finishes
-a job in well under a second).
+a job in well under a second). As new-api does, the gateway refreshes unfinished jobs from
+upstream only every --refresh scenario seconds (15 at --speed 1, where a fetch sees coarse jumps
+and may go from "" or SUBMITTED straight to SUCCESS; 0, every step, at other speeds).
 """
 
 EPILOG_HEAD = """\
@@ -65,6 +67,13 @@ def _speed(value: str) -> float:
     return speed
 
 
+def _refresh(value: str) -> float:
+    refresh = float(value)
+    if refresh < 0:
+        raise argparse.ArgumentTypeError("refresh must not be negative")
+    return refresh
+
+
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `modelbridge sandbox`; the description and epilog document every knob."""
     parser.description = DESCRIPTION % {"invalid": INVALID_KEY_PREFIX}
@@ -74,17 +83,21 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8700, help="port to bind (default 8700)")
     parser.add_argument("--speed", type=_speed, default=1.0, metavar="X",
                         help="divide every simulated delay by X (default 1.0)")
+    parser.add_argument("--refresh", type=_refresh, default=None, metavar="S",
+                        help="scenario seconds between the gateway's refreshes of unfinished "
+                        "MJ jobs; 0 = every fetch sees the latest (default 15 at --speed 1, "
+                        "else 0)")
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="NAME",
                         help="inject fault NAME[=ARG] into every request (repeatable)")
 
 
 async def _serve(args: argparse.Namespace) -> None:
     server = SandboxServer(host=args.host, port=args.port, speed=args.speed,
-                           faults=args.fault, access_log=True)
+                           faults=args.fault, access_log=True, refresh_s=args.refresh)
     await server.start()
     faults = ", ".join(args.fault) or "none"
-    print(f"sandbox gateway on {server.url} (speed {args.speed}, faults: {faults}); Ctrl-C stops",
-          flush=True)
+    print(f"sandbox gateway on {server.url} (speed {args.speed}, MJ refresh every "
+          f"{server.refresh_s:g} s, faults: {faults}); Ctrl-C stops", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # SIGTERM (process managers) stops as cleanly as Ctrl-C does.
