@@ -33,9 +33,9 @@ _IMAGE_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1",
 
 
 def _mpeg_audio_frame(data: bytes) -> bool:
-    """An MPEG audio frame header: 11 sync bits, then a version and a layer that are not the
-    reserved values (layer 0 is AAC in ADTS, which the transcriber does not take)."""
-    if len(data) < 2 or data[0] != 0xFF or data[1] & 0xE0 != 0xE0:
+    """An MPEG audio frame header (4 bytes): 11 sync bits, then a version and a layer that are
+    not the reserved values (layer 0 is AAC in ADTS, which the transcriber does not take)."""
+    if len(data) < 4 or data[0] != 0xFF or data[1] & 0xE0 != 0xE0:
         return False
     return data[1] & 0x18 != 0x08 and data[1] & 0x06 != 0
 

@@ -104,13 +104,16 @@ def test_describe_results_offer_no_upstream_buttons() -> None:
 
 def test_upstream_labels_and_emojis_are_kept_and_missing_ones_are_empty() -> None:
     wanted = upstream_wanted([
+        {"customId": f"MJ::BOOKMARK::{HASH}", "emoji": "❤️"},  # refused, the rest still shown
         {"customId": f"MJ::JOB::reroll::0::{HASH}::SOLO", "emoji": "🔄", "label": None},
-        {"customId": f"MJ::JOB::upsample::2::{HASH}", "label": "U2"},
         {"label": "no id"},
+        {"customId": f"MJ::JOB::upsample::2::{HASH}", "label": "U2"},
+        {"customId": f"MJ::JOB::pan_left::1::{HASH}::SOLO", "emoji": "⬅️"},
     ])
     assert wanted == [
         Wanted("mj", f"MJ::JOB::reroll::0::{HASH}::SOLO", "", "🔄", "grid_u"),
         Wanted("mj", f"MJ::JOB::upsample::2::{HASH}", "U2", "", "grid_u"),
+        Wanted("mj", f"MJ::JOB::pan_left::1::{HASH}::SOLO", "", "⬅️", "pan"),
     ]
 
 
@@ -165,6 +168,7 @@ def test_a_button_is_named_as_midjourney_names_it(custom_id: str, caption: str) 
 
 def test_an_index_less_upsample_or_variation_is_named_by_its_letter() -> None:
     assert caption_for("MJ::JOB::upsample::") == "U"
+    assert caption_for("MJ::JOB::upsample::2") == "U2"  # no job hash after the index
     assert caption_for("MJ::JOB::variation") == "V"
 
 

@@ -89,6 +89,7 @@ def test_near_misses_are_not_pictures(data: bytes) -> None:
         (b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\0" * 20, "mp3"),  # tagged MP3
         (b"\xff\xfb\x90\x64" + b"\0" * 20, "mp3"),  # MPEG-1 layer III frame
         (b"\xff\xf3\x64\xc4" + b"\0" * 20, "mp3"),  # MPEG-2 layer III frame
+        (b"\xff\xe3\x64\xc4", "mp3"),  # MPEG-2.5, and just a frame header
         (iso_media(b"M4A "), "m4a"),  # iPhone voice memo
         (iso_media(b"isom"), "m4a"),  # MP4 with sound: the transcriber takes it
         (iso_media(b"3gp4"), "m4a"),
@@ -110,8 +111,11 @@ def test_every_recording_format_we_accept_is_recognised(data: bytes, kind: str) 
         iso_media(b"mif1"),
         iso_media(b"avif"),
         b"\xff\xf1\x50\x80" + b"\0" * 20,  # AAC in ADTS (layer 0)
-        b"\xff\xe8\x90\x64" + b"\0" * 20,  # MPEG version bits "reserved"
+        b"\xff\xeb\x90\x64" + b"\0" * 20,  # MPEG version bits "reserved"
         b"\xff\xf8\x90\x64" + b"\0" * 20,  # layer bits "reserved"
+        b"\x00\xfb\x90\x64" + b"\0" * 20,  # sync bits in the second byte only
+        b"\xff\x1a\x90\x64" + b"\0" * 20,  # 0xFF then no sync bits
+        b"\xff\xfb\x90",  # shorter than a frame header
         b"\xff",
         b"Ogg",
         b"fLa",

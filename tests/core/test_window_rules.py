@@ -24,6 +24,9 @@ from storage.base import StoredMessage
 pytestmark = pytest.mark.timeout(10)
 
 MODEL = "gpt-4o-mini"
+# Counts with another vocabulary than the default one: a count made for the wrong model shows.
+OLD_MODEL = "gpt-3.5-turbo"
+HINDI = "नमस्ते दुनिया"  # 17 tokens for gpt-3.5-turbo, 9 for gpt-4o
 
 
 def turns(*pairs: tuple[str, int]) -> list[StoredMessage]:
@@ -81,10 +84,20 @@ def test_trimming_ends_when_nothing_after_the_cut_is_a_question() -> None:
     assert trim([], 100, MODEL).kept == []
 
 
-def test_a_stored_count_is_used_and_a_missing_one_is_counted() -> None:
+def test_a_stored_count_is_used_and_a_missing_one_is_counted_for_the_model() -> None:
     assert stored_cost(StoredMessage("user", "hello there", tokens=123), MODEL) == 123
-    assert stored_cost(StoredMessage("user", "hello there"), MODEL) == message_tokens(
-        "hello there", MODEL)
+    assert stored_cost(StoredMessage("user", "a much longer text than one token", tokens=1),
+                       MODEL) == 1
+    assert stored_cost(StoredMessage("user", HINDI), OLD_MODEL) == message_tokens(
+        HINDI, OLD_MODEL) != message_tokens(HINDI, MODEL)
+
+
+def test_turns_stored_without_a_count_are_counted_for_the_model_in_use() -> None:
+    history = [StoredMessage("user", HINDI), StoredMessage("assistant", "ok", tokens=3),
+               StoredMessage("user", HINDI), StoredMessage("assistant", HINDI)]
+    cost = message_tokens(HINDI, OLD_MODEL)
+    window = trim(history, 2 * cost + 3, OLD_MODEL)  # room for the last two, and "ok"
+    assert window.kept == history[2:] and window.tokens == 2 * cost
 
 
 def test_the_system_prompt_is_paid_for_from_the_budget() -> None:
@@ -92,6 +105,7 @@ def test_the_system_prompt_is_paid_for_from_the_budget() -> None:
     assert fixed_cost("", "", 0, MODEL) == REPLY_PRIMING
     assert fixed_cost(prompt, "", 0, MODEL) == REPLY_PRIMING + message_tokens(prompt, MODEL)
     assert fixed_cost(prompt, "", 40, MODEL) == REPLY_PRIMING + 40 + message_tokens(prompt, MODEL)
+    assert fixed_cost(HINDI, "", 0, OLD_MODEL) == REPLY_PRIMING + message_tokens(HINDI, OLD_MODEL)
 
 
 def test_the_running_summary_is_paid_for_from_the_budget() -> None:
@@ -99,6 +113,8 @@ def test_the_running_summary_is_paid_for_from_the_budget() -> None:
     with_summary = fixed_cost("sys", summary, 10, MODEL)
     without = fixed_cost("sys", "", 10, MODEL)
     assert with_summary - without == message_tokens(SUMMARY_PREFIX + summary, MODEL)
+    assert fixed_cost("", HINDI, 0, OLD_MODEL) - fixed_cost("", "", 0, OLD_MODEL) == (
+        message_tokens(SUMMARY_PREFIX + HINDI, OLD_MODEL))
 
 
 def test_the_running_summary_never_vanishes_from_what_the_model_is_sent() -> None:
@@ -128,12 +144,13 @@ def test_a_chat_flattened_for_completion_models_reads_as_a_labelled_dialogue() -
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": [{"type": "text", "text": "look"},
                                      {"type": "image_url", "image_url": {"url": "x"}},
+                                     {"type": "text"},  # a text part with no text
                                      {"type": "text", "text": "here"}]},
         {"role": "assistant", "content": "ok"},
         {"role": "tool", "content": "odd"},
     ]
     assert flatten_prompt(messages) == (
-        "System: Be brief.\n\nUser: look here\n\nAssistant: ok\n\nUser: odd\n\nAssistant:")
+        "System: Be brief.\n\nUser: look  here\n\nAssistant: ok\n\nUser: odd\n\nAssistant:")
 
 
 def test_the_summary_request_folds_the_old_summary_and_the_dropped_turns() -> None:

@@ -4,6 +4,7 @@ a key."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -67,7 +68,7 @@ def response(status: int, content: bytes, content_type: str = "application/json"
 
 def test_an_unexpected_answer_to_a_paid_call_may_have_been_charged() -> None:
     paid = classify(200, {"something": "else"}, paid=True)
-    assert type(paid) is BadResponse and paid.maybe_charged
+    assert type(paid) is BadResponse and paid.maybe_charged and paid.status == 200
     assert "maybe_charged" in str(paid)
     free = classify(200, {"something": "else"}, paid=False)
     assert type(free) is BadResponse and not free.maybe_charged
@@ -92,6 +93,7 @@ def test_only_a_call_that_may_have_reached_the_server_may_have_been_charged() ->
     read = error_from_transport(httpx.ReadTimeout("slow", request=request), paid=True,
                                 redact=redact)
     assert type(read) is UpstreamTimeout and read.maybe_charged
+    assert read.detail == "ReadTimeout: slow"
     connect = error_from_transport(httpx.ConnectTimeout("slow", request=request), paid=True,
                                    redact=redact)
     assert type(connect) is UpstreamTimeout and not connect.maybe_charged
@@ -132,7 +134,7 @@ def test_a_banned_prompt_tells_the_user_which_word() -> None:
     error = classify(200, mj(24, "可能包含敏感词", promptEn="a nude cat", bannedWord="nude"))
     assert type(error) is BannedPrompt
     assert error.banned_word == "nude" and "nude" in error.user_message
-    assert error.mj_code == 24 and error.description == "可能包含敏感词"
+    assert error.mj_code == 24 and error.description == "可能包含敏感词" and error.status == 200
     assert error.properties == {"promptEn": "a nude cat", "bannedWord": "nude"}
     unnamed = classify(200, mj(24, "可能包含敏感词"))
     assert type(unnamed) is BannedPrompt and unnamed.banned_word is None
@@ -143,12 +145,14 @@ def test_a_banned_prompt_tells_the_user_which_word() -> None:
 def test_a_full_queue_is_worth_retrying_and_created_nothing(code: int) -> None:
     error = classify(200, mj(code, "队列已满，请稍后尝试", numberOfQueues="10"))
     assert type(error) is QueueFull and error.retryable and error.mj_code == code
+    assert error.description == "队列已满，请稍后尝试" and error.status == 200
     assert error.properties == {"numberOfQueues": "10"}
 
 
 def test_another_mj_refusal_keeps_its_code_and_words() -> None:
     error = classify(200, mj(7, "账号已被封禁"))
     assert type(error) is MjSubmitRejected and error.mj_code == 7 and error.code == "7"
+    assert error.status == 200
     assert error.description == "账号已被封禁" and "账号已被封禁" in str(error)
 
 
@@ -206,11 +210,18 @@ def test_each_kind_of_failure_is_recognised_whatever_its_envelope(
     error = classify(status, body)
     assert type(error) is kind
     assert error.code == code and error.status == status
+    # The gateway's own words, for the operator's log.
+    assert error.detail and error.detail.strip() in json.dumps(body, ensure_ascii=False)
 
 
 def test_rate_limits_carry_the_wait_the_gateway_asked_for() -> None:
     error = classify(429, v1("当前分组上游负载已饱和"), headers=httpx.Headers({"Retry-After": "7"}))
     assert type(error) is RateLimited and error.retry_after == 7.0 and error.retryable
+    assert (error.status, error.detail) == (429, "当前分组上游负载已饱和")
+    answer = response(429, b'{"description": "busy", "code": 30}')
+    answer.headers["Retry-After"] = "3"
+    read = error_from_response(answer, paid=False, redact=redact)
+    assert type(read) is RateLimited and read.retry_after == 3.0
     assert classify(429, v1("busy")).retry_after is None  # type: ignore[attr-defined]
 
 
@@ -226,7 +237,25 @@ def test_the_gateways_own_words_reach_the_log_without_its_request_id() -> None:
     assert error.detail == "Invalid model name passed in model=gpt-9"
     assert classify(400, None).detail == "HTTP 400"
     assert classify(500, ["not", "an", "envelope"]).detail == "HTTP 500"
-    assert classify(500, {"error": {"message": None, "code": ""}}).code is None
+    empty = classify(500, {"error": {"message": None, "code": ""}})
+    assert empty.code is None and empty.detail == "HTTP 500"
+    assert classify(400, {"code": 4, "description": None}).detail == "HTTP 400"
+    assert classify(400, {"message": "not an envelope we know"}).detail == "HTTP 400"
+
+
+def test_a_sentence_in_an_error_string_is_a_reason_not_a_code() -> None:
+    error = classify(400, {"error": "Invalid model name passed in model=gpt-9"})
+    assert error.code is None and error.detail == "Invalid model name passed in model=gpt-9"
+    assert classify(400, {"error": "model_not_found"}).code == "model_not_found"
+
+
+def test_an_mj_envelope_is_read_with_its_description_or_its_code_alone() -> None:
+    described = classify(400, {"description": "task_no_found "})
+    assert type(described) is NotFound and described.code == "task_no_found"
+    coded = classify(200, {"code": 24, "properties": {"bannedWord": "gore"}})
+    assert type(coded) is BannedPrompt and coded.banned_word == "gore"
+    odd = classify(400, {"description": "bad request", "code": "abc"})
+    assert type(odd) is InvalidRequest and odd.code is None and odd.detail == "bad request"
 
 
 def test_long_reasons_are_cut_and_their_whitespace_folded() -> None:
@@ -291,6 +320,12 @@ def test_a_json_error_body_is_decoded() -> None:
      ("", False)])
 def test_html_is_known_by_its_content_type(content_type: str, html: bool) -> None:
     assert is_html(response(200, b"<html></html>", content_type)) is html
+
+
+def test_an_answer_without_a_content_type_is_not_html() -> None:
+    bare = httpx.Response(200, content=b"<html></html>",
+                          request=httpx.Request("GET", "http://gw.test/"))
+    assert "content-type" not in bare.headers and is_html(bare) is False
 
 
 def test_an_html_page_where_json_was_expected_means_the_route_is_not_served() -> None:
