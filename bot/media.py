@@ -27,17 +27,30 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+# ISO base media files that are pictures (HEIC from iPhones, AVIF), not sound.
+_IMAGE_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1",
+                           b"avif", b"avis"})
+
+
+def _mpeg_audio_frame(data: bytes) -> bool:
+    """An MPEG audio frame header (4 bytes): 11 sync bits, then a version and a layer that are
+    not the reserved values (layer 0 is AAC in ADTS, which the transcriber does not take)."""
+    if len(data) < 4 or data[0] != 0xFF or data[1] & 0xE0 != 0xE0:
+        return False
+    return data[1] & 0x18 != 0x08 and data[1] & 0x06 != 0
+
+
 def sniff_audio(data: bytes) -> str | None:
     """The audio container from the bytes, as a file extension the transcriber accepts, or None."""
     if data.startswith(b"OggS"):
         return "ogg"
-    if data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+    if data.startswith(b"ID3") or _mpeg_audio_frame(data):
         return "mp3"
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return "wav"
     if data.startswith(b"fLaC"):
         return "flac"
-    if data[4:8] == b"ftyp":
+    if data[4:8] == b"ftyp" and data[8:12] not in _IMAGE_BRANDS:
         return "m4a"
     if data.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm"

@@ -9,6 +9,7 @@ import logging
 import signal
 
 from bot.sandbox.auth import INVALID_KEY_PREFIX
+from bot.sandbox.families import ABSENT_STYLES, FAMILIES, parse_families
 from bot.sandbox.faults import FAULT_HEADER, FAULTS, TOKENS_HEADER, TPS_HEADER, parse_fault
 from bot.sandbox.server import SandboxServer
 
@@ -25,7 +26,9 @@ answer HTTP 200 text/html, as new-api does.
 Chat answers are deterministic: "Echo: <last user message>" + " [images: N]"
 + " [context: M messages]", then filler words when a length is asked for. Midjourney jobs start
 after about 2 s and finish about 30 s later; --speed divides every delay (--speed 200 finishes
-a job in well under a second).
+a job in well under a second). As new-api does, the gateway refreshes unfinished jobs from
+upstream only every --refresh scenario seconds (15 at --speed 1, where a fetch sees coarse jumps
+and may go from "" or SUBMITTED straight to SUCCESS; 0, every step, at other speeds).
 """
 
 EPILOG_HEAD = """\
@@ -65,6 +68,20 @@ def _speed(value: str) -> float:
     return speed
 
 
+def _refresh(value: str) -> float:
+    refresh = float(value)
+    if refresh < 0:
+        raise argparse.ArgumentTypeError("refresh must not be negative")
+    return refresh
+
+
+def _families(value: str) -> frozenset[str]:
+    try:
+        return parse_families(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `modelbridge sandbox`; the description and epilog document every knob."""
     parser.description = DESCRIPTION % {"invalid": INVALID_KEY_PREFIX}
@@ -74,16 +91,31 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8700, help="port to bind (default 8700)")
     parser.add_argument("--speed", type=_speed, default=1.0, metavar="X",
                         help="divide every simulated delay by X (default 1.0)")
+    parser.add_argument("--refresh", type=_refresh, default=None, metavar="S",
+                        help="scenario seconds between the gateway's refreshes of unfinished "
+                        "MJ jobs; 0 = every fetch sees the latest (default 15 at --speed 1, "
+                        "else 0)")
+    parser.add_argument("--families", type=_families, default=None, metavar="LIST",
+                        help="serve only these route families, comma-separated, of "
+                        f"{','.join(FAMILIES)} (default: all); the others answer HTTP 404 as "
+                        "a foreign gateway does (see --absent)")
+    parser.add_argument("--absent", choices=ABSENT_STYLES, default="json",
+                        help="how routes of families not served answer: json = "
+                        "{\"detail\": \"Not Found\"} as LiteLLM and vLLM (FastAPI) do, html = "
+                        "nginx's 404 page (default json)")
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="NAME",
                         help="inject fault NAME[=ARG] into every request (repeatable)")
 
 
 async def _serve(args: argparse.Namespace) -> None:
     server = SandboxServer(host=args.host, port=args.port, speed=args.speed,
-                           faults=args.fault, access_log=True)
+                           faults=args.fault, access_log=True, refresh_s=args.refresh,
+                           families=args.families, absent=args.absent)
     await server.start()
     faults = ", ".join(args.fault) or "none"
-    print(f"sandbox gateway on {server.url} (speed {args.speed}, faults: {faults}); Ctrl-C stops",
+    families = ",".join(f for f in FAMILIES if f in server.families)
+    print(f"sandbox gateway on {server.url} (speed {args.speed}, MJ refresh every "
+          f"{server.refresh_s:g} s, families: {families}, faults: {faults}); Ctrl-C stops",
           flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

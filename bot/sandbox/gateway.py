@@ -18,6 +18,7 @@ from bot.sandbox.errors import (
     new_request_id,
     openai_error,
 )
+from bot.sandbox.families import family_of_path, foreign_not_found
 from bot.sandbox.faults import (
     FAULT_HEADER,
     TOKENS_HEADER,
@@ -140,6 +141,9 @@ async def gateway_middleware(request: web.Request, handler: Handler) -> web.Stre
                        tps=header_float(request.headers.get(TPS_HEADER)))
     attach(request, info)
     if not routed:
+        family = family_of_path(request.path)
+        if family is not None and family not in state.families:
+            return foreign_not_found(state.absent)
         return _not_routed(request)
     try:
         faults = await _request_faults(request, state.global_faults)

@@ -14,7 +14,7 @@ from bot.sandbox.drawing import draw
 from bot.sandbox.errors import json_response, openai_error
 from bot.sandbox.faults import strip_markers
 from bot.sandbox.files import FILES_PATH
-from bot.sandbox.images import Picture, single_png
+from bot.sandbox.images import Picture, poster_png
 from bot.sandbox.state import state_of
 
 SIZES = {
@@ -22,8 +22,6 @@ SIZES = {
     "dall-e-2": ("256x256", "512x512", "1024x1024"),
 }
 MAX_PROMPT = {"dall-e-3": 4000, "dall-e-2": 1000}
-# Pictures are drawn at a quarter of the asked size: tests stay fast, the aspect stays true.
-SCALE = 4
 BAD_IMAGE = "invalid_image_request"
 
 
@@ -66,13 +64,13 @@ async def generations(request: web.Request) -> web.Response:
         return openai_error(info.request_id, 400, f"'{response_format}' is not one of "
                             "['url', 'b64_json'] - 'response_format'",
                             type_="invalid_request_error", param="response_format")
-    width, height = (int(part) // SCALE for part in str(size).split("x"))
+    width, height = (int(part) for part in str(size).split("x"))
     text = strip_markers(prompt)
     state = state_of(request)
     data = []
     for index in range(n):
         picture = Picture(text, f"{uuid.uuid4().hex}:{index}")
-        png = await draw(single_png, picture, (width, height), "DALL·E", index + 1)
+        png = await draw(poster_png, picture, (width, height), "DALL·E", index + 1)
         item: dict[str, str] = {"revised_prompt": revised(text)} if model == "dall-e-3" else {}
         if response_format == "b64_json":
             item["b64_json"] = base64.b64encode(png).decode()

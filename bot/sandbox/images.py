@@ -214,6 +214,23 @@ def single_png(picture: Picture, size: tuple[int, int], label: str, tile: int) -
     return _flat_png(image, picture, [colour])
 
 
+def poster_png(picture: Picture, size: tuple[int, int], label: str, tile: int) -> bytes:
+    """A picture at any size for little cost (DALL·E answers at the size asked): one flat
+    colour, `label` in the middle and the prompt's first words below it."""
+    width, height = size
+    image = Image.new("P", size, 0)
+    image.putpalette([*_colour(picture.seed, tile), 255, 255, 255, 0, 0, 0])
+    draw = ImageDraw.Draw(image)
+    draw.text((width // 2, height // 3), label, fill=1, font=_font(max(24, min(size) // 6)),
+              anchor="mm", stroke_width=LABEL_STROKE, stroke_fill=2)
+    text_size = max(12, min(size) // 20)
+    y = height * 3 // 5
+    for line in textwrap.wrap(picture.prompt, 40)[:3]:
+        draw.text((width // 2, y), line, fill=1, font=_font(text_size), anchor="ma")
+        y += text_size * 5 // 4
+    return _png(image, picture)
+
+
 @dataclass(frozen=True, slots=True)
 class ImageFacts:
     """What describe derives from an upload: size and dominant colour name."""

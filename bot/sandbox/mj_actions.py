@@ -14,7 +14,7 @@ from bot.sandbox.files import parse_data_url
 from bot.sandbox.mj_buttons import MODAL_ACTIONS, REMIX_ACTIONS, gateway_action, upscale_tile
 from bot.sandbox.mj_common import INSTANCE, accept, field_text, new_task, read_body, submit_fault
 from bot.sandbox.mj_images import prerender
-from bot.sandbox.mj_tasks import aspect_of, buttons_for, phase_of
+from bot.sandbox.mj_tasks import aspect_of, buttons_for
 from bot.sandbox.state import state_of
 
 
@@ -41,7 +41,7 @@ async def _start_action(request: web.Request, task_id: str, custom_id: str, gate
     parent = state.tasks.get(task_id, info.owner)
     if parent is None:
         return mj_relay_error("task_not_found")
-    if phase_of(parent, state.clock.now()).status != "SUCCESS":
+    if state.tasks.phase(parent).status != "SUCCESS":
         return mj_relay_error("task_status_not_success")
     if custom_id not in {button["customId"] for button in buttons_for(parent)}:
         return submit_result(4, "未知的 Action 类型")

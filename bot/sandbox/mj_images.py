@@ -113,7 +113,7 @@ async def mj_image(request: web.Request) -> web.Response:
     missing = json_response({"error": "midjourney_task_not_found"}, status=400)
     if task is None:
         return missing
-    status = phase_of(task, state.clock.now()).status
+    status = state.tasks.phase(task).status
     words = "_".join(_picturetext(task).split()[:4]) or task.action.lower()
     safe = re.sub(r"[^A-Za-z0-9_]", "", words)[:60] or "image"
     if status == "SUCCESS" and task.kind == "describe" and task.uploads:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.sandbox.context import info_of
 from bot.sandbox.errors import json_response, mj_relay_error
-from bot.sandbox.mj_tasks import phase_of, task_view
+from bot.sandbox.mj_tasks import task_view
 from bot.sandbox.state import state_of
 
 
@@ -20,7 +20,7 @@ async def fetch(request: web.Request) -> web.Response:
     task = state.tasks.get(request.match_info["id"], info.owner)
     if task is None:
         return mj_relay_error("task_no_found")
-    return json_response(task_view(task, state.clock, info.base_url))
+    return json_response(task_view(task, state.tasks, info.base_url))
 
 
 async def list_by_condition(request: web.Request) -> web.Response:
@@ -36,7 +36,7 @@ async def list_by_condition(request: web.Request) -> web.Response:
     state = state_of(request)
     info = info_of(request)
     found = [state.tasks.get(str(task_id), info.owner) for task_id in ids]
-    views = [task_view(task, state.clock, info.base_url) for task in found if task is not None]
+    views = [task_view(task, state.tasks, info.base_url) for task in found if task is not None]
     return json_response(views)
 
 
@@ -46,7 +46,7 @@ async def image_seed(request: web.Request) -> web.Response:
     task = state.tasks.get(request.match_info["id"], info_of(request).owner)
     if task is None:
         return mj_relay_error("task_no_found")
-    done = phase_of(task, state.clock.now()).status == "SUCCESS"
+    done = state.tasks.phase(task).status == "SUCCESS"
     if not done or task.kind not in ("grid", "upscale"):
         return json_response({"code": 4, "description": "关联任务状态错误"}, status=400)
     seed = int(hashlib.sha256(task.job_hash.encode()).hexdigest(), 16) % 4_294_967_295

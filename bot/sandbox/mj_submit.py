@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.sandbox.context import info_of
+from bot.sandbox.drawing import draw
 from bot.sandbox.errors import mj_relay_error, submit_result
 from bot.sandbox.faults import strip_markers
-from bot.sandbox.files import parse_data_url
+from bot.sandbox.files import FILES_PATH, DataUrl, parse_data_url
+from bot.sandbox.images import Picture, poster_png
 from bot.sandbox.mj_common import (
     accept,
     field_text,
@@ -20,7 +24,11 @@ from bot.sandbox.mj_common import (
 )
 from bot.sandbox.mj_tasks import Upload, aspect_of
 from bot.sandbox.mj_texts import describe_prompts, shorten_text
-from bot.sandbox.state import state_of
+from bot.sandbox.state import SandboxState, state_of
+
+_LINK = re.compile(r"^https?://.+")
+# The size of the stand-in drawn for a link the offline sandbox cannot download.
+LINKED_SIZE = (512, 512)
 
 BLEND_ASPECTS = {"PORTRAIT": (2, 3), "SQUARE": (1, 1), "LANDSCAPE": (3, 2)}
 
@@ -80,16 +88,22 @@ async def blend(request: web.Request) -> web.Response:
 
 
 async def describe(request: web.Request) -> web.Response:
-    """POST /mj/submit/describe: SUCCESS carries four prompts and the upload as imageUrl."""
+    """POST /mj/submit/describe: `base64` (a data URL) or `link` (an http(s) URL, as the plus
+    proxy accepts); SUCCESS carries four prompts and the image as imageUrl."""
     body = await read_body(request)
     if isinstance(body, web.Response):
         return body
-    raw = body.get("base64")
-    if not raw:
-        return submit_result(4, "base64不能为空")
-    upload = parse_data_url(raw)
-    if upload is None:
-        return submit_result(4, "base64格式错误")
+    raw, link = field_text(body, "base64"), field_text(body, "link")
+    if not raw and not link:
+        return submit_result(4, "base64或link不能为空")
+    if link and not _LINK.match(link):
+        return submit_result(4, "链接格式错误")
+    if raw:
+        upload = parse_data_url(raw)
+        if upload is None:
+            return submit_result(4, "base64格式错误")
+    else:
+        upload = await _linked_image(state_of(request), link)
     refused = submit_fault(request, "")
     if refused is not None:
         return refused
@@ -97,6 +111,19 @@ async def describe(request: web.Request) -> web.Response:
     task = new_task(request, "DESCRIBE", "describe", "", prompt_en=prompts, final_prompt=prompts,
                     state=field_text(body, "state"), uploads=[Upload(upload.data, upload.mime)])
     return accept(request, task)
+
+
+async def _linked_image(state: SandboxState, link: str) -> DataUrl:
+    """The image behind `link`: a file this sandbox serves (a DALL·E result, an upload) is
+    read back; any other URL is out of reach offline, so a picture naming it stands in."""
+    path = urlsplit(link).path
+    if path.startswith(FILES_PATH + "/"):
+        found = await state.files.get(path.removeprefix(FILES_PATH + "/"))
+        if found is not None:
+            data, content_type = found
+            return DataUrl(content_type, data)
+    png = await draw(poster_png, Picture(link, link), LINKED_SIZE, "link", 1)
+    return DataUrl("image/png", png)
 
 
 async def shorten(request: web.Request) -> web.Response:

@@ -28,6 +28,8 @@ T_PROGRESS = 4.0
 # Scenario seconds from dispatch to SUCCESS, by kind of result.
 RUN_SECONDS = {"grid": 30.0, "upscale": 8.0, "describe": 6.0, "shorten": 6.0, "swap": 12.0}
 GATEWAY_DEADLINE = 3600.0
+# new-api refreshes every unfinished task from upstream this often (upstream-api.md §11.2).
+GATEWAY_REFRESH_S = 15.0
 DEADLINE_REASON = "上游任务超时（超过1小时）"
 FAILURE_REASON = "[Job failed] the sandbox injected the mj_failure fault"
 PROGRESS_STEPS = ("15%", "31%", "46%", "62%", "78%", "93%")
@@ -152,18 +154,15 @@ def image_path(task: Task, phase: Phase, base_url: str) -> str:
     return ""
 
 
-def task_view(task: Task, clock: SimClock, base_url: str) -> dict[str, Any]:
+def task_view(task: Task, store: TaskStore, base_url: str) -> dict[str, Any]:
     """The gateway's task object (§9.2), keys in the documented order."""
-    now = clock.now()
-    phase = phase_of(task, now)
+    clock = store.clock
+    phase = store.phase(task)
     polled = phase.status != ""
     properties: dict[str, Any] | None = None
     if polled:
         properties = {"finalPrompt": task.final_prompt or task.prompt_en, "finalZhPrompt": ""}
     buttons: list[Button] | None = buttons_for(task) if phase.status == "SUCCESS" else None
-    description = task.description
-    if task.kind == "shorten" and phase.status == "SUCCESS":
-        description = task.final_prompt
     return {
         "id": task.id,
         "action": task.action,
@@ -171,7 +170,7 @@ def task_view(task: Task, clock: SimClock, base_url: str) -> dict[str, Any]:
         "botType": "",
         "prompt": task.prompt,
         "promptEn": task.prompt_en if polled else "",
-        "description": description,
+        "description": task.description,
         "state": task.state,
         "submitTime": clock.epoch_ms(task.submitted_at),
         "startTime": clock.epoch_ms(phase.start_at) if phase.start_at is not None else 0,
@@ -187,14 +186,33 @@ def task_view(task: Task, clock: SimClock, base_url: str) -> dict[str, Any]:
 
 
 class TaskStore:
-    """Every task by id, each tied to the key that created it."""
+    """Every task by id, each tied to the key that created it.
 
-    def __init__(self, clock: SimClock) -> None:
+    With `refresh_s` > 0 the gateway's view of a task is what upstream said at the last refresh
+    (every `refresh_s` scenario seconds, as new-api's loop does), so a fetch sees coarse jumps
+    and may go from `""` or `SUBMITTED` straight to `SUCCESS`; with 0 it sees upstream's latest.
+    """
+
+    def __init__(self, clock: SimClock, refresh_s: float = 0.0) -> None:
+        if refresh_s < 0:
+            raise ValueError("refresh_s must not be negative")
         self.clock = clock
+        self.refresh_s = refresh_s
         self._tasks: dict[str, Task] = {}
         # Per owner, the tasks not yet seen finished: counting the queue walks these only,
         # not every task the sandbox has ever run.
         self._unfinished: dict[str, dict[str, Task]] = {}
+
+    def seen_at(self) -> float:
+        """The scenario instant of the gateway's last refresh (now, when it is not paced)."""
+        now = self.clock.now()
+        if self.refresh_s <= 0:
+            return now
+        return math.floor(now / self.refresh_s) * self.refresh_s
+
+    def phase(self, task: Task) -> Phase:
+        """The task's phase as the gateway shows it (fetch, list, the SUCCESS check of actions)."""
+        return phase_of(task, self.seen_at())
 
     def new_id(self) -> str:
         """16 digits: epoch milliseconds then three random digits, unique in this store."""

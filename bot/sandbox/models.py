@@ -6,6 +6,8 @@ from aiohttp import web
 
 from bot.sandbox.context import info_of
 from bot.sandbox.errors import json_response
+from bot.sandbox.families import family_of_model
+from bot.sandbox.state import state_of
 
 CREATED = 1626777600
 
@@ -49,16 +51,21 @@ def _entry(model: str) -> dict[str, object]:
     return {"id": model, "object": "model", "created": CREATED, "owned_by": OWNERS[model]}
 
 
+def _served(request: web.Request, model: str) -> bool:
+    families = state_of(request).families
+    return model in OWNERS and family_of_model(model, OWNERS[model]) in families
+
+
 async def list_models(request: web.Request) -> web.Response:
-    """Every model enabled for the sandbox's single group."""
+    """Every model enabled for the sandbox's single group (of the route families served)."""
     return json_response({"object": "list", "success": True,
-                          "data": [_entry(model) for model in OWNERS]})
+                          "data": [_entry(model) for model in OWNERS if _served(request, model)]})
 
 
 async def retrieve_model(request: web.Request) -> web.Response:
     """One model; unknown ids get one-api's HTTP 200 model_not_found error body."""
     model = request.match_info["model"]
-    if model in OWNERS:
+    if _served(request, model):
         return json_response(_entry(model))
     message = f"The model '{model}' does not exist (request id: {info_of(request).request_id})"
     return json_response({"error": {"message": message, "type": "invalid_request_error",

@@ -24,11 +24,12 @@ from bot.sandbox.clock import SimClock
 from bot.sandbox.context import info_of
 from bot.sandbox.drawing import start_worker
 from bot.sandbox.errors import openai_error
+from bot.sandbox.families import ABSENT_STYLES, Absent, family_of_path, parse_families
 from bot.sandbox.faults import parse_fault
 from bot.sandbox.files import FILES_PATH
 from bot.sandbox.gateway import Handler, add_request_id, gateway_middleware
 from bot.sandbox.images import warm_up
-from bot.sandbox.mj_tasks import TaskStore
+from bot.sandbox.mj_tasks import GATEWAY_REFRESH_S, TaskStore
 from bot.sandbox.state import STATE, SandboxState, state_of
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,9 @@ def build_app(state: SandboxState) -> web.Application:
     for prefix in MJ_PREFIXES:
         routes += [(method, prefix + path, handler) for method, path, handler in mj]
     for method, path, handler in routes:
-        app.router.add_route(method, path, handler)
+        family = family_of_path(path)
+        if family is None or family in state.families:
+            app.router.add_route(method, path, handler)
     return app
 
 
@@ -88,14 +91,31 @@ async def _not_implemented(request: web.Request) -> web.Response:
 
 
 class SandboxServer:
-    """The offline gateway on a real loopback port; `speed` divides every simulated delay."""
+    """The offline gateway on a real loopback port; `speed` divides every simulated delay.
+
+    `families`: the route families served (chat, images, audio, embeddings, mj; all by
+    default); the others answer as a foreign server does, per `absent` (bot.sandbox.families).
+    `refresh_s`: how often (scenario seconds) the gateway refreshes unfinished MJ tasks from
+    upstream; 0 shows upstream's latest on every fetch. By default 15 s (the real gateway's
+    cadence) at speed 1, and 0 at any other speed (tests and benchmarks that want every step).
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0,
-                 faults: Iterable[str] = (), *, access_log: bool = False) -> None:
+                 faults: Iterable[str] = (), *, access_log: bool = False,
+                 refresh_s: float | None = None, families: Iterable[str] | None = None,
+                 absent: Absent = "json") -> None:
         self.host = host
         self.port = port
-        self.state = SandboxState(clock=(clock := SimClock(speed)), tasks=TaskStore(clock))
+        if refresh_s is None:
+            refresh_s = GATEWAY_REFRESH_S if speed == 1.0 else 0.0
+        clock = SimClock(speed)
+        self.state = SandboxState(clock=clock, tasks=TaskStore(clock, refresh_s))
         self.state.global_faults = [parse_fault(name) for name in faults]
+        if families is not None:
+            self.state.families = parse_families(",".join(families))
+        if absent not in ABSENT_STYLES:
+            raise ValueError(f"absent must be one of {', '.join(ABSENT_STYLES)}")
+        self.state.absent = absent
         self._access_log = access_log
         self._runner: web.AppRunner | None = None
 
@@ -108,6 +128,16 @@ class SandboxServer:
     def hits(self) -> Counter[str]:
         """Requests received, by "METHOD /route/template"."""
         return self.state.hits
+
+    @property
+    def families(self) -> frozenset[str]:
+        """The route families this sandbox serves."""
+        return self.state.families
+
+    @property
+    def refresh_s(self) -> float:
+        """Scenario seconds between the gateway's refreshes of unfinished MJ tasks (0: none)."""
+        return self.state.tasks.refresh_s
 
     @property
     def speed(self) -> float:
@@ -136,7 +166,8 @@ class SandboxServer:
         await site.start()
         if self.port == 0:
             self.port = int(self._runner.addresses[0][1])
-        log.info("sandbox gateway listening on %s (speed %s)", self.url, self.speed)
+        log.info("sandbox gateway listening on %s (speed %s, MJ refresh every %s s)", self.url,
+                 self.speed, self.refresh_s)
 
     async def stop(self) -> None:
         """Close the listener and every open connection."""

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.clock import SimClock
+from bot.sandbox.families import ALL_FAMILIES, Absent
 from bot.sandbox.faults import Fault
 from bot.sandbox.files import FileStore
 from bot.sandbox.mj_tasks import TaskStore
@@ -24,6 +25,9 @@ class SandboxState:
     files: FileStore = field(default_factory=FileStore)
     hits: Counter[str] = field(default_factory=Counter)
     global_faults: list[Fault] = field(default_factory=list)
+    # The route families served (bot.sandbox.families) and how the others answer.
+    families: frozenset[str] = ALL_FAMILIES
+    absent: Absent = "json"
     # Background drawings scheduled or running (bot.sandbox.mj_images.prerender), cancelled
     # when the server stops.
     pending: set[asyncio.TimerHandle | asyncio.Future[Any]] = field(default_factory=set)

@@ -225,12 +225,42 @@ async def test_describe(sandbox: SandboxServer, client: httpx.AsyncClient) -> No
     assert blue["properties"]["finalPrompt"] != prompts
 
 
+async def test_describe_takes_a_link_instead_of_base64(
+        sandbox: SandboxServer, client: httpx.AsyncClient) -> None:
+    # §9.7: the plus proxy (TA) accepts `link`, an http(s) URL, when `base64` is empty.
+    empty = await submit(client, "/mj/submit/describe", {"base64": "", "link": ""})
+    assert (empty["code"], empty["description"]) == (4, "base64或link不能为空")
+    bad = await submit(client, "/mj/submit/describe", {"link": "ftp://example.com/cat.png"})
+    assert (bad["code"], bad["description"]) == (4, "链接格式错误")
+    # A link to a picture this gateway served is described from that picture.
+    drawn = await client.post("/v1/images/generations", json={
+        "model": "dall-e-3", "prompt": "a red square", "size": "1024x1792"})
+    url = drawn.json()["data"][0]["url"]
+    task = await finished(sandbox, client, "/mj/submit/describe", {"link": url})
+    assert task["action"] == "DESCRIBE" and task["status"] == "SUCCESS"
+    assert "--ar 4:7" in task["properties"]["finalPrompt"]
+    assert (await client.get(task["imageUrl"])).content == (await client.get(url)).content
+    # Any other link (out of reach offline) still gives four prompts and an image.
+    far = await finished(sandbox, client, "/mj/submit/describe",
+                         {"link": "https://cdn.example.com/cat.png"})
+    assert far["properties"]["finalPrompt"].count("️⃣") == 4
+    image = await client.get(far["imageUrl"])
+    assert Image.open(io.BytesIO(image.content)).format == "PNG"
+
+
 async def test_shorten(sandbox: SandboxServer, client: httpx.AsyncClient) -> None:
     assert (await submit(client, "/mj/submit/shorten", {"prompt": ""}))["code"] == 4
     task = await finished(sandbox, client, "/mj/submit/shorten", {
         "prompt": "a very detailed painting of an old lighthouse at dusk --ar 3:2"})
     assert task["action"] == "SHORTEN"
-    for text in (task["description"], task["properties"]["finalPrompt"]):
+    # The contract says both "a task's description never changes at the gateway" (§9.2) and
+    # "SHORTEN's description changes on success" (§9.8, §11.14). The second is upstream (TA)
+    # behaviour; new-api's refresh loop (controller/midjourney.go UpdateMidjourneyTaskBulk)
+    # copies progress, promptEn, state, times, imageUrl, status, failReason, properties and
+    # buttons, never description. So the gateway keeps the submit text and the shortened
+    # prompts reach the client in properties.finalPrompt and promptEn.
+    assert task["description"] == "提交成功"
+    for text in (task["promptEn"], task["properties"]["finalPrompt"]):
         _, _, options = text.partition("Shortened prompts")
         assert options, text
         assert "1️⃣" in options and "5️⃣" in options

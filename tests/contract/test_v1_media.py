@@ -27,7 +27,21 @@ async def test_dalle3_returns_a_url_to_a_real_png(client: httpx.AsyncClient) -> 
     assert image.status_code == 200
     picture = Image.open(io.BytesIO(image.content))
     assert picture.format == "PNG"
-    assert picture.width > picture.height
+    assert picture.size == (1792, 1024)
+    assert picture.info["prompt"] == "a lighthouse"
+
+
+async def test_every_dalle_size_comes_back_at_the_size_asked(client: httpx.AsyncClient) -> None:
+    sizes = {"dall-e-3": ("1024x1024", "1792x1024", "1024x1792"),
+             "dall-e-2": ("256x256", "512x512", "1024x1024")}
+    for model, names in sizes.items():
+        for size in names:
+            response = await client.post("/v1/images/generations", json={
+                "model": model, "prompt": "a fox", "size": size,
+                "response_format": "b64_json"})
+            [item] = response.json()["data"]
+            picture = Image.open(io.BytesIO(base64.b64decode(item["b64_json"])))
+            assert f"{picture.width}x{picture.height}" == size, (model, size)
 
 
 async def test_dalle3_b64_json(client: httpx.AsyncClient) -> None:

@@ -33,7 +33,7 @@ def test_help_mentions_every_fault_header_and_marker() -> None:
         assert name in text, name
     for knob in ("X-Sandbox-Fault", "X-Sandbox-Tokens", "X-Sandbox-TPS", "[[fault:<name>]]",
                  "[[tokens:<n>]]", "[[tps:<n>]]", "mj-api-secret", "--speed", "--fault",
-                 "--port", "--host"):
+                 "--port", "--host", "--refresh"):
         assert knob in text, knob
 
 
@@ -48,6 +48,10 @@ def test_parser_defaults_and_fault_validation() -> None:
         parser.parse_args(["sandbox", "--fault", "meltdown"])
     with pytest.raises(SystemExit):
         parser.parse_args(["sandbox", "--speed", "0"])
+    assert parser.parse_args(["sandbox"]).refresh is None  # the server's default for its speed
+    assert parser.parse_args(["sandbox", "--refresh", "0"]).refresh == 0.0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["sandbox", "--refresh", "-1"])
 
 
 def _free_port() -> int:
