@@ -35,6 +35,10 @@ MESSAGES: dict[str, str] = {
     "upstream.banned_prompt": "Midjourney does not allow this prompt.",
     "upstream.banned_word": "Midjourney does not allow this prompt (word: {word}).",
     "upstream.queue_full": "Midjourney's queue is full. Please try again in a few minutes.",
+    "upstream.model_not_available": "That model is not available here.",
+    "upstream.model_named": "The model {model} is not available here.",
+    "upstream.not_offered": "This gateway does not offer that feature.",
+    "upstream.destination_refused": "That link can't be fetched.",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "What is in this picture?",

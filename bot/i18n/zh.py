@@ -29,6 +29,10 @@ MESSAGES: dict[str, str] = {
     "upstream.banned_prompt": "Midjourney 不允许这个提示词。",
     "upstream.banned_word": "Midjourney 不允许这个提示词（违禁词：{word}）。",
     "upstream.queue_full": "Midjourney 的队列已满，请过几分钟再试。",
+    "upstream.model_not_available": "这里没有这个模型。",
+    "upstream.model_named": "这里没有模型 {model}。",
+    "upstream.not_offered": "这个网关不提供该功能。",
+    "upstream.destination_refused": "无法获取这个链接。",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "这张图片里有什么？",

@@ -11,7 +11,7 @@ import pytest
 import soundfile
 from PIL import Image
 
-from bot.channel import Attachment
+from bot.inbound import Attachment
 from bot.media import (
     MAX_AUDIO_BYTES,
     MAX_IMAGE_BYTES,

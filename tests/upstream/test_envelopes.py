@@ -27,7 +27,9 @@ from bot.upstream.errors import (
     ConnectionFailed,
     InvalidRequest,
     MjSubmitRejected,
+    ModelNotAvailable,
     NotFound,
+    NotOffered,
     NotSupported,
     PermissionDenied,
     QueueFull,
@@ -174,8 +176,9 @@ def test_an_mj_refusal_counts_before_the_http_status() -> None:
     [
         (401, v1("无效的令牌"), AuthenticationError, None),
         (403, v1("用户已被封禁"), PermissionDenied, None),
-        (404, v1("Invalid URL (POST /v1/x)", type_="invalid_request_error"), NotFound, None),
-        (200, v1("The model 'x' does not exist", "model_not_found"), NotFound, "model_not_found"),
+        (404, v1("Invalid URL (POST /v1/x)", type_="invalid_request_error"), NotOffered, None),
+        (200, v1("The model 'x' does not exist", "model_not_found"), ModelNotAvailable,
+         "model_not_found"),
         (400, {"description": "task_no_found ", "type": "upstream_error", "code": 4},
          NotFound, "task_no_found"),
         (400, {"description": "task_not_found ", "type": "upstream_error", "code": 4},
@@ -240,7 +243,8 @@ def test_the_gateways_own_words_reach_the_log_without_its_request_id() -> None:
     empty = classify(500, {"error": {"message": None, "code": ""}})
     assert empty.code is None and empty.detail == "HTTP 500"
     assert classify(400, {"code": 4, "description": None}).detail == "HTTP 400"
-    assert classify(400, {"message": "not an envelope we know"}).detail == "HTTP 400"
+    # A bare "message" is still the gateway's own words, kept for the operator's log.
+    assert classify(400, {"message": "not an envelope we know"}).detail == "not an envelope we know"
 
 
 def test_a_sentence_in_an_error_string_is_a_reason_not_a_code() -> None:
@@ -300,7 +304,8 @@ def test_an_html_error_page_is_read_by_its_status() -> None:
     assert error.detail == "HTML page (HTTP 502)"
     not_found = error_from_response(response(404, page, "text/html; charset=utf-8"), paid=False,
                                     redact=redact)
-    assert type(not_found) is NotFound
+    # A 404 page instead of an answer: the route is missing here, not a task.
+    assert type(not_found) is NotOffered
 
 
 def test_an_empty_body_is_read_by_its_status() -> None:
@@ -331,5 +336,6 @@ def test_an_answer_without_a_content_type_is_not_html() -> None:
 def test_an_html_page_where_json_was_expected_means_the_route_is_not_served() -> None:
     error = not_supported_html(response(200, b"<html></html>", "text/html",
                                         path="/mj/submit/imagine"))
-    assert type(error) is NotSupported and error.status == 200
+    assert type(error) is NotOffered and error.status == 200
+    assert isinstance(error, NotSupported)
     assert error.detail == "POST /mj/submit/imagine answered an HTML page"
