@@ -50,8 +50,8 @@ _MODEL_MISSING_CODES = frozenset({"model_not_found"})
 # OpenAI / vLLM "The model `x` does not exist", Ollama "model 'x' not found", LiteLLM "Invalid
 # model name passed in model=x"
 _MODEL_MISSING_WORDS = re.compile(
-    r"\b(invalid|unknown|no such|unsupported) model\b"
-    r"|\bmodel\b[^.\n]{0,100}?\b(does not exist|not found|is not available|not supported)",
+    r"\binvalid model name\b|\b(unknown|no such) model\b"
+    r"|\bmodel\b[^.\n]{0,100}?\b(does not exist|not found|is not available)\b",
     re.IGNORECASE,
 )
 _NOT_READY_CODES = frozenset({"task_status_not_success"})

@@ -7,18 +7,21 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from bot.sandbox.server import SandboxServer
 from bot.upstream import (
     Capabilities,
     CapabilityWatch,
+    InvalidRequest,
     ModelInfo,
     ModelNotAvailable,
     NotFound,
     NotOffered,
     UpstreamClient,
 )
+from bot.upstream.envelopes import error_from_body
 from tests.upstream.conftest import FAST_RETRY, KEY
 from tests.upstream.foreign import MODELS, ForeignGateway
 from tests.upstream.scripted import ScriptedServer, json_reply, raw_reply
@@ -259,3 +262,29 @@ async def test_keep_fresh_probes_in_the_background_until_cancelled(
             await task
     assert scripted.hits["GET /v1/models"] >= 3
     assert watch.current is not None and watch.current.chat_models == ("gpt-4o",)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (404, {"error": {"message": "The model `x` does not exist", "code": "model_not_found"}},
+         ModelNotAvailable),  # OpenAI
+        (404, {"object": "error", "message": "The model `x` does not exist.", "code": 404},
+         ModelNotAvailable),  # vLLM
+        (404, {"error": "model 'x' not found, try pulling it first"}, ModelNotAvailable),  # Ollama
+        (400, {"error": {"message": "Invalid model name passed in model=x", "code": "400"}},
+         ModelNotAvailable),  # LiteLLM
+        (400, {"error": {"message": "The model gpt-4 does not support image input"}},
+         InvalidRequest),
+        (404, {"detail": "Not Found"}, NotOffered),  # FastAPI: no such route
+        (404, {"error": {"message": "Invalid URL (POST /v1/audio/speech)"}}, NotOffered),
+        (404, None, NotOffered),
+        (400, {"description": "task_no_found ", "type": "upstream_error", "code": 4}, NotFound),
+        (404, {"code": 3, "description": "关联任务不存在或已失效"}, NotFound),
+    ],
+)
+def test_a_404_is_a_model_a_route_or_a_task_by_what_the_body_says(
+    status: int, body: object, expected: type[Exception]
+) -> None:
+    err = error_from_body(status, body, httpx.Headers(), paid=False, redact=lambda t: t)
+    assert type(err) is expected

@@ -216,3 +216,39 @@ async def test_the_allowed_hosts_setting_reaches_the_client(
     ) as client:
         got = await client.download_link(f"http://images.lan:{port}/secret.png")
     assert got.data == PNG
+
+
+async def test_an_https_link_is_pinned_to_the_checked_address_and_keeps_its_name_for_tls(
+    internet: PretendInternet,
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=PNG, headers={"Content-Type": "image/png"})
+
+    async with UpstreamClient("https://gateway.example", KEY, transport=httpx.MockTransport(answer),
+                              resolver=internet.resolve) as client:
+        got = await client.download_link("https://images.example.com/cat.png")
+    assert got.data == PNG
+    [request] = seen
+    assert request.url.host == "93.184.216.34" and request.url.scheme == "https"
+    assert request.headers["Host"] == "images.example.com"
+    assert request.extensions["sni_hostname"] == "images.example.com"
+    assert "Authorization" not in request.headers
+
+
+async def test_a_name_that_re_resolves_to_loopback_is_refused_the_second_time(
+    recorder: ScriptedServer, gateway: ScriptedServer, internet: PretendInternet
+) -> None:
+    port = port_of(recorder)
+    internet.host("flip.example.com", "93.184.216.36")
+    client, transport = internet.client(gateway.url, port)
+    link = f"http://flip.example.com:{port}/secret.png"
+    async with client:
+        first = await client.download_link(link)  # public: fetched (served from loopback here)
+        internet.names["flip.example.com"] = ["127.0.0.1"]  # the DNS answer changes
+        with pytest.raises(DestinationRefused) as caught:
+            await client.download_link(link)
+    assert first.data == PNG and caught.value.reason == "loopback"
+    assert transport.connected == ["93.184.216.36"] and len(recorder.received) == 1
