@@ -21,7 +21,7 @@ from bot.logging_setup import setup_logging
 from bot.policy import Policy
 from bot.services import Services
 from bot.tasks.tracker import TaskTracker
-from bot.upstream import UpstreamClient
+from bot.upstream import FetchRules, UpstreamClient
 from storage import open_store
 from storage.base import StoreLocked
 
@@ -59,6 +59,7 @@ async def build_core(
         api_key,
         connect_timeout=settings.upstream_connect_timeout,
         read_timeout=settings.upstream_read_timeout,
+        fetch_rules=FetchRules.with_hosts(settings.fetch_allowed_hosts),
     )
     services = Services(
         settings=settings,
