@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bot.channel import Actor, MessageRef
-from bot.inbound import AskText
+from bot.inbound import AskText, Notice
 from bot.sandbox.server import SandboxServer
 from storage.base import ButtonAction, JobStatus, PendingText
 from tests.core.conftest import fast_settings, running_harness
@@ -197,3 +197,17 @@ async def test_a_job_left_waiting_for_its_prompt_past_the_deadline_ends_and_its_
         assert child.kind == "action" and child.fail_reason == "deadline"
         await settle(h)
         assert await h.services.store.list_jobs([JobStatus.MODAL]) == []
+
+
+async def test_menus_are_described_in_chinese_where_the_catalog_has_it(harness: Harness) -> None:
+    english = {c.name: c.description for c in harness.bot.commands("en")}
+    chinese = {c.name: c.description for c in harness.bot.commands("zh")}
+    assert english["imagine"] == "Create images with Midjourney (or DALL·E 3) from a prompt"
+    assert chinese["imagine"] == "用 Midjourney（或 DALL·E 3）根据提示词生成图片"
+    assert chinese.keys() == english.keys()
+
+
+async def test_a_press_is_refused_in_the_pressers_language(harness: Harness) -> None:
+    await harness.services.store.set_prefs("test", "bob", language="zh")
+    answer = await harness.press("no-such-token", user="bob")
+    assert answer == Notice("这个按钮已过期或已失效。")
