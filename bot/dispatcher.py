@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
@@ -35,6 +36,9 @@ from storage.base import PendingText
 log = logging.getLogger(__name__)
 
 MAX_SUGGESTIONS = 25  # Discord's autocomplete limit
+# 12 random bytes -> 16 URL-safe characters: fits a Discord custom_id and Telegram callback
+# data, and 96 bits cannot be guessed.
+TEXT_TOKEN_BYTES = 12
 SUGGESTIONS_TTL_S = 60.0  # autocomplete asks on every keystroke: the candidates are kept a while
 
 
@@ -51,6 +55,7 @@ class Dispatcher:
         self.commands_table = commands
         self.buttons = buttons
         self._background: set[asyncio.Task[None]] = set()
+        self._opening: set[asyncio.Task[None]] = set()  # text requests being written
         self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
 
     # --- commands and messages --------------------------------------------------------------
@@ -126,8 +131,14 @@ class Dispatcher:
                 platform=action.platform,
                 payload=action.payload,
                 expires_at=time.time() + self.services.settings.text_request_ttl_s,
+                token=secrets.token_urlsafe(TEXT_TOKEN_BYTES),
             )
-            return AskText(await store.open_text_request(pending), prompt.request)
+            # Answered before the write lands: a Discord modal must be the press's first
+            # response within 3 s, and the store's one writer may be busy with a burst. The
+            # answer cannot come back before the question is shown; what reads the request
+            # waits for the write first (`_opened`).
+            self._spawn_opening(pending)
+            return AskText(pending.token, prompt.request)
         press = kind.press
         if press is None:
             return Notice(ctx.t("button.unknown"))
@@ -170,6 +181,7 @@ class Dispatcher:
         self._spawn(self._guarded(ctx, lambda c: complete(c, pending, submit.text)))
 
     async def _pending(self, submit: TextSubmit) -> PendingText | None:
+        await self._opened()
         store = self.services.store
         if submit.token is not None:
             return await store.find_text_request(submit.token)
@@ -184,6 +196,7 @@ class Dispatcher:
     async def bind_text_request(self, token: str, asked: MessageRef) -> None:
         """Remember which message asked for the text (Telegram's ForceReply prompt)."""
         try:
+            await self._opened()
             await self.services.store.bind_text_request(
                 token, asked.chat.chat_id, asked.message_id
             )
@@ -195,6 +208,7 @@ class Dispatcher:
     async def awaits_text(self, message: MessageRef) -> bool:
         """Whether `message` asked for text: a reply to it is a text submit."""
         try:
+            await self._opened()
             found = await self.services.store.find_text_request(
                 platform=message.chat.platform,
                 chat_id=message.chat.chat_id,
@@ -259,20 +273,36 @@ class Dispatcher:
     # --- background work --------------------------------------------------------------------
     async def drain(self) -> None:
         """Wait until the background work of presses and submits (and what it started) is done."""
+        await self._opened()
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     async def close(self) -> None:
         """Cancel background work (shutdown); what it stored stays."""
+        await self._opened()  # a request being written is kept: its answer may come later
         tasks = list(self._background)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    @property
-    def busy(self) -> bool:
-        """Whether background work is running."""
-        return bool(self._background)
+    def _spawn_opening(self, pending: PendingText) -> None:
+        task = asyncio.create_task(self._open(pending))
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
+
+    async def _open(self, pending: PendingText) -> None:
+        try:
+            await self.services.store.open_text_request(pending)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Its answer will be told the request expired: nothing was sent anywhere yet.
+            log.exception("could not store a text request for %s", pending.owner_id)
+
+    async def _opened(self) -> None:
+        """Wait for text requests still being written (they are read next)."""
+        if self._opening:
+            await asyncio.gather(*self._opening, return_exceptions=True)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
