@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.channel import Actor, Channel, MessageRef
 from bot.commands import BUTTONS, COMMANDS
-from bot.commands.registry import ButtonKind, CommandTable
+from bot.commands.registry import ButtonKind, CommandTable, SubmitHandler
 from bot.inbound import (
     Accepted,
     AskText,
@@ -56,6 +56,7 @@ class Dispatcher:
         self.buttons = buttons
         self._background: set[asyncio.Task[None]] = set()
         self._opening: set[asyncio.Task[None]] = set()  # text requests being written
+        self._answering: set[str] = set()  # text requests whose answer is being handled
         self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
 
     # --- commands and messages --------------------------------------------------------------
@@ -151,7 +152,11 @@ class Dispatcher:
 
     # --- text submits -----------------------------------------------------------------------
     async def handle_text_submit(self, submit: TextSubmit, channel: Channel) -> None:
-        """Complete the action a text request was opened for; an expired one is told so."""
+        """Complete the action a text request was opened for; an expired one is told so.
+
+        Store reads only before it returns (a Discord modal submit wants an answer within 3 s);
+        the completion runs in the background.
+        """
         request = CommandRequest(
             actor=submit.actor, chat=submit.chat, command="text", message=submit.answered
         )
@@ -166,10 +171,7 @@ class Dispatcher:
                 return
             kind = self.buttons.get(pending.kind)
             complete = kind.submit if kind is not None else None
-            # Closed first: a second answer (a double submit, a retried update) finds nothing.
-            if complete is None or not await self.services.store.close_text_request(
-                pending.token
-            ):
+            if complete is None or pending.token in self._answering:
                 await self._tell(ctx, ctx.t("text.expired"))
                 return
         except asyncio.CancelledError:
@@ -178,7 +180,21 @@ class Dispatcher:
             log.exception("a text submit by %s failed", submit.actor.key)
             await self._tell(ctx, ctx.t("error.generic"))
             return
-        self._spawn(self._guarded(ctx, lambda c: complete(c, pending, submit.text)))
+        self._answering.add(pending.token)
+        self._spawn(self._guarded(ctx, lambda c: self._answer(c, pending, complete, submit.text)))
+
+    async def _answer(
+        self, ctx: CommandContext, pending: PendingText, complete: SubmitHandler, text: str
+    ) -> None:
+        try:
+            # Closed first, so a request is answered once (a double submit, a retried update,
+            # another process): whoever deletes it completes it.
+            if not await self.services.store.close_text_request(pending.token):
+                await ctx.say("text.expired")
+                return
+            await complete(ctx, pending, text)
+        finally:
+            self._answering.discard(pending.token)
 
     async def _pending(self, submit: TextSubmit) -> PendingText | None:
         await self._opened()
