@@ -170,5 +170,15 @@ MESSAGES: dict[str, str] = {
         "Send a voice note and I'll transcribe it; in a private chat any text goes to /ask. "
         "Buttons under Midjourney images work for the person who started the job."
     ),
+    "help.cmd.ask": "Ask the AI; attach a picture to ask about it",
+    "help.cmd.reset": "Forget our conversation and start a new one",
+    "help.cmd.model": "Show or choose the AI model for your questions",
+    "help.cmd.imagine": "Create images with Midjourney (or DALL·E 3) from a prompt",
+    "help.cmd.describe": "Get four Midjourney prompts that describe an image",
+    "help.cmd.blend": "Blend 2 to 5 images into new ones with Midjourney",
+    "help.cmd.swapface": "Put the face from the first image onto the second",
+    "help.cmd.shorten": "Get shorter versions of a Midjourney prompt",
+    "help.cmd.transcribe": "Turn a voice message or audio file into text",
+    "help.cmd.speak": "Read text aloud as a voice message",
     "help.cmd.help": "Show this help",
 }

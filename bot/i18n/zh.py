@@ -146,6 +146,16 @@ MESSAGES: dict[str, str] = {
         "发送语音消息，我会把它转成文字；在私聊中，任何文字都会交给 /ask。"
         "Midjourney 图片下方的按钮只有发起任务的人可以使用。"
     ),
+    "help.cmd.ask": "向 AI 提问；附上图片可以询问图片内容",
+    "help.cmd.reset": "忘记之前的对话，开始新的对话",
+    "help.cmd.model": "查看或选择提问所用的 AI 模型",
+    "help.cmd.imagine": "用 Midjourney（或 DALL·E 3）根据提示词生成图片",
+    "help.cmd.describe": "为一张图片生成四条 Midjourney 提示词",
+    "help.cmd.blend": "用 Midjourney 将 2 到 5 张图片融合成新图片",
+    "help.cmd.swapface": "把第一张图片中的脸换到第二张图片上",
+    "help.cmd.shorten": "缩短一条 Midjourney 提示词",
+    "help.cmd.transcribe": "把语音消息或音频文件转成文字",
+    "help.cmd.speak": "把文字朗读成语音消息",
     "help.cmd.help": "显示这份帮助",
     # --- text requests and remix prompts --------------------------------------------------
     "console.ask_cancelled": "已取消。",

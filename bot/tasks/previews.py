@@ -8,7 +8,10 @@ shown so it cannot land on top of it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import math
+import time
 
 from bot.channel import Channel, MessageRef
 from bot.replies import Progress
@@ -36,14 +39,33 @@ async def show_progress(
 
 
 class Previews:
-    """Preview downloads in flight, one per job at most."""
+    """Preview downloads in flight, one per job at most, and when each job last had one."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._started: dict[int, float] = {}  # job id -> when its last download started
 
     def __bool__(self) -> bool:
         return bool(self._running)
+
+    async def progress(
+        self, job: JobRecord, task: MjTask, channel: Channel, language: str, *, busy: bool
+    ) -> str:
+        """Show the task's percent now and its preview when one is due; the message's id.
+
+        Previews are heavy and chats show edits at a human pace: one per longest poll interval,
+        and none while `busy` (a burst of new jobs fills the admission gate; the percent still
+        goes out), so their downloads do not compete with the submits and the results.
+        """
+        state = progress_state(self.services, language, job, task.percent, None)
+        message_id = await show_progress(channel, job, job.message_id, state)
+        now = time.monotonic()
+        longest = self.services.settings.mj_poll_max_interval_s
+        if task.image_url and not busy and now - self._started.get(job.id, -math.inf) >= longest:
+            self._started[job.id] = now
+            self.show(dataclasses.replace(job, message_id=message_id), task, channel, language)
+        return message_id
 
     def show(self, job: JobRecord, task: MjTask, channel: Channel, language: str) -> None:
         """Download the task's preview and show it with its percent; replaces one in flight."""
@@ -56,6 +78,7 @@ class Previews:
 
     async def stop(self, job_id: int) -> None:
         """Cancel the job's preview in flight, so it cannot land on top of the final result."""
+        self._started.pop(job_id, None)
         preview = self._running.pop(job_id, None)
         if preview is not None:
             preview.cancel()

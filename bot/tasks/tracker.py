@@ -3,8 +3,9 @@
 Each cycle asks `mj_list` for all due jobs at once (batches of BATCH_SIZE ids, all in flight
 together) and only then sleeps, so however many jobs are pending there is at most one set of
 requests per interval. When each job is due is `schedule`'s; what a change shows is
-`previews` (progress), `progress_writes` (storing it) and `delivery` (the result). The tracker
-coordinates: it resumes from the store, runs the loop, and hands each change to its module.
+`previews` (progress), `progress_writes` (storing it) and `delivery` (the result);
+`housekeeping` purges what expired. The tracker coordinates: it resumes from the store, runs
+the loop, and hands each change to its module.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Any
 from bot.services import Services
 from bot.tasks.delivery import Delivery
 from bot.tasks.flow import offer_prompt
+from bot.tasks.housekeeping import past_deadline, tidy
 from bot.tasks.languages import OwnerLanguages
-from bot.tasks.previews import Previews, show_progress
+from bot.tasks.previews import Previews
 from bot.tasks.progress_writes import ProgressWrites
-from bot.tasks.render import progress_state
 from bot.tasks.schedule import Intervals, Pace, changed_since, first_pace, polled, seen
 from bot.upstream import MjTask
 from storage.base import JobRecord, JobStatus
@@ -45,7 +46,6 @@ class _Watch:
     pace: Pace
     busy: bool = False
     language: str | None = None
-    preview_at: float = -math.inf  # when the last preview download started
 
 
 class TaskTracker:
@@ -89,7 +89,7 @@ class TaskTracker:
         # never have got it, had the process died in between); past the deadline the
         # housekeeping below ends them.
         for job in await store.list_jobs([JobStatus.MODAL]):
-            if not self._past_deadline(job):
+            if not past_deadline(self.services, job):
                 self._spawn(self._offer_prompt(job, None))
         for job in await store.list_undelivered():
             self._spawn(self.delivery.deliver(job))
@@ -137,27 +137,10 @@ class TaskTracker:
 
     # --- housekeeping ----------------------------------------------------------------------
     async def _purge_expired(self) -> None:
-        """Now and every `purge_interval_s`: delete expired button tokens and text requests,
-        and end jobs that waited for a prompt past their deadline (their owner is told)."""
-        store = self.services.store
+        """Now and every `purge_interval_s` (see `housekeeping.tidy`)."""
         while True:
-            try:
-                now = time.time()
-                tokens = await store.purge_expired_tokens(now)
-                requests = await store.purge_expired_text_requests(now)
-                if tokens or requests:
-                    log.info("purged %d expired button tokens, %d text requests", tokens, requests)
-                for job in await store.list_jobs([JobStatus.MODAL]):
-                    if self._past_deadline(job):
-                        await self.delivery.expire(job)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("housekeeping failed; trying again later")
+            await tidy(self.services, self.delivery)
             await asyncio.sleep(self.services.settings.purge_interval_s)
-
-    def _past_deadline(self, job: JobRecord) -> bool:
-        return time.time() - job.created_at > self.services.settings.mj_task_deadline_s
 
     # --- the loop ---------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -202,7 +185,7 @@ class TaskTracker:
         horizon = now + intervals.fastest / 2
         due = [w for w in self._watched.values() if not w.busy and w.pace.next_at <= horizon]
         for watch in due:
-            if self._past_deadline(watch.job):
+            if past_deadline(self.services, watch.job):
                 watch.busy = True
                 self._spawn(self._expire(watch))
         asked = [w for w in due if not w.busy]
@@ -265,25 +248,10 @@ class TaskTracker:
         if channel is not None:
             if watch.language is None:
                 watch.language = await self.languages.of(job)
-            language = watch.language
-            # The new percent goes out at once; the preview (a download) follows on its own,
-            # so a slow download never holds up the next poll of this job.
-            state = progress_state(self.services, language, job, task.percent, None)
-            message_id = await show_progress(channel, job, job.message_id, state)
-            # Previews are heavy and chats show edits at a human pace: one per maximum interval,
-            # and none while a burst of new jobs fills the admission gate (the percent still
-            # goes out), so their downloads do not compete with the submits and the results.
-            now = time.monotonic()
-            if (
-                task.image_url
-                and now - watch.preview_at >= self.intervals.longest
-                and not self.admission.locked()
-            ):
-                watch.preview_at = now
-                shown = dataclasses.replace(job, message_id=message_id)
-                self.previews.show(shown, task, channel, language)
-            if message_id != job.message_id:
-                changes["message_id"] = message_id
+            busy = self.admission.locked()
+            shown = await self.previews.progress(job, task, channel, watch.language, busy=busy)
+            if shown != job.message_id:
+                changes["message_id"] = shown
         self.writes.offer(job.id, changes)
         return dataclasses.replace(job, **changes)
 

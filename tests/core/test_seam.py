@@ -8,8 +8,10 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.channel import Actor, MessageRef
-from bot.inbound import AskText
+from bot.inbound import AskText, Notice
 from bot.sandbox.server import SandboxServer
 from storage.base import ButtonAction, JobStatus, PendingText
 from tests.core.conftest import fast_settings, running_harness
@@ -109,11 +111,12 @@ async def test_expired_button_tokens_and_prompts_are_purged_on_a_schedule(
         store = h.services.store
         past = time.time() - 1
         await store.issue_tokens([ButtonAction("seed", None, "alice", "test", "x", past)])
-        token = await store.open_text_request(
-            PendingText("remix", "remix", None, "alice", "test", "", past)
+        token, live = "expired-one", "live-one"
+        await store.open_text_request(
+            PendingText("remix", "remix", None, "alice", "test", "", past, token)
         )
-        live = await store.open_text_request(
-            PendingText("remix", "remix", None, "alice", "test", "", time.time() + 60)
+        await store.open_text_request(
+            PendingText("remix", "remix", None, "alice", "test", "", time.time() + 60, live)
         )
         deadline = time.monotonic() + 5
         while await store.find_text_request(token) is not None:
@@ -197,3 +200,42 @@ async def test_a_job_left_waiting_for_its_prompt_past_the_deadline_ends_and_its_
         assert child.kind == "action" and child.fail_reason == "deadline"
         await settle(h)
         assert await h.services.store.list_jobs([JobStatus.MODAL]) == []
+
+
+async def test_menus_are_described_in_chinese_where_the_catalog_has_it(harness: Harness) -> None:
+    english = {c.name: c.description for c in harness.bot.commands("en")}
+    chinese = {c.name: c.description for c in harness.bot.commands("zh")}
+    assert english["imagine"] == "Create images with Midjourney (or DALL·E 3) from a prompt"
+    assert chinese["imagine"] == "用 Midjourney（或 DALL·E 3）根据提示词生成图片"
+    assert chinese.keys() == english.keys()
+
+
+async def test_a_press_is_refused_in_the_pressers_language(harness: Harness) -> None:
+    await harness.services.store.set_prefs("test", "bob", language="zh")
+    answer = await harness.press("no-such-token", user="bob")
+    assert answer == Notice("这个按钮已过期或已失效。")
+
+
+async def test_a_prompt_is_asked_for_before_the_store_has_written_it(
+    harness: Harness, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Discord modal must be the press's first answer within 3 s, whatever the writer's queue."""
+    await upscaled(harness)
+    store = harness.services.store
+    real_open = store.open_text_request
+    writer_free = asyncio.Event()
+
+    async def busy_writer(request: PendingText) -> None:
+        await writer_free.wait()  # the store's one writer is busy with a burst
+        await real_open(request)
+
+    monkeypatch.setattr(store, "open_text_request", busy_writer)
+    zoom = button(results(harness)[-1], "🔍 Custom Zoom").token
+    async with asyncio.timeout(5):
+        asked = await harness.press(zoom, wait=False)
+    assert isinstance(asked, AskText)
+
+    writer_free.set()
+    await harness.submit("a red fox --zoom 1.5", token=asked.token)
+    await wait_results(harness, 3)
+    assert sandbox.hits[SUBMIT_MODAL] == 1
