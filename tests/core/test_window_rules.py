@@ -98,6 +98,10 @@ def test_turns_stored_without_a_count_are_counted_for_the_model_in_use() -> None
     cost = message_tokens(HINDI, OLD_MODEL)
     window = trim(history, 2 * cost + 3, OLD_MODEL)  # room for the last two, and "ok"
     assert window.kept == history[2:] and window.tokens == 2 * cost
+    # The answer left out at the cut is taken off at its cost for this model too.
+    uncounted = [StoredMessage(role, HINDI) for role in ("user", "assistant") * 2]
+    window = trim(uncounted, 3 * cost, OLD_MODEL)
+    assert window.kept == uncounted[2:] and window.tokens == 2 * cost
 
 
 def test_the_system_prompt_is_paid_for_from_the_budget() -> None:

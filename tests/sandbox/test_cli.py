@@ -33,7 +33,7 @@ def test_help_mentions_every_fault_header_and_marker() -> None:
         assert name in text, name
     for knob in ("X-Sandbox-Fault", "X-Sandbox-Tokens", "X-Sandbox-TPS", "[[fault:<name>]]",
                  "[[tokens:<n>]]", "[[tps:<n>]]", "mj-api-secret", "--speed", "--fault",
-                 "--port", "--host", "--refresh"):
+                 "--port", "--host", "--refresh", "--families", "--absent"):
         assert knob in text, knob
 
 

@@ -71,3 +71,21 @@ async def test_the_drawing_worker_ends_when_the_sandbox_process_is_done_with_it(
     assert _gone_within([pid], LEAVE_WITHIN_S) == []
     # The next drawing starts a worker again.
     assert await draw(os.getpid) not in (os.getpid(), pid)
+
+
+def test_a_sandbox_server_killed_with_sigkill_leaves_no_process() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "sandbox", "--port", "0"], stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        # The drawing worker starts (and warms up) before the server says it listens.
+        _read_until(process, b"sandbox gateway on ")
+        family = [p.pid for p in descendants(process.pid)]
+        assert family, "the sandbox started no drawing worker"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(BOUND_S)
+        assert _gone_within(family, LEAVE_WITHIN_S) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
