@@ -64,8 +64,8 @@ def postgres_database() -> Iterator[URL | str]:
     where = server.render_as_string(hide_password=True)
     try:
         asyncio.run(run_admin(server, f"CREATE DATABASE {name}"))
-    except (TimeoutError, OSError) as exc:
-        yield f"no PostgreSQL server answers at {where} ({exc})"
+    except Exception as exc:  # refused, timed out, or no right to create a database
+        yield f"no PostgreSQL server to use at {where} ({exc})"
         return
     try:
         yield server.set(database=name)
