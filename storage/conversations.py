@@ -10,11 +10,10 @@ import contextlib
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.base import ConversationKey, StoredMessage, UsageEvent
 from storage.context_cache import WINDOW, ContextCache
-from storage.database import Database
+from storage.database import Database, all_rows, executing, first_row
 from storage.schema import ACTIVE, conversations
 from storage.schema import messages as turns
 from storage.usage import INSERT_USAGE, usage_row
@@ -87,9 +86,9 @@ class ConversationTable:
         return loaded[-max_messages:]
 
     async def _load(self, key: ConversationKey, limit: int) -> list[StoredMessage]:
-        params = {**_scope_values(key), "max_messages": limit}
-        async with self._db.read() as conn:
-            rows = (await conn.execute(LOAD_CONTEXT, params)).all()
+        rows = await self._db.read(
+            all_rows(LOAD_CONTEXT, {**_scope_values(key), "max_messages": limit})
+        )
         return [StoredMessage(*row) for row in reversed(rows)]
 
     def _writing(
@@ -107,11 +106,11 @@ class ConversationTable:
         transaction."""
         now = self._db.clock()
 
-        async def write(conn: AsyncConnection) -> None:
+        def write(conn: sa.Connection) -> None:
             if usage is not None:
-                await conn.execute(INSERT_USAGE, usage_row(usage, now))
+                conn.execute(INSERT_USAGE, usage_row(usage, now))
             if messages:
-                conversation_id = await self._active_id(conn, key)
+                conversation_id = self._active_id(conn, key, now)
                 rows = [
                     {
                         "conversation_id": conversation_id,
@@ -123,7 +122,7 @@ class ConversationTable:
                     }
                     for m in messages
                 ]
-                await conn.execute(INSERT_TURNS, rows)
+                conn.execute(INSERT_TURNS, rows)
 
         if not messages and usage is None:
             return
@@ -134,11 +133,8 @@ class ConversationTable:
     async def reset_conversation(self, key: ConversationKey) -> None:
         """Start a new conversation; the old one is kept but no longer loaded."""
 
-        async def write(conn: AsyncConnection) -> None:
-            await conn.execute(DEACTIVATE, _scope_values(key))
-
         with self._writing(key):
-            await self._db.write(write)
+            await self._db.write(executing(DEACTIVATE, _scope_values(key)))
             if self._cache is not None:
                 self._cache.forget(key)
                 self._cache.summary_written(key, "")  # the next conversation has none yet
@@ -146,11 +142,11 @@ class ConversationTable:
     async def set_summary(self, key: ConversationKey, summary: str) -> None:
         """Remember a summary of turns that were trimmed away."""
 
-        async def write(conn: AsyncConnection) -> None:
-            conversation_id = await self._active_id(conn, key)
-            await conn.execute(
-                SET_SUMMARY, {"conversation_id": conversation_id, "summary": summary}
-            )
+        now = self._db.clock()
+
+        def write(conn: sa.Connection) -> None:
+            conversation_id = self._active_id(conn, key, now)
+            conn.execute(SET_SUMMARY, {"conversation_id": conversation_id, "summary": summary})
 
         with self._writing(key):
             await self._db.write(write)
@@ -171,14 +167,13 @@ class ConversationTable:
         return summary
 
     async def _read_summary(self, key: ConversationKey) -> str:
-        async with self._db.read() as conn:
-            summary = (await conn.execute(GET_SUMMARY, _scope_values(key))).scalar()
-        return summary or ""
+        row = await self._db.read(first_row(GET_SUMMARY, _scope_values(key)))
+        return "" if row is None else str(row.summary)
 
-    async def _active_id(self, conn: AsyncConnection, key: ConversationKey) -> int:
+    def _active_id(self, conn: sa.Connection, key: ConversationKey, now: float) -> int:
         """Id of the scope's active conversation, created when there is none (in a write)."""
         scope = _scope_values(key)
-        found = (await conn.execute(LOCK_ACTIVE, scope)).scalar()
+        found = conn.execute(LOCK_ACTIVE, scope).scalar()
         if found is not None:
             return int(found)
         # ON CONFLICT: another process (PostgreSQL) may create it between our select and insert.
@@ -189,7 +184,7 @@ class ConversationTable:
                 chat_id=key.chat_id,
                 thread_id=key.thread_id,
                 user_id=key.user_id,
-                created_at=self._db.clock(),
+                created_at=now,
                 active=True,
                 summary="",
             )
@@ -198,5 +193,5 @@ class ConversationTable:
                 index_where=ACTIVE,
             )
         )
-        await conn.execute(create)
-        return int((await conn.execute(LOCK_ACTIVE, scope)).scalar_one())
+        conn.execute(create)
+        return int(conn.execute(LOCK_ACTIVE, scope).scalar_one())

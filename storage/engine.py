@@ -1,4 +1,4 @@
-"""The engine for a database URL: SQLite (aiosqlite) or PostgreSQL (asyncpg), and what differs.
+"""The engines for a database URL: SQLite or PostgreSQL (asyncpg), and what differs between them.
 
 SQLite gets the settings that make it safe for a bot (WAL, fsync on every commit, foreign keys)
 and our own BEGIN, following SQLAlchemy's documented recipe for the pysqlite/aiosqlite drivers;
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from filelock import FileLock, Timeout
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.base import StoreLocked
 
@@ -55,17 +55,26 @@ def is_sqlite(url: URL) -> bool:
 
 
 def make_engine(url: URL) -> AsyncEngine:
-    """An async engine for a resolved URL, with SQLite's connection settings installed."""
+    """The async engine for a resolved URL (aiosqlite or asyncpg), SQLite's settings installed."""
     # hide_parameters: a failed statement's error (and so the log) never carries the users'
     # text or anything else bound to it.
     engine = create_async_engine(url, hide_parameters=True)
     if is_sqlite(url):
-        _configure_sqlite(engine)
+        configure_sqlite(engine.sync_engine)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def make_sqlite_thread_engine(url: URL) -> sa.Engine:
+    """A plain (pysqlite) engine on the same file, for code that runs in the store's threads."""
+    engine = sa.create_engine(url.set(drivername="sqlite"), hide_parameters=True)
+    configure_sqlite(engine)
+    return engine
+
+
+def configure_sqlite(engine: sa.Engine) -> None:
+    """Install SQLite's connection settings and BEGIN on an engine (or an async one's sync one)."""
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the sqlite3 module (it skips it before SELECT and DDL) so the
         # `begin` hook below controls transactions, as SQLAlchemy's SQLite docs advise.
@@ -81,7 +90,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         if conn.get_execution_options().get(READ_ONLY):
             return
@@ -105,12 +114,10 @@ def lock_database_file(path: str) -> FileLock:
     return lock
 
 
-async def take_migration_lock(conn: AsyncConnection) -> None:
+def take_migration_lock(conn: sa.Connection) -> None:
     """Inside the migration transaction: processes starting together upgrade one at a time.
 
     PostgreSQL only (released at commit); on SQLite the file lock already keeps others out.
     """
     if conn.dialect.name == "postgresql":
-        await conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-        )
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})

@@ -2,10 +2,10 @@
 
 Why: SQLite has one writer per file and every COMMIT is an fsync (synchronous=FULL). In a burst
 (200 /imagine jobs recording, updating and issuing button tokens at once) writes queue anyway;
-one fsync per write is what would make the queue slow. So one writer task takes the writes
-waiting in line and runs them in ONE transaction, each inside its own SAVEPOINT
-(`AsyncConnection.begin_nested`), then commits once. The rules a caller sees are those of a
-transaction of its own:
+one fsync per write is what would make the queue slow. So a writer task takes the writes waiting
+in line and hands them, in one call, to the writer thread, which runs them in ONE transaction,
+each inside its own SAVEPOINT (`Connection.begin_nested`), and commits once. The rules a caller
+sees are those of a transaction of its own:
 
 - its write is all-or-nothing; one that raises is rolled back to its savepoint and only its
   caller gets the error, the others commit;
@@ -22,19 +22,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import sqlalchemy as sa
 
 from storage.base import StoreError
 
 T = TypeVar("T")
 
 #: A write: a function of a connection inside a transaction; what it returns goes to its caller.
-Write = Callable[[AsyncConnection], Awaitable[T]]
+Write = Callable[[sa.Connection], T]
+#: How one write of a batch ended: (True, its result) or (False, its exception).
+Outcome = tuple[bool, Any]
 
 # Writes per transaction at most: every caller in a batch waits for its last write, so this bounds
 # the latency sharing adds; 32 already spreads one fsync thin (bench/core_imagine.py).
@@ -54,27 +56,16 @@ class _Queued(Generic[T]):
     write: Write[T]
     result: asyncio.Future[T] = field(default_factory=_future)
 
-    def fail(self, exc: BaseException) -> None:
-        if not self.result.done():
-            self.result.set_exception(exc)
-
-    def succeed(self, value: T) -> None:
-        if not self.result.done():  # else its caller left after the write began
-            self.result.set_result(value)
-
 
 class GroupCommit:
-    """Runs writes one at a time, those that queued together in one transaction."""
+    """Runs writes one batch at a time in the writer thread, each batch in one transaction."""
 
-    def __init__(
-        self,
-        begin: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
-        *,
-        max_batch: int = MAX_BATCH,
-    ) -> None:
-        """`begin` opens one write transaction and commits it on exit (`engine.begin`)."""
-        self._begin = begin
+    def __init__(self, engine: sa.Engine, *, max_batch: int = MAX_BATCH) -> None:
+        """`engine` opens transactions that take the write lock (SQLite: BEGIN IMMEDIATE)."""
+        self._engine = engine
         self._max_batch = max_batch
+        # One thread: the batches run one after the other, in the order they were taken.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._waiting: deque[_Queued[Any]] = deque()
         self._writer: asyncio.Task[None] | None = None
 
@@ -87,11 +78,13 @@ class GroupCommit:
         return await queued.result
 
     async def close(self) -> None:
-        """Wait until the writes already queued have run."""
+        """Wait until the writes already queued have run, then stop the writer thread."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        await asyncio.to_thread(self._thread.shutdown)
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while self._waiting:
                 batch: list[_Queued[Any]] = []
@@ -99,59 +92,68 @@ class GroupCommit:
                     queued = self._waiting.popleft()
                     if not queued.result.done():  # else its caller was cancelled meanwhile
                         batch.append(queued)
-                if batch:
-                    await self._commit(batch)
-        finally:
-            for queued in self._waiting:  # only when the writer itself was cancelled
-                queued.result.cancel()
-
-    async def _commit(self, batch: list[_Queued[Any]]) -> None:
-        carried: list[tuple[_Queued[Any], Any]] = []  # went through; told after the COMMIT
-        current: _Queued[Any] | None = None
-        try:
-            async with self._begin() as conn:
-                for index, current in enumerate(batch):
-                    if len(batch) == 1:  # alone, the transaction is the write's own
-                        value = await current.write(conn)
+                if not batch:
+                    continue
+                writes = [queued.write for queued in batch]
+                try:
+                    outcomes = await loop.run_in_executor(
+                        self._thread, _transaction, self._engine, writes
+                    )
+                except BaseException:  # the writer task cancelled: the thread still finishes
+                    for queued in batch:
+                        queued.result.cancel()
+                    raise
+                for queued, (ok, value) in zip(batch, outcomes, strict=False):
+                    if queued.result.done():
+                        continue  # its caller left after the write began
+                    if ok:
+                        queued.result.set_result(value)
                     else:
-                        try:
-                            value = await _in_savepoint(conn, current.write)
-                        except TransactionLost:
-                            self._waiting.extendleft(reversed(batch[index + 1 :]))
-                            raise
-                        except Exception as exc:
-                            current.fail(exc)
-                            continue
-                    carried.append((current, value))
-                current = None
-        except Exception as exc:
-            if current is not None:
-                current.fail(exc)
-            for queued, _ in carried:
-                queued.fail(exc)
-            return
-        except BaseException:
-            for queued in batch:
+                        queued.result.set_exception(value)
+                # Writes after one that lost the transaction did not run: first in line again.
+                self._waiting.extendleft(reversed(batch[len(outcomes) :]))
+        finally:
+            for queued in self._waiting:  # left only when the writer task itself is cancelled
                 queued.result.cancel()
-            raise
-        for queued, value in carried:
-            queued.succeed(value)
 
 
-async def _in_savepoint(conn: AsyncConnection, write: Write[T]) -> T:
-    """`write` inside a savepoint of the open transaction: undone alone if it raises."""
-    savepoint = await conn.begin_nested()
+def _transaction(engine: sa.Engine, writes: list[Write[Any]]) -> list[Outcome]:
+    """In the writer thread: the writes in one transaction; the outcomes of those that ran."""
+    outcomes: list[Outcome] = []
     try:
-        value = await write(conn)
+        with engine.begin() as conn:
+            if len(writes) == 1:  # alone, the transaction is the write's own
+                outcomes.append((True, writes[0](conn)))
+            else:
+                for write in writes:
+                    try:
+                        outcomes.append((True, _in_savepoint(conn, write)))
+                    except TransactionLost as lost:
+                        outcomes.append((False, lost))
+                        raise
+                    except Exception as exc:
+                        outcomes.append((False, exc))
+    except Exception as exc:  # rolled back: nothing of this transaction was kept
+        if not outcomes:
+            return [(False, exc)]
+        return [(False, exc) if ok else (ok, value) for ok, value in outcomes]
+    return outcomes
+
+
+def _in_savepoint(conn: sa.Connection, write: Write[T]) -> T:
+    """`write` inside a savepoint of the open transaction: undone alone if it raises."""
+    savepoint = conn.begin_nested()
+    try:
+        value = write(conn)
     except Exception as exc:
         try:
-            await savepoint.rollback()
+            savepoint.rollback()
         except Exception:
             # Nothing to roll back to: the database dropped the whole transaction.
             raise TransactionLost("the write's transaction was lost") from exc
         raise
     try:
-        await savepoint.commit()
+        savepoint.commit()
     except Exception as exc:
         raise TransactionLost("the write's transaction was lost") from exc
     return value

@@ -8,10 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.base import JobNotFound, JobRecord, JobStatus
-from storage.database import Database
+from storage.database import Database, all_rows, first_row
 from storage.schema import jobs
 
 JOB_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
@@ -64,8 +63,8 @@ class JobTable:
         fields["updated_at"] = job.updated_at or fields["created_at"]
         values = _job_values(fields)
 
-        async def write(conn: AsyncConnection) -> sa.Row[Any]:
-            return (await conn.execute(INSERT_JOB, values)).one()
+        def write(conn: sa.Connection) -> sa.Row[Any]:
+            return conn.execute(INSERT_JOB, values).one()
 
         return _job_from_row(await self._db.write(write))
 
@@ -77,8 +76,8 @@ class JobTable:
         changes.setdefault("updated_at", self._db.clock())
         values = {**_job_values(changes), "_job_id": job_id}
 
-        async def write(conn: AsyncConnection) -> sa.Row[Any] | None:
-            return (await conn.execute(UPDATE_JOB, values)).first()
+        def write(conn: sa.Connection) -> sa.Row[Any] | None:
+            return conn.execute(UPDATE_JOB, values).first()
 
         row = await self._db.write(write)
         if row is None:
@@ -87,14 +86,11 @@ class JobTable:
 
     async def get_job(self, job_id: int) -> JobRecord | None:
         """The job with our id, or None."""
-        async with self._db.read() as conn:
-            row = (await conn.execute(GET_JOB, {"_job_id": job_id})).first()
+        row = await self._db.read(first_row(GET_JOB, {"_job_id": job_id}))
         return None if row is None else _job_from_row(row)
 
     async def _jobs(self, stmt: sa.Select[Any]) -> list[JobRecord]:
-        async with self._db.read() as conn:
-            rows = (await conn.execute(stmt)).all()
-        return [_job_from_row(row) for row in rows]
+        return [_job_from_row(row) for row in await self._db.read(all_rows(stmt))]
 
     async def list_jobs(self, statuses: list[JobStatus], limit: int = 1000) -> list[JobRecord]:
         """Jobs in the given statuses, oldest first."""
@@ -136,12 +132,12 @@ class JobTable:
             return await self._jobs(due)
         until = now + lease_s
 
-        async def write(conn: AsyncConnection) -> list[JobRecord]:
+        def write(conn: sa.Connection) -> list[JobRecord]:
             # SQLite has no row locks (nor needs them: one process) and renders no FOR UPDATE.
-            rows = (await conn.execute(due.with_for_update(skip_locked=True))).all()
+            rows = conn.execute(due.with_for_update(skip_locked=True)).all()
             claimed = [_job_from_row(row) for row in rows]
             if claimed:
-                await conn.execute(
+                conn.execute(
                     jobs.update()
                     .where(jobs.c.id.in_([job.id for job in claimed]))
                     .values(next_poll_at=until)

@@ -6,10 +6,9 @@ from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.base import UserPrefs
-from storage.database import Database
+from storage.database import Database, first_row
 from storage.schema import users
 
 PREF_FIELDS = frozenset({"model", "language", "voice"})
@@ -41,9 +40,7 @@ class PrefsTable:
             self._cache.move_to_end(user)
             return self._cache[user]
         version = self._version
-        async with self._db.read() as conn:
-            params = {"platform": platform, "user_id": user_id}
-            row = (await conn.execute(GET_PREFS, params)).first()
+        row = await self._db.read(first_row(GET_PREFS, {"platform": platform, "user_id": user_id}))
         prefs = UserPrefs() if row is None else UserPrefs(*row)
         if version == self._version:
             self._remember(user, prefs)
@@ -73,8 +70,8 @@ class PrefsTable:
             set_={**{name: stmt.excluded[name] for name in changes}, "updated_at": now},
         ).returning(users.c.model, users.c.language, users.c.voice)
 
-        async def write(conn: AsyncConnection) -> sa.Row[Any]:
-            return (await conn.execute(stmt)).one()
+        def write(conn: sa.Connection) -> sa.Row[Any]:
+            return conn.execute(stmt).one()
 
         user = (platform, user_id)
         self._version += 1

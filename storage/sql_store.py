@@ -2,7 +2,8 @@
 
 It opens the database (lock file for SQLite, migrations) and hands each call to the module of
 the table it concerns: prefs, conversations (with the turns), jobs, tokens, usage. Every write of
-every table goes through `Database.write` (storage.database), the store's one write path.
+every table is a function of a connection run by `Database.write` (storage.database), the
+store's one write path.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Self
 
+import sqlalchemy as sa
 from filelock import FileLock
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,18 +29,17 @@ from storage.base import (
 )
 from storage.conversations import ConversationTable
 from storage.database import Database
-from storage.engine import (
-    is_sqlite,
-    lock_database_file,
-    make_engine,
-    resolve_url,
-    take_migration_lock,
-)
+from storage.engine import is_sqlite, lock_database_file, resolve_url, take_migration_lock
 from storage.jobs import JobTable
 from storage.migrate import upgrade_to_head
 from storage.prefs import PrefsTable
 from storage.tokens import TokenTable
 from storage.usage import UsageTable
+
+
+def _migrate(conn: sa.Connection) -> None:
+    take_migration_lock(conn)
+    upgrade_to_head(conn)
 
 
 class _Tables:
@@ -92,16 +93,12 @@ class SqlStore:
         """Take the file lock (SQLite), connect, and apply pending migrations."""
         if self._db is not None:
             raise RuntimeError("the store is already open")
-        single_writer = is_sqlite(self._url)
         try:
-            if single_writer:
+            if is_sqlite(self._url):
                 path = self._url.database or ""
                 self._file_lock = await asyncio.to_thread(lock_database_file, path)
-            engine = make_engine(self._url)
-            self._db = Database(engine, single_writer=single_writer, clock=self._clock)
-            async with self._db.engine.begin() as conn:
-                await take_migration_lock(conn)
-                await conn.run_sync(upgrade_to_head)
+            self._db = Database(self._url, clock=self._clock)
+            await self._db.write(_migrate)
         except BaseException:
             await self.close()
             raise

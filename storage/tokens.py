@@ -6,10 +6,9 @@ import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.base import ButtonAction
-from storage.database import Database, executing
+from storage.database import Database, executing, first_row
 from storage.schema import button_tokens
 
 # 12 random bytes -> 16 URL-safe characters: fits Telegram's 64-byte callback_data with room for
@@ -68,26 +67,25 @@ class TokenTable:
         raise RuntimeError("could not issue unique button tokens")
 
     async def _any_exists(self, tokens: list[str]) -> bool:
-        stmt = sa.select(sa.func.count()).where(button_tokens.c.token.in_(tokens))
-        async with self._db.read() as conn:
-            return bool((await conn.execute(stmt)).scalar_one())
+        stmt = sa.select(button_tokens.c.token).where(button_tokens.c.token.in_(tokens)).limit(1)
+        return await self._db.read(first_row(stmt)) is not None
 
     async def resolve_token(self, token: str) -> ButtonAction | None:
         """The action behind a token; None when unknown or expired."""
         if not token or len(token) > MAX_TOKEN_LEN:
             return None
-        async with self._db.read() as conn:
-            row = (await conn.execute(RESOLVE, {"token": token, "now": self._db.clock()})).first()
+        row = await self._db.read(first_row(RESOLVE, {"token": token, "now": self._db.clock()}))
         if row is None:
             return None
-        kind, job_id, owner_id, platform, payload, expires_at = row
-        return ButtonAction(kind, job_id, owner_id, platform, payload, float(expires_at))
+        return ButtonAction(
+            row.kind, row.job_id, row.owner_id, row.platform, row.payload, float(row.expires_at)
+        )
 
     async def purge_expired_tokens(self, now: float) -> int:
         """Delete tokens whose `expires_at` is at or before `now`; returns how many."""
         stmt = button_tokens.delete().where(button_tokens.c.expires_at <= now)
 
-        async def write(conn: AsyncConnection) -> int:
-            return int((await conn.execute(stmt)).rowcount)
+        def write(conn: sa.Connection) -> int:
+            return int(conn.execute(stmt).rowcount)
 
         return await self._db.write(write)

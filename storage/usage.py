@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.base import UsageEvent
-from storage.database import Database, executing
+from storage.database import Database, all_rows, executing
 from storage.schema import usage
 
 INSERT_USAGE = usage.insert()
@@ -44,10 +44,12 @@ class UsageTable:
         stmt = (
             sa.select(
                 usage.c.command,
-                sa.func.count(),
-                sa.func.coalesce(sa.func.sum(usage.c.prompt_tokens), 0),
-                sa.func.coalesce(sa.func.sum(usage.c.completion_tokens), 0),
-                sa.func.coalesce(sa.func.sum(usage.c.units), 0.0),
+                sa.func.count().label("calls"),
+                sa.func.coalesce(sa.func.sum(usage.c.prompt_tokens), 0).label("prompt_tokens"),
+                sa.func.coalesce(sa.func.sum(usage.c.completion_tokens), 0).label(
+                    "completion_tokens"
+                ),
+                sa.func.coalesce(sa.func.sum(usage.c.units), 0.0).label("units"),
             )
             .where(
                 usage.c.platform == platform,
@@ -57,16 +59,14 @@ class UsageTable:
             .group_by(usage.c.command)
             .order_by(usage.c.command)
         )
-        async with self._db.read() as conn:
-            rows = (await conn.execute(stmt)).all()
         by_command = {
-            command: {
-                "calls": int(calls),
-                "prompt_tokens": int(prompt),
-                "completion_tokens": int(completion),
-                "units": float(units),
+            row.command: {
+                "calls": int(row.calls),
+                "prompt_tokens": int(row.prompt_tokens),
+                "completion_tokens": int(row.completion_tokens),
+                "units": float(row.units),
             }
-            for command, calls, prompt, completion, units in rows
+            for row in await self._db.read(all_rows(stmt))
         }
         totals: dict[str, Any] = {
             key: sum(entry[key] for entry in by_command.values()) for key in COUNTERS

@@ -34,7 +34,7 @@ async def _run_standalone(url: str) -> None:
     engine = make_engine(resolved)
     try:
         async with engine.begin() as conn:
-            await take_migration_lock(conn)
+            await conn.run_sync(take_migration_lock)
             await conn.run_sync(_run)
     finally:
         await engine.dispose()
