@@ -98,7 +98,7 @@ class Database:
         """Run `write(conn)` in a transaction and return its result once committed.
 
         All-or-nothing: an exception rolls back everything `write` did. With one writer
-        (SQLite) it may share its transaction with writes queued meanwhile, in a savepoint.
+        (SQLite) it may share its transaction with writes queued meanwhile (see group_commit).
         """
         if self._group is not None:
             return await self._group.run(write)

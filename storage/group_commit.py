@@ -3,19 +3,19 @@
 Why: SQLite has one writer per file and every COMMIT is an fsync (synchronous=FULL). In a burst
 (200 /imagine jobs recording, updating and issuing button tokens at once) writes queue anyway;
 one fsync per write is what would make the queue slow. So a writer task takes the writes waiting
-in line and hands them, in one call, to the writer thread, which runs them in ONE transaction,
-each inside its own SAVEPOINT (`Connection.begin_nested`), and commits once. The rules a caller
-sees are those of a transaction of its own:
+in line and hands them, in one call, to the writer thread, which runs them in ONE transaction
+and commits once. The rules a caller sees are those of a transaction of its own:
 
-- its write is all-or-nothing; one that raises is rolled back to its savepoint and only its
-  caller gets the error, the others commit;
+- its write is all-or-nothing and one that raises fails alone: the transaction is rolled back,
+  its caller gets the error, and the batch runs again without it (so a write must only talk to
+  the database: it may run more than once before its commit);
 - it hears back only once the COMMIT carrying its write returned (durable), and gets the error
   if that COMMIT fails;
 - cancelled while waiting in line, its write never runs; cancelled later, it may still commit
   (as a cancel landing just after any commit could).
 
-A write that loses the whole transaction (SQLite rolls everything back, e.g. a full disk) fails
-the writes that ran before it in the batch with `TransactionLost`; those after it run in the next.
+Rolling back and running the rest again costs more than a SAVEPOINT around each write would,
+but only when a write fails, which is rare; savepoints would cost two statements on every write.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from storage.base import StoreError
-
 T = TypeVar("T")
 
 #: A write: a function of a connection inside a transaction; what it returns goes to its caller.
@@ -41,10 +39,6 @@ Outcome = tuple[bool, Any]
 # Writes per transaction at most: every caller in a batch waits for its last write, so this bounds
 # the latency sharing adds; 32 already spreads one fsync thin (bench/core_imagine.py).
 MAX_BATCH = 32
-
-
-class TransactionLost(StoreError):
-    """A write failed in a way that undid the whole shared transaction, not just itself."""
 
 
 def _future() -> asyncio.Future[Any]:
@@ -97,63 +91,49 @@ class GroupCommit:
                 writes = [queued.write for queued in batch]
                 try:
                     outcomes = await loop.run_in_executor(
-                        self._thread, _transaction, self._engine, writes
+                        self._thread, _run_batch, self._engine, writes
                     )
                 except BaseException:  # the writer task cancelled: the thread still finishes
                     for queued in batch:
                         queued.result.cancel()
                     raise
-                for queued, (ok, value) in zip(batch, outcomes, strict=False):
+                for queued, (ok, value) in zip(batch, outcomes, strict=True):
                     if queued.result.done():
                         continue  # its caller left after the write began
                     if ok:
                         queued.result.set_result(value)
                     else:
                         queued.result.set_exception(value)
-                # Writes after one that lost the transaction did not run: first in line again.
-                self._waiting.extendleft(reversed(batch[len(outcomes) :]))
         finally:
             for queued in self._waiting:  # left only when the writer task itself is cancelled
                 queued.result.cancel()
 
 
-def _transaction(engine: sa.Engine, writes: list[Write[Any]]) -> list[Outcome]:
-    """In the writer thread: the writes in one transaction; the outcomes of those that ran."""
-    outcomes: list[Outcome] = []
-    try:
-        with engine.begin() as conn:
-            if len(writes) == 1:  # alone, the transaction is the write's own
-                outcomes.append((True, writes[0](conn)))
-            else:
-                for write in writes:
-                    try:
-                        outcomes.append((True, _in_savepoint(conn, write)))
-                    except TransactionLost as lost:
-                        outcomes.append((False, lost))
-                        raise
-                    except Exception as exc:
-                        outcomes.append((False, exc))
-    except Exception as exc:  # rolled back: nothing of this transaction was kept
-        if not outcomes:
-            return [(False, exc)]
-        return [(False, exc) if ok else (ok, value) for ok, value in outcomes]
-    return outcomes
+class _Failed(Exception):
+    """Raised inside the batch's transaction to roll it back after a write failed."""
 
 
-def _in_savepoint(conn: sa.Connection, write: Write[T]) -> T:
-    """`write` inside a savepoint of the open transaction: undone alone if it raises."""
-    savepoint = conn.begin_nested()
-    try:
-        value = write(conn)
-    except Exception as exc:
+def _run_batch(engine: sa.Engine, writes: list[Write[Any]]) -> list[Outcome]:
+    """In the writer thread: the writes in one transaction, without those that fail."""
+    failed: dict[int, Exception] = {}
+    while len(failed) < len(writes):
+        results: dict[int, Any] = {}
         try:
-            savepoint.rollback()
-        except Exception:
-            # Nothing to roll back to: the database dropped the whole transaction.
-            raise TransactionLost("the write's transaction was lost") from exc
-        raise
-    try:
-        savepoint.commit()
-    except Exception as exc:
-        raise TransactionLost("the write's transaction was lost") from exc
-    return value
+            with engine.begin() as conn:
+                for index, write in enumerate(writes):
+                    if index in failed:
+                        continue
+                    try:
+                        results[index] = write(conn)
+                    except Exception as exc:
+                        failed[index] = exc
+                        raise _Failed from exc  # roll back everything, then again without it
+        except _Failed:
+            continue
+        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch was kept
+            return [(False, failed.get(index, exc)) for index in range(len(writes))]
+        return [
+            (True, results[index]) if index in results else (False, failed[index])
+            for index in range(len(writes))
+        ]
+    return [(False, failed[index]) for index in range(len(writes))]
