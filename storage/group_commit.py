@@ -62,6 +62,9 @@ class GroupCommit:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._waiting: deque[_Queued[Any]] = deque()
         self._writer: asyncio.Task[None] | None = None
+        # The writer thread's connection, opened and used there only: held rather than taken
+        # from the pool for each batch (a checkout and its reset cost as much as a small write).
+        self._conn: sa.Connection | None = None
 
     async def run(self, write: Write[T]) -> T:
         """Run `write(conn)` in the next transaction; its result once that has committed."""
@@ -75,6 +78,7 @@ class GroupCommit:
         """Wait until the writes already queued have run, then stop the writer thread."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._disconnect)
         await asyncio.to_thread(self._thread.shutdown)
 
     async def _drain(self) -> None:
@@ -90,9 +94,7 @@ class GroupCommit:
                     continue
                 writes = [queued.write for queued in batch]
                 try:
-                    outcomes = await loop.run_in_executor(
-                        self._thread, _run_batch, self._engine, writes
-                    )
+                    outcomes = await loop.run_in_executor(self._thread, self._run_batch, writes)
                 except BaseException:  # the writer task cancelled: the thread still finishes
                     for queued in batch:
                         queued.result.cancel()
@@ -108,32 +110,41 @@ class GroupCommit:
             for queued in self._waiting:  # left only when the writer task itself is cancelled
                 queued.result.cancel()
 
+    def _run_batch(self, writes: list[Write[Any]]) -> list[Outcome]:
+        """In the writer thread: the writes in one transaction, without those that fail."""
+        failed: dict[int, Exception] = {}
+        while len(failed) < len(writes):
+            results: dict[int, Any] = {}
+            try:
+                if self._conn is None:
+                    self._conn = self._engine.connect()
+                conn = self._conn
+                with conn.begin():
+                    for index, write in enumerate(writes):
+                        if index in failed:
+                            continue
+                        try:
+                            results[index] = write(conn)
+                        except Exception as exc:
+                            failed[index] = exc
+                            raise _Failed from exc  # roll back all, then again without it
+            except _Failed:
+                continue
+            except Exception as exc:  # no connection, or BEGIN or COMMIT failed: nothing kept
+                self._disconnect()  # the next batch starts on a fresh connection
+                return [(False, failed.get(index, exc)) for index in range(len(writes))]
+            return [
+                (True, results[index]) if index in results else (False, failed[index])
+                for index in range(len(writes))
+            ]
+        return [(False, failed[index]) for index in range(len(writes))]
+
+    def _disconnect(self) -> None:
+        """In the writer thread: close its connection (a new one is opened when needed)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
 
 class _Failed(Exception):
     """Raised inside the batch's transaction to roll it back after a write failed."""
-
-
-def _run_batch(engine: sa.Engine, writes: list[Write[Any]]) -> list[Outcome]:
-    """In the writer thread: the writes in one transaction, without those that fail."""
-    failed: dict[int, Exception] = {}
-    while len(failed) < len(writes):
-        results: dict[int, Any] = {}
-        try:
-            with engine.begin() as conn:
-                for index, write in enumerate(writes):
-                    if index in failed:
-                        continue
-                    try:
-                        results[index] = write(conn)
-                    except Exception as exc:
-                        failed[index] = exc
-                        raise _Failed from exc  # roll back everything, then again without it
-        except _Failed:
-            continue
-        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch was kept
-            return [(False, failed.get(index, exc)) for index in range(len(writes))]
-        return [
-            (True, results[index]) if index in results else (False, failed[index])
-            for index in range(len(writes))
-        ]
-    return [(False, failed[index]) for index in range(len(writes))]
