@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.engine import READ_ONLY, is_sqlite, make_engine, make_sqlite_thread_engine
 from storage.group_commit import GroupCommit, Write
@@ -72,27 +73,13 @@ class Database:
         #: This process is the database's only writer (SQLite, under the file lock), so it
         #: may keep in memory what it wrote.
         self.single_writer = is_sqlite(url)
-        self._threads: sa.Engine | None = None
-        self._thread_reader: sa.Engine | None = None
-        self._readers: ThreadPoolExecutor | None = None
-        self._group: GroupCommit | None = None
-        if self.single_writer:
-            self._threads = make_sqlite_thread_engine(url)
-            self._thread_reader = self._threads.execution_options(**{READ_ONLY: True})
-            self._readers = ThreadPoolExecutor(SQLITE_READERS, thread_name_prefix="store-reader")
-            self._group = GroupCommit(self._threads)
-        # PostgreSQL reads outside a transaction too: one round trip instead of three.
-        self._async_reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._runner: _InThreads | _OnAsyncEngine = (
+            _InThreads(url) if self.single_writer else _OnAsyncEngine(self.engine)
+        )
 
     async def read(self, read: Read[T]) -> T:
         """Run `read(conn)`, a read of ONE statement, and return what it returns."""
-        if self._thread_reader is not None and self._readers is not None:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._readers, _read_in_thread, self._thread_reader, read
-            )
-        async with self._async_reader.connect() as conn:
-            return await conn.run_sync(read)
+        return await self._runner.read(read)
 
     async def write(self, write: Write[T]) -> T:
         """Run `write(conn)` in a transaction and return its result once committed.
@@ -100,10 +87,7 @@ class Database:
         All-or-nothing: an exception rolls back everything `write` did. With one writer
         (SQLite) it may share its transaction with writes queued meanwhile (see group_commit).
         """
-        if self._group is not None:
-            return await self._group.run(write)
-        async with self.engine.begin() as conn:
-            return await conn.run_sync(write)
+        return await self._runner.write(write)
 
     def insert(self, table: sa.Table) -> Any:
         """An INSERT of the backend's dialect, which has `on_conflict_do_*` (upserts)."""
@@ -113,15 +97,52 @@ class Database:
 
     async def close(self) -> None:
         """Let queued writes finish, then close every connection and thread."""
-        if self._group is not None:
-            await self._group.close()
-        if self._readers is not None:
-            await asyncio.to_thread(self._readers.shutdown)
-        if self._threads is not None:
-            await asyncio.to_thread(self._threads.dispose)
+        await self._runner.close()
         await self.engine.dispose()
+
+
+class _InThreads:
+    """SQLite: reads in reader threads, writes in the writer thread, on a pysqlite engine."""
+
+    def __init__(self, url: URL) -> None:
+        self._engine = make_sqlite_thread_engine(url)
+        self._reader = self._engine.execution_options(**{READ_ONLY: True})
+        self._readers = ThreadPoolExecutor(SQLITE_READERS, thread_name_prefix="store-reader")
+        self._writer = GroupCommit(self._engine)
+
+    async def read(self, read: Read[T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, _read_in_thread, self._reader, read)
+
+    async def write(self, write: Write[T]) -> T:
+        return await self._writer.run(write)
+
+    async def close(self) -> None:
+        await self._writer.close()
+        await asyncio.to_thread(self._readers.shutdown)
+        await asyncio.to_thread(self._engine.dispose)
 
 
 def _read_in_thread(engine: sa.Engine, read: Read[T]) -> T:
     with engine.connect() as conn:
         return read(conn)
+
+
+class _OnAsyncEngine:
+    """PostgreSQL: reads and writes on the asyncpg engine; each write commits on its own."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        # Reads outside a transaction: one round trip instead of three (BEGIN, it, ROLLBACK).
+        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def read(self, read: Read[T]) -> T:
+        async with self._reader.connect() as conn:
+            return await conn.run_sync(read)
+
+    async def write(self, write: Write[T]) -> T:
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(write)
+
+    async def close(self) -> None:
+        """Nothing of its own: the engine is disposed by `Database.close`."""

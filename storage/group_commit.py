@@ -2,9 +2,9 @@
 
 Why: SQLite has one writer per file and every COMMIT is an fsync (synchronous=FULL). In a burst
 (200 /imagine jobs recording, updating and issuing button tokens at once) writes queue anyway;
-one fsync per write is what would make the queue slow. So a writer task takes the writes waiting
-in line and hands them, in one call, to the writer thread, which runs them in ONE transaction
-and commits once. The rules a caller sees are those of a transaction of its own:
+one fsync per write is what would make the queue slow. So the writes waiting in line go, in one
+call, to the writer thread, which runs them in ONE transaction and commits once; those arriving
+meanwhile wait for the next batch. The rules a caller sees are those of a transaction of its own:
 
 - its write is all-or-nothing and one that raises fails alone: the transaction is rolled back,
   its caller gets the error, and the batch runs again without it (so a write must only talk to
@@ -23,8 +23,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -41,14 +41,10 @@ Outcome = tuple[bool, Any]
 MAX_BATCH = 32
 
 
-def _future() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
-
-
 @dataclass(slots=True)
 class _Queued(Generic[T]):
     write: Write[T]
-    result: asyncio.Future[T] = field(default_factory=_future)
+    result: asyncio.Future[T]
 
 
 class GroupCommit:
@@ -58,57 +54,60 @@ class GroupCommit:
         """`engine` opens transactions that take the write lock (SQLite: BEGIN IMMEDIATE)."""
         self._engine = engine
         self._max_batch = max_batch
-        # One thread: the batches run one after the other, in the order they were taken.
+        # One thread: the batches run one after the other, in the order they were sent.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._waiting: deque[_Queued[Any]] = deque()
-        self._writer: asyncio.Task[None] | None = None
+        self._running: list[_Queued[Any]] = []  # the batch in the thread now, if any
+        self._idle = asyncio.Event()
+        self._idle.set()
         # The writer thread's connection, opened and used there only: held rather than taken
         # from the pool for each batch (a checkout and its reset cost as much as a small write).
         self._conn: sa.Connection | None = None
 
     async def run(self, write: Write[T]) -> T:
         """Run `write(conn)` in the next transaction; its result once that has committed."""
-        queued: _Queued[T] = _Queued(write)
+        loop = asyncio.get_running_loop()
+        queued: _Queued[T] = _Queued(write, loop.create_future())
         self._waiting.append(queued)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain(), name="store-writer")
+        if not self._running:
+            self._send_batch(loop)
         return await queued.result
+
+    def _send_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hand the writes waiting in line (up to a batch) to the writer thread."""
+        batch: list[_Queued[Any]] = []
+        while self._waiting and len(batch) < self._max_batch:
+            queued = self._waiting.popleft()
+            if not queued.result.done():  # else its caller was cancelled meanwhile
+                batch.append(queued)
+        if not batch:
+            return
+        self._running = batch
+        self._idle.clear()
+        done = self._thread.submit(self._run_batch, [queued.write for queued in batch])
+        done.add_done_callback(lambda _: loop.call_soon_threadsafe(self._batch_done, loop, done))
+
+    def _batch_done(self, loop: asyncio.AbstractEventLoop, done: Future[list[Outcome]]) -> None:
+        """On the event loop, once the batch's transaction ended: tell each caller, go on."""
+        batch, self._running = self._running, []
+        error = done.exception()
+        outcomes = [(False, error)] * len(batch) if error is not None else done.result()
+        for queued, (ok, value) in zip(batch, outcomes, strict=True):
+            if queued.result.done():
+                continue  # its caller left after the write began
+            if ok:
+                queued.result.set_result(value)
+            else:
+                queued.result.set_exception(value)
+        self._send_batch(loop)
+        if not self._running:
+            self._idle.set()
 
     async def close(self) -> None:
         """Wait until the writes already queued have run, then stop the writer thread."""
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+        await self._idle.wait()
         await asyncio.get_running_loop().run_in_executor(self._thread, self._disconnect)
         await asyncio.to_thread(self._thread.shutdown)
-
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while self._waiting:
-                batch: list[_Queued[Any]] = []
-                while self._waiting and len(batch) < self._max_batch:
-                    queued = self._waiting.popleft()
-                    if not queued.result.done():  # else its caller was cancelled meanwhile
-                        batch.append(queued)
-                if not batch:
-                    continue
-                writes = [queued.write for queued in batch]
-                try:
-                    outcomes = await loop.run_in_executor(self._thread, self._run_batch, writes)
-                except BaseException:  # the writer task cancelled: the thread still finishes
-                    for queued in batch:
-                        queued.result.cancel()
-                    raise
-                for queued, (ok, value) in zip(batch, outcomes, strict=True):
-                    if queued.result.done():
-                        continue  # its caller left after the write began
-                    if ok:
-                        queued.result.set_result(value)
-                    else:
-                        queued.result.set_exception(value)
-        finally:
-            for queued in self._waiting:  # left only when the writer task itself is cancelled
-                queued.result.cancel()
 
     def _run_batch(self, writes: list[Write[Any]]) -> list[Outcome]:
         """In the writer thread: the writes in one transaction, without those that fail."""
