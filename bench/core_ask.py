@@ -1,6 +1,9 @@
 """/ask figures (printed, never asserted): core overhead per turn, memory, and context load time.
 
-    .venv/bin/python bench/core_ask.py
+    .venv/bin/python bench/core_ask.py [--database-url postgresql+asyncpg://postgres@127.0.0.1/test]
+
+Without --database-url the store is a SQLite file in a temporary directory. With a PostgreSQL
+URL, a scratch database is created on that server for the run and dropped afterwards.
 
 1. 1,000 /ask turns over 100 private conversations (10 turns each, interleaved), through
    `Dispatcher.handle_command` with the real store (SQLite file) and the real client against the
@@ -17,7 +20,9 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import statistics
@@ -28,6 +33,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -43,6 +51,7 @@ from bot.replies import Progress, Reply
 from bot.services import Services
 from bot.upstream import ChatChunk
 from storage.base import ConversationKey, StoredMessage
+from storage.context_cache import WINDOW
 
 TURNS = 1000
 CONVERSATIONS = 100
@@ -223,7 +232,7 @@ async def bench_turns(bot: Dispatcher, services: Services, report: Callable[[str
     report(f"   core overhead per turn p50 : {p50:6.2f} ms   (target <= {OVERHEAD_TARGET_MS} ms)")
     report(f"   core overhead per turn p90 : {percentile(overhead_ms, 0.9):6.2f} ms")
     report(f"   of which in the store p50  : {statistics.median(store_ms):6.2f} ms   "
-           "(one durable commit, a direct SQLite write; prefs, context, summary from memory)")
+           "(prefs and context read, one durable commit)")
     report(f"     per store call p50       : {store_timer.by_method()}")
     rest = [o - st for o, st in zip(overhead_ms, store_ms, strict=True)]
     report(f"   the rest (core code) p50   : {statistics.median(rest):6.2f} ms   "
@@ -247,20 +256,20 @@ async def fill(services: Services, key: ConversationKey, count: int) -> None:
 
 
 async def load_ms(services: Services, key: ConversationKey, *, from_file: bool = False) -> float:
-    """Median time of a context load; `from_file` bypasses the store's in-memory turns."""
-    store: Any = services.store
-    load = store._load_context if from_file else store.load_context
+    """Median time of a context load; `from_file` asks for one turn more than a SQLite store
+    keeps in memory (storage.context_cache.WINDOW), so every load reads the database."""
+    count = WINDOW + 1 if from_file else MAX_LOADED_MESSAGES
     times: list[float] = []
     for _ in range(LOADS):
         start = time.perf_counter()
-        await load(key, MAX_LOADED_MESSAGES)
+        await services.store.load_context(key, count)
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
 
 async def bench_storage(
     services: Services,
-    db_path: Path,
+    db_path: Path | None,
     report: Callable[[str], None],
     rss_note: str,
     first_start_mb: float,
@@ -271,16 +280,17 @@ async def bench_storage(
     await fill(services, small, 1000)
     await fill(services, big, STORED_MESSAGES - 1000)
     insert_s = time.perf_counter() - start
-    size = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*") if p.is_file())
     rss = rss_mb()
     report(f"2. {STORED_MESSAGES:,} messages appended through the store in {insert_s:.1f} s")
     report(f"   process RSS                : {rss:6.1f} MB   (target <= {RSS_TARGET_MB:.0f} MB)")
     report(f"                                ({rss_note})")
     report(f"   on the first start, about  : {rss + first_start_mb:6.1f} MB   "
            f"(+ {first_start_mb:.1f} MB: Alembic, loaded only to create or migrate the database)")
-    report(f"   database size (with WAL)   : {size / 2**20:6.1f} MB")
+    if db_path is not None:
+        size = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*"))
+        report(f"   database size (with WAL)   : {size / 2**20:6.1f} MB")
     report(f"3. context load ({MAX_LOADED_MESSAGES} newest messages), median of {LOADS}")
-    for label, from_file in (("from the file", True), ("as served", False)):
+    for label, from_file in ((f"from the database ({WINDOW + 1})", True), ("as served", False)):
         await load_ms(services, small, from_file=from_file)  # warm both alike
         at_1k = await load_ms(services, small, from_file=from_file)
         at_100k = await load_ms(services, big, from_file=from_file)
@@ -311,36 +321,67 @@ def open_store_rss_mb(url: str) -> float:
     return int(done.stdout.split()[-1]) / 1024
 
 
-async def run(report: Callable[[str], None]) -> None:
+@contextlib.asynccontextmanager
+async def scratch_database(given: str | None, tmp: str) -> AsyncIterator[tuple[str, Path | None]]:
+    """(URL, SQLite file or None) of an empty database for this run, removed afterwards."""
+    if given is None or make_url(given).get_backend_name() == "sqlite":
+        db_path = Path(tmp) / "bench.db" if given is None else Path(make_url(given).database or "")
+        yield f"sqlite+aiosqlite:///{db_path}", db_path
+        return
+    server = make_url(given)
+    name = f"modelbridge_bench_{os.getpid()}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False), None
+        finally:
+            async with admin.connect() as conn:
+                await conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.dispose()
+
+
+async def run(report: Callable[[str], None], database_url: str | None = None) -> None:
     """Run the /ask benchmark and report each figure with its target."""
     with sandbox_process(SPEED) as url, tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "bench.db"
-        url_of = f"sqlite+aiosqlite:///{db_path}"
-        # Created by an earlier process, as on every start but the first. The first start also
-        # loads Alembic to create the database: its cost is the difference between opening a
-        # new file and an existing one, each in a fresh process.
-        creating = await asyncio.to_thread(open_store_rss_mb, url_of)
-        reopening = await asyncio.to_thread(open_store_rss_mb, url_of)
-        settings = Settings(
-            _env_file=None,
-            database_url=url_of,
-            upstream_read_timeout=30.0,
-        )
-        core = await build_core(settings, upstream_url=url, api_key="sk-bench-ask")
-        services, bot = core.services, core.dispatcher
-        freeze_startup_objects()  # as `modelbridge run` does once it has started
-        try:
-            report(f"modelbridge /ask benchmark (pid {os.getpid()}; sandbox in a child)")
-            before = rss_mb()
-            await load_for(settings.default_model)
-            tokenizer_mb = rss_mb() - before
-            await bench_turns(bot, services, report)
-            encoding = encoding_name(settings.default_model)
-            note = f"at start {before:.0f} MB, + {tokenizer_mb:.0f} MB: {encoding} tokenizer"
-            await bench_storage(services, db_path, report, note, creating - reopening)
-        finally:
-            await close_core(core)
+        async with scratch_database(database_url, tmp) as (url_of, db_path):
+            await run_on(report, url, url_of, db_path)
+
+
+async def run_on(
+    report: Callable[[str], None], url: str, url_of: str, db_path: Path | None
+) -> None:
+    """The benchmark against the sandbox at `url` with the store at `url_of`."""
+    # Created by an earlier process, as on every start but the first. The first start also
+    # loads Alembic to create the database: its cost is the difference between opening a
+    # new file and an existing one, each in a fresh process.
+    creating = await asyncio.to_thread(open_store_rss_mb, url_of)
+    reopening = await asyncio.to_thread(open_store_rss_mb, url_of)
+    settings = Settings(
+        _env_file=None,
+        database_url=url_of,
+        upstream_read_timeout=30.0,
+    )
+    core = await build_core(settings, upstream_url=url, api_key="sk-bench-ask")
+    services, bot = core.services, core.dispatcher
+    freeze_startup_objects()  # as `modelbridge run` does once it has started
+    try:
+        shown = make_url(url_of).render_as_string(hide_password=True)
+        report(f"modelbridge /ask benchmark (pid {os.getpid()}; sandbox in a child; {shown})")
+        before = rss_mb()
+        await load_for(settings.default_model)
+        tokenizer_mb = rss_mb() - before
+        await bench_turns(bot, services, report)
+        encoding = encoding_name(settings.default_model)
+        note = f"at start {before:.0f} MB, + {tokenizer_mb:.0f} MB: {encoding} tokenizer"
+        await bench_storage(services, db_path, report, note, creating - reopening)
+    finally:
+        await close_core(core)
 
 
 if __name__ == "__main__":
-    asyncio.run(run(print))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", help="the store's database (default: a SQLite file)")
+    asyncio.run(run(print, parser.parse_args().database_url))

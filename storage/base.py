@@ -200,8 +200,6 @@ class Store(Protocol):
 
     async def get_job(self, job_id: int) -> JobRecord | None: ...
 
-    async def get_job_by_upstream(self, upstream_id: str) -> JobRecord | None: ...
-
     async def list_jobs(self, statuses: list[JobStatus], limit: int = 1000) -> list[JobRecord]:
         """Jobs in the given statuses, oldest first."""
 

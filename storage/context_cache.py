@@ -2,7 +2,7 @@
 
 Every /ask loads its context (and, with summaries on, the conversation's summary); with this
 cache a turn reads them from memory instead of the file. It is only correct where this process is
-the database's one writer, so the store creates it for such dialects only. Writes for a scope go
+the database's one writer, so the store creates it for SQLite only. Writes for a scope go
 through `writing()`; loads fill the cache only when no write for that scope ran or was under way
 while they read.
 """

@@ -20,19 +20,21 @@ def _run(connection: sa.Connection) -> None:
 
 
 async def _run_standalone(url: str) -> None:
-    from storage.sql_store import WRITE, lock_database_file, make_engine, resolve_url
+    from storage.engine import (
+        is_sqlite,
+        lock_database_file,
+        make_engine,
+        resolve_url,
+        take_migration_lock,
+    )
 
     resolved = resolve_url(url)
     # Like Store.open(): never migrate a SQLite file under a running bot.
-    lock = (
-        lock_database_file(resolved.database or "")
-        if resolved.get_backend_name() == "sqlite"
-        else None
-    )
-    engine, dialect = make_engine(resolved)
+    lock = lock_database_file(resolved.database or "") if is_sqlite(resolved) else None
+    engine = make_engine(resolved)
     try:
-        async with engine.execution_options(**WRITE).begin() as conn:
-            await dialect.migration_lock(conn)
+        async with engine.begin() as conn:
+            await conn.run_sync(take_migration_lock)
             await conn.run_sync(_run)
     finally:
         await engine.dispose()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from storage.base import ConversationKey, StoredMessage
 from storage.context_cache import ContextCache
 from storage.sql_store import SqlStore
 
+# The cache exists where the store is the database's one writer: SQLite.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 KEY = ConversationKey("telegram", "42", "", "7")
 
 
@@ -70,6 +74,7 @@ def test_least_recently_used_conversations_go_first_past_the_total() -> None:
     assert texts(cache.get(keys[2], 5)) == ["x", "y"]
 
 
+@SQLITE_ONLY
 async def test_loads_racing_appends_and_resets_always_match_the_database(
     store: SqlStore, db_url: str
 ) -> None:
@@ -140,6 +145,7 @@ def test_summaries_past_their_total_go_least_recently_used_first() -> None:
     assert cache.summary(keys[2]) == "x" * 10
 
 
+@SQLITE_ONLY
 async def test_summaries_racing_resets_and_updates_always_match_the_database(
     store: SqlStore, db_url: str
 ) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+import sqlalchemy as sa
 
 from storage.base import JobNotFound, JobRecord, JobStatus
+from storage.schema import jobs
 from storage.sql_store import SqlStore
 from tests.storage.conftest import ManualClock
 
@@ -100,14 +104,6 @@ async def test_update_refuses_unknown_fields_and_ids(store: SqlStore) -> None:
 
 async def test_missing_jobs_are_none(store: SqlStore) -> None:
     assert await store.get_job(12345) is None
-    assert await store.get_job_by_upstream("nope") is None
-
-
-async def test_found_by_upstream_id(store: SqlStore) -> None:
-    await store.create_job(new_job(upstream_id="other"))
-    job = await store.create_job(new_job(upstream_id="1717"))
-    found = await store.get_job_by_upstream("1717")
-    assert found is not None and found.id == job.id
 
 
 async def test_list_jobs_by_status_oldest_first(store: SqlStore) -> None:
@@ -159,3 +155,45 @@ async def test_claim_with_lease_hides_jobs_until_it_runs_out(store: SqlStore) ->
     stored = await store.get_job(job.id)
     assert stored is not None and stored.next_poll_at == 130.0
     assert [j.id for j in await store.claim_jobs_for_poll(130.0, 10, lease_s=30.0)] == [job.id]
+
+
+# The poll claim exists for several processes sharing one PostgreSQL database (issue 11): each
+# process's tracker claims the due jobs it will poll, and no job is polled by two.
+POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgresql"])
+
+
+@POSTGRES_ONLY
+async def test_two_processes_claiming_at_once_never_get_the_same_job(
+    db_url: str, clock: ManualClock
+) -> None:
+    async with SqlStore(db_url, clock=clock) as first, SqlStore(db_url, clock=clock) as second:
+        created = [
+            await first.create_job(new_job(f"job {n}", status=JobStatus.PENDING, next_poll_at=10.0))
+            for n in range(40)
+        ]
+        claims = await asyncio.gather(
+            *(store.claim_jobs_for_poll(100.0, 7, lease_s=30.0) for store in [first, second] * 5)
+        )
+        claimed = [job.id for claim in claims for job in claim]
+        assert len(claimed) == len(set(claimed)), "a job was claimed twice"
+        assert sorted(claimed) == [job.id for job in created]  # 10 claims of 7: all taken once
+        assert await second.claim_jobs_for_poll(100.0, 10, lease_s=30.0) == []
+
+
+@POSTGRES_ONLY
+async def test_a_job_another_process_is_claiming_is_skipped_without_waiting(
+    db_url: str, clock: ManualClock
+) -> None:
+    async with SqlStore(db_url, clock=clock) as first, SqlStore(db_url, clock=clock) as second:
+        busy = await first.create_job(new_job("busy", status=JobStatus.PENDING, next_poll_at=1.0))
+        free = await first.create_job(new_job("free", status=JobStatus.PENDING, next_poll_at=2.0))
+        async with second.engine.connect() as conn:  # the other process, mid-claim
+            lock = sa.select(jobs.c.id).where(jobs.c.id == busy.id).with_for_update()
+            await conn.execute(lock)
+            claimed = await asyncio.wait_for(first.claim_jobs_for_poll(100.0, 10, lease_s=30.0), 5)
+            assert [job.id for job in claimed] == [free.id]
+            await conn.rollback()
+        # Its claim gone without a lease (a crash), the job is due again for anyone.
+        assert [job.id for job in await second.claim_jobs_for_poll(100.0, 10, lease_s=30.0)] == [
+            busy.id
+        ]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +18,7 @@ from alembic.runtime.migration import MigrationContext
 import storage.migrate
 from storage import open_store
 from storage.base import ConversationKey, StoredMessage
+from storage.engine import make_engine, resolve_url
 from storage.migrate import HEAD_REVISION, current_revision, head_revision
 from storage.schema import metadata
 from storage.sql_store import SqlStore
@@ -65,6 +64,7 @@ def test_the_head_the_store_checks_is_the_newest_shipped_migration() -> None:
 
 OPEN_AND_REPORT = """
 import asyncio, sys
+from storage.engine import make_engine, resolve_url
 from storage.sql_store import SqlStore
 
 async def main():
@@ -100,6 +100,7 @@ async def test_migrations_match_the_tables_the_store_queries(store: SqlStore) ->
         assert await conn.run_sync(differences) == []
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_pragmas_protect_every_connection(store: SqlStore) -> None:
     async with store.engine.connect() as conn:
         pragma: dict[str, Any] = {
@@ -157,22 +158,24 @@ def downgrade() -> None:
 
 
 async def test_a_failing_migration_leaves_nothing_behind(
-    db_url: str, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Migrations run in one transaction: a failure half-way keeps the file as it was."""
+    """Migrations run in one transaction: a failure half-way keeps the database as it was."""
     scripts = tmp_path / "migrations"
     shutil.copytree(storage.migrate.MIGRATIONS_DIR, scripts)
     (scripts / "versions" / "9999_broken.py").write_text(BROKEN.format(head=HEAD_REVISION))
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", scripts)
 
-    with pytest.raises(sa.exc.OperationalError, match="no_such_table"):
+    with pytest.raises(sa.exc.DBAPIError, match="no_such_table"):
         await SqlStore(db_url).open()
 
-    def tables_on_disk() -> list[str]:
-        with contextlib.closing(sqlite3.connect(db_path)) as conn:
-            return [row[0] for row in conn.execute("SELECT name FROM sqlite_master")]
-
-    assert await asyncio.to_thread(tables_on_disk) == []  # not even 0001 or alembic_version
+    engine = make_engine(resolve_url(db_url))
+    try:
+        async with engine.connect() as conn:
+            left = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+    finally:
+        await engine.dispose()
+    assert left == []  # not even 0001 or alembic_version
 
     monkeypatch.undo()
     async with SqlStore(db_url) as store:  # the lock was released; the shipped ones apply cleanly

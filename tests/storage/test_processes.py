@@ -8,10 +8,14 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from storage.base import ConversationKey, StoreLocked
 from storage.sql_store import SqlStore
+
+# One process per file and kill -9 are SQLite matters (PostgreSQL is a server of its own).
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = ConversationKey("console", "chat", "", "me")

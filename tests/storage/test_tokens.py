@@ -64,6 +64,7 @@ async def test_tokens_expire(store: SqlStore, clock: ManualClock) -> None:
 
 
 async def test_purge_removes_only_expired_tokens(store: SqlStore, clock: ManualClock) -> None:
+    """Expired tokens are purged on a schedule (issue 8), so the table does not grow forever."""
     short = ButtonAction("seed", None, "alice", "telegram", "", clock.now + 10)
     old, fresh = await store.issue_tokens([short, action(clock, "x")])
     assert await store.purge_expired_tokens(clock.now + 10) == 1

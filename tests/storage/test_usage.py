@@ -1,4 +1,7 @@
-"""Usage records: what each user spent, for quotas and reports."""
+"""Usage records: what each user spent, for quotas and reports.
+
+`usage_summary` is what /usage and the daily limits (issue 11) read.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,151 @@
+"""The `jobs` table: Midjourney (and other long) jobs, from before their submit to delivery."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.base import JobNotFound, JobRecord, JobStatus
+from storage.database import Database, all_rows, first_row
+from storage.schema import jobs
+
+JOB_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
+FINISHED = (JobStatus.SUCCESS, JobStatus.FAILURE, JobStatus.UNKNOWN)
+
+INSERT_JOB = jobs.insert().returning(*jobs.c)
+# The SET clause comes from the parameters' keys ("_job_id" is not a column name).
+UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("_job_id")).returning(*jobs.c)
+GET_JOB = sa.select(jobs).where(jobs.c.id == sa.bindparam("_job_id"))
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _job_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """JobRecord field values -> column values (JSON text, plain status string)."""
+    values = dict(fields)
+    if "status" in values:
+        values["status"] = JobStatus(values["status"]).value
+    if "buttons" in values:
+        values["buttons"] = _dumps(values["buttons"])
+    if "result" in values:
+        values["result"] = _dumps(values["result"])
+    return values
+
+
+def _job_from_row(row: sa.Row[Any]) -> JobRecord:
+    data = dict(row._mapping)
+    data["status"] = JobStatus(data["status"])
+    data["buttons"] = json.loads(data["buttons"])
+    data["result"] = json.loads(data["result"])
+    data["delivered"] = bool(data["delivered"])
+    data["chat_private"] = bool(data["chat_private"])
+    for name in ("created_at", "updated_at", "next_poll_at"):
+        data[name] = float(data[name])
+    return JobRecord(**data)
+
+
+class JobTable:
+    """Records jobs, changes them as the upstream reports, and finds them again."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create_job(self, job: JobRecord) -> JobRecord:
+        """Store a new job (before its submit is sent) and return it with its id."""
+        now = self._db.clock()
+        fields = {name: getattr(job, name) for name in JOB_FIELDS if name != "id"}
+        fields["created_at"] = job.created_at or now
+        fields["updated_at"] = job.updated_at or fields["created_at"]
+        values = _job_values(fields)
+
+        def write(conn: sa.Connection) -> sa.Row[Any]:
+            return conn.execute(INSERT_JOB, values).one()
+
+        return _job_from_row(await self._db.write(write))
+
+    async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
+        """Change fields of a job (by JobRecord field name) and return the new record."""
+        unknown = set(changes) - (set(JOB_FIELDS) - {"id"})
+        if unknown:
+            raise TypeError(f"cannot update job field(s): {', '.join(sorted(unknown))}")
+        changes.setdefault("updated_at", self._db.clock())
+        values = {**_job_values(changes), "_job_id": job_id}
+
+        def write(conn: sa.Connection) -> sa.Row[Any] | None:
+            return conn.execute(UPDATE_JOB, values).first()
+
+        row = await self._db.write(write)
+        if row is None:
+            raise JobNotFound(job_id)
+        return _job_from_row(row)
+
+    async def get_job(self, job_id: int) -> JobRecord | None:
+        """The job with our id, or None."""
+        row = await self._db.read(first_row(GET_JOB, {"_job_id": job_id}))
+        return None if row is None else _job_from_row(row)
+
+    async def _jobs(self, stmt: sa.Select[Any]) -> list[JobRecord]:
+        return [_job_from_row(row) for row in await self._db.read(all_rows(stmt))]
+
+    async def list_jobs(self, statuses: list[JobStatus], limit: int = 1000) -> list[JobRecord]:
+        """Jobs in the given statuses, oldest first."""
+        if not statuses:
+            return []
+        stmt = (
+            sa.select(jobs)
+            .where(jobs.c.status.in_([JobStatus(s).value for s in statuses]))
+            .order_by(jobs.c.id)
+            .limit(limit)
+        )
+        return await self._jobs(stmt)
+
+    async def list_undelivered(self) -> list[JobRecord]:
+        """Finished (success/failure/unknown) jobs whose result has not reached the chat yet."""
+        stmt = (
+            sa.select(jobs)
+            .where(jobs.c.status.in_([s.value for s in FINISHED]), jobs.c.delivered == sa.false())
+            .order_by(jobs.c.id)
+        )
+        return await self._jobs(stmt)
+
+    async def claim_jobs_for_poll(
+        self, now: float, limit: int, *, lease_s: float | None = None
+    ) -> list[JobRecord]:
+        """Pending jobs due for a poll (`next_poll_at <= now`), most overdue first.
+
+        With `lease_s` they are leased (see `Store.claim_jobs_for_poll`): on PostgreSQL the rows
+        are taken FOR UPDATE SKIP LOCKED, so a second process polling at the same moment skips
+        them, and after the commit their `next_poll_at` hides them until the lease runs out.
+        """
+        due = (
+            sa.select(jobs)
+            .where(jobs.c.status == JobStatus.PENDING.value, jobs.c.next_poll_at <= now)
+            .order_by(jobs.c.next_poll_at, jobs.c.id)
+            .limit(limit)
+        )
+        if lease_s is None:
+            return await self._jobs(due)
+        until = now + lease_s
+
+        def write(conn: sa.Connection) -> list[JobRecord]:
+            # SQLite has no row locks (nor needs them: one process) and renders no FOR UPDATE.
+            rows = conn.execute(due.with_for_update(skip_locked=True)).all()
+            claimed = [_job_from_row(row) for row in rows]
+            if claimed:
+                conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id.in_([job.id for job in claimed]))
+                    .values(next_poll_at=until)
+                )
+            return claimed
+
+        claimed = await self._db.write(write)
+        for job in claimed:
+            job.next_poll_at = until
+        return claimed
