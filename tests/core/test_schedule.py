@@ -84,6 +84,10 @@ def test_a_new_cache_buster_on_the_same_preview_is_not_a_change() -> None:
     assert not changed_since(stored, MjTask(status="IN_PROGRESS", progress="46%",
                                             image_url="https://cdn/x.png?rand=2"))  # fmt: skip
     assert changed_since(stored, MjTask(status="IN_PROGRESS", progress="62%"))
+    # A query may itself hold a "?" (a redirect target): it is still all query.
+    signed = job("46%", "https://cdn/x.png?rand=1&next=/a?b")
+    again = MjTask(status="IN_PROGRESS", progress="46%", image_url="https://cdn/x.png?rand=2&next=/a?b")
+    assert not changed_since(signed, again)
     assert changed_since(stored, MjTask(status="MODAL", progress="46%"))
     assert changed_since(stored, MjTask(status="SUCCESS", progress="100%"))
 
