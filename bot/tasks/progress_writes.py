@@ -32,7 +32,11 @@ class ProgressWrites:
         """Store `changes` (job fields) for the job later; newer offers overwrite older ones."""
         self._unsaved[job_id] = {**self._unsaved.get(job_id, {}), **changes}
         if job_id not in self._savers:
-            self._savers[job_id] = asyncio.create_task(self._save(job_id))
+            saver = asyncio.create_task(self._save(job_id))
+            self._savers[job_id] = saver
+            # A saver cancelled before it ever ran (settled or stopped in the same tick) never
+            # reaches its `finally`: without this it would stay listed, and block later offers.
+            saver.add_done_callback(lambda done: self._forget(job_id, done))
 
     async def settled(self, job_id: int) -> None:
         """Drop what is not written yet and wait for a write in flight (before the finish, so a
@@ -50,6 +54,10 @@ class ProgressWrites:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _forget(self, job_id: int, saver: asyncio.Task[None]) -> None:
+        if self._savers.get(job_id) is saver:
+            del self._savers[job_id]
 
     async def _save(self, job_id: int) -> None:
         try:

@@ -3,6 +3,8 @@ when its result is close, and delivery retries ever later."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.tasks.schedule import (
@@ -82,6 +84,10 @@ def test_a_new_cache_buster_on_the_same_preview_is_not_a_change() -> None:
     assert not changed_since(stored, MjTask(status="IN_PROGRESS", progress="46%",
                                             image_url="https://cdn/x.png?rand=2"))  # fmt: skip
     assert changed_since(stored, MjTask(status="IN_PROGRESS", progress="62%"))
+    # A query may itself hold a "?" (a redirect target): it is still all query.
+    signed = job("46%", "https://cdn/x.png?rand=1&next=/a?b")
+    again = MjTask(status="IN_PROGRESS", progress="46%", image_url="https://cdn/x.png?rand=2&next=/a?b")
+    assert not changed_since(signed, again)
     assert changed_since(stored, MjTask(status="MODAL", progress="46%"))
     assert changed_since(stored, MjTask(status="SUCCESS", progress="100%"))
 
@@ -90,3 +96,68 @@ def test_delivery_retries_wait_longer_each_time_up_to_five_minutes() -> None:
     delays = [retry_delay(n, 10.0) for n in range(1, 8)]
     assert delays[:3] == [20.0, 40.0, 80.0]
     assert delays[-1] == RETRY_MAX_S
+
+
+def test_a_job_at_0_percent_has_not_started_its_pace_yet() -> None:
+    # Waiting for a Discord slot at 0 % says nothing of how fast it will draw: the pace is
+    # measured from the first real step, so 15 % -> 46 % in 10 s says 100 % about 17 s later.
+    intervals = Intervals(1.0, 60.0)
+    pace = seen(first_pace(0.0, intervals), "IN_PROGRESS", 0, 0.0, intervals)
+    assert pace.first_progress is None
+    pace = seen(pace, "IN_PROGRESS", 15, 60.0, intervals)
+    pace = seen(pace, "IN_PROGRESS", 46, 70.0, intervals)
+    assert pace.expect_at == pytest.approx(70.0 + 54 * 10 / 31)
+
+
+def test_a_job_pace_counts_from_its_very_first_step_1_percent_included() -> None:
+    intervals = Intervals(1.0, 60.0)
+    pace = seen(first_pace(0.0, intervals), "IN_PROGRESS", 1, 0.0, intervals)
+    pace = seen(pace, "IN_PROGRESS", 50, 10.0, intervals)
+    assert pace.expect_at == pytest.approx(10.0 + 50 * 10 / 49)
+
+
+def test_a_job_at_90_percent_is_already_looked_for_often() -> None:
+    pace = Pace(8.0, 30.0)
+    assert seen(pace, "IN_PROGRESS", 90, 20.0, FAST).next_at == 21.0
+    assert seen(pace, "IN_PROGRESS", 89, 20.0, FAST).next_at == 30.0
+
+
+def test_frequent_looks_near_the_end_stop_exactly_one_longest_interval_later() -> None:
+    near = seen(Pace(8.0, 30.0), "IN_PROGRESS", 93, 20.0, FAST)
+    assert seen(near, "IN_PROGRESS", 93, 29.5, FAST).next_at == 30.5
+    at_limit = dataclasses.replace(near, next_at=40.0)
+    assert seen(at_limit, "IN_PROGRESS", 93, 30.0, FAST).next_at == 40.0  # stalled: grown pace
+
+
+def test_looks_from_the_expected_end_stop_exactly_one_longest_interval_after_it() -> None:
+    intervals = Intervals(1.0, 60.0)
+    # Still at the step its estimate came from (no new pace), expected at 100 s.
+    pace = Pace(40.0, 200.0, first_progress=(1.0, 15), expect_at=100.0)
+    assert seen(pace, "IN_PROGRESS", 15, 159.0, intervals).next_at == 160.0
+    assert seen(pace, "IN_PROGRESS", 15, 160.0, intervals).next_at == 200.0
+
+
+def test_a_job_past_its_expected_end_is_looked_for_next_one_shortest_interval_from_now() -> None:
+    intervals = Intervals(2.0, 60.0)
+    late = Pace(40.0, 200.0, first_progress=(1.0, 15), expect_at=25.0)
+    assert seen(late, "IN_PROGRESS", 15, 30.0, intervals).next_at == 32.0  # never in the past
+
+
+def test_a_finish_or_a_modal_is_a_change_even_with_the_same_progress_and_image() -> None:
+    stored = job("100%", "https://cdn/x.png")
+    same = {"progress": "100%", "image_url": "https://cdn/x.png"}
+    assert not changed_since(stored, MjTask(status="IN_PROGRESS", **same))
+    assert changed_since(stored, MjTask(status="SUCCESS", **same))
+    assert changed_since(stored, MjTask(status="MODAL", **same))
+
+
+def test_a_new_progress_or_a_new_preview_alone_is_a_change() -> None:
+    stored = job("46%", "https://cdn/x.png?rand=1")
+    assert changed_since(stored, MjTask(status="IN_PROGRESS", progress="62%",
+                                        image_url="https://cdn/x.png?rand=2"))  # fmt: skip
+    assert changed_since(stored, MjTask(status="IN_PROGRESS", progress="46%",
+                                        image_url="https://cdn/y.png?rand=1"))  # fmt: skip
+    first_preview = job("46%")
+    assert changed_since(first_preview, MjTask(status="IN_PROGRESS", progress="46%",
+                                               image_url="https://cdn/x.png"))  # fmt: skip
+    assert not changed_since(first_preview, MjTask(status="IN_PROGRESS", progress="46%"))

@@ -73,3 +73,32 @@ def test_operator_hosts_match_by_name_and_optional_port() -> None:
     assert rules.url_refusal(httpx.URL("http://images.lan:7000/x.png")) is None
     assert rules.allows_host(httpx.URL("http://10.0.0.5:9000/x.png"))
     assert not rules.allows_host(httpx.URL("http://10.0.0.5/x.png"))
+
+
+def test_url_rules_refuse_a_url_without_a_scheme_or_a_host_saying_so() -> None:
+    rules = FetchRules()
+    assert rules.url_refusal(httpx.URL("//cdn.example.com/a.png")) == (
+        "scheme '(none)' is not http(s)"
+    )
+    assert rules.url_refusal(httpx.URL("http:///a.png")) == "no host"
+
+
+def test_the_operators_allowed_ports_replace_the_default_ones() -> None:
+    rules = FetchRules.with_hosts([], allowed_ports=frozenset({9000}))
+    assert rules.url_refusal(httpx.URL("http://cdn.example.com:9000/a.png")) is None
+    assert rules.url_refusal(httpx.URL("http://cdn.example.com:8080/a.png")) == (
+        "port 8080 is not allowed"
+    )
+
+
+def test_an_operator_host_written_with_a_trailing_dot_matches_the_plain_name() -> None:
+    rules = FetchRules.with_hosts(["images.lan."])
+    assert rules.allowed_hosts == (HostRule("images.lan"),)
+    assert rules.allows_host(httpx.URL("http://images.lan/x.png"))
+
+
+def test_an_operator_host_allowed_on_443_matches_https_without_a_port_but_not_http() -> None:
+    rule = HostRule.parse("images.lan:443")
+    assert rule.matches(httpx.URL("https://images.lan/x.png"))
+    assert not rule.matches(httpx.URL("http://images.lan/x.png"))  # port 80
+    assert not rule.matches(httpx.URL("https://images.lan:8443/x.png"))

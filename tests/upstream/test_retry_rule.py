@@ -81,6 +81,12 @@ def test_429_asking_for_too_long_a_wait_is_raised_at_once() -> None:
     assert decide(RateLimited("busy"), paid=False, sent=True) == 1.0  # no header: backoff
 
 
+def test_429_asking_for_exactly_the_longest_allowed_wait_is_waited_for() -> None:
+    at_limit = RateLimited("busy", retry_after=POLICY.max_retry_after)
+    assert decide(at_limit, paid=False, sent=True) == POLICY.max_retry_after
+    assert decide(at_limit, paid=True, sent=True) == POLICY.max_retry_after
+
+
 def test_no_failure_is_retried_past_the_last_attempt() -> None:
     for error in (UpstreamTimeout("t"), ServerError("s", status=500)):
         assert decide(error, paid=False, sent=False, attempt=3) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.upstream.routes import ALL_ROUTES, Family, Timeout
+from bot.upstream.routes import ALL_ROUTES, MJ_CANCEL, MJ_FETCH, MODELS, Family, Timeout
 
 
 def test_each_endpoint_is_declared_once() -> None:
@@ -34,3 +34,29 @@ def test_polls_get_the_short_timeout_and_skip_the_queue_where_the_tracker_needs_
     assert {r.family for r in ALL_ROUTES if r.path.startswith("/mj/submit")} == {
         Family.MIDJOURNEY
     }
+
+
+def test_a_task_route_asks_for_that_task_and_only_its_id_changes() -> None:
+    assert MJ_FETCH.path_for("1730621826053455") == "/mj/task/1730621826053455/fetch"
+    assert MJ_CANCEL.path_for("17") == "/mj/task/17/cancel"
+    assert MODELS.path_for("17") == "/v1/models"  # no {id}: the path as declared
+
+
+def test_a_404_on_a_route_takes_away_only_the_feature_it_serves() -> None:
+    # A gateway without TTS answers 404 on /v1/audio/speech: /speak goes, /ask stays.
+    by_path = {r.path: r.family for r in ALL_ROUTES}
+    assert by_path["/v1/audio/speech"] is Family.SPEECH
+    assert by_path["/v1/audio/transcriptions"] is by_path["/v1/audio/translations"] is (
+        Family.TRANSCRIPTION
+    )
+    assert by_path["/v1/images/generations"] is Family.IMAGE
+    assert by_path["/v1/chat/completions"] is by_path["/v1/completions"] is Family.CHAT
+    assert by_path["/v1/embeddings"] is Family.EMBEDDING
+    # queue and cancel are upstream-only extras: their 404 says nothing of Midjourney itself
+    assert by_path["/mj/task/queue"] is by_path["/mj/task/{id}/cancel"] is (
+        Family.MIDJOURNEY_EXTRAS
+    )
+    assert by_path["/mj/task/{id}/fetch"] is by_path["/mj/insight-face/swap"] is (
+        Family.MIDJOURNEY
+    )
+    assert by_path[""] is Family.FILES  # a missing image is not a missing feature
