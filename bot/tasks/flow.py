@@ -74,6 +74,8 @@ async def start_job(
             await channel.send(chat, text_reply(text))
         else:
             await replace_text(channel, ref, text)
+        if exc.maybe_charged and job.id and services.tracker is not None:
+            services.tracker.recover(job.id)
         return None
 
 

@@ -1,0 +1,109 @@
+"""A paid request whose fate is unknown says so, is kept, and is found again where it can be."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.server import SandboxServer
+from storage.base import JobStatus
+from tests.core.conftest import fast_settings, running_harness
+from tests.core.mj_helpers import SUBMIT_IMAGINE, settle, wait_results, wait_text
+from tests.support.harness import Harness
+
+RECENT = "GET /mj/task/list"
+
+
+async def cut_imagine(h: Harness, sandbox: SandboxServer, prompt: str = "a cat") -> None:
+    """/imagine whose submit reaches the gateway (the task is created) but whose answer is cut."""
+    sandbox.set_fault("cut")
+    try:
+        await h.command("imagine", prompt)
+    finally:
+        sandbox.set_fault(None)
+
+
+async def test_a_cut_midjourney_submit_says_it_may_have_gone_through_and_never_invites_a_retry(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    await cut_imagine(harness, sandbox)
+    assert sandbox.hits[SUBMIT_IMAGINE] == 1
+    shown = harness.channel.last().reply
+    assert shown is not None
+    assert "may have been created and charged" in shown.text
+    assert "/jobs" in shown.text
+    assert "try again" not in shown.text.lower() and "unreachable" not in shown.text
+    (job,) = await harness.services.store.list_jobs([JobStatus.UNKNOWN])
+    assert job.prompt == "a cat" and job.upstream_id is None
+
+
+async def test_a_paid_chat_cut_before_any_text_says_it_may_have_been_charged(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    sandbox.set_fault("502")
+    try:
+        await harness.command("ask", "hello there")
+    finally:
+        sandbox.set_fault(None)
+    text = harness.channel.last().reply.text  # type: ignore[union-attr]
+    assert "may have gone through" in text and "charged twice" in text
+    assert "try again" not in text.lower()
+
+
+async def test_the_unknown_job_is_in_the_users_job_list(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    await cut_imagine(harness, sandbox, "a lighthouse at dusk")
+    await harness.command("jobs")
+    listing = harness.channel.last().reply.text  # type: ignore[union-attr]
+    assert "unknown" in listing and "a lighthouse at dusk" in listing
+    await harness.command("jobs", user="bob")
+    assert "no Midjourney jobs" in harness.channel.last().reply.text  # type: ignore[union-attr]
+
+
+async def test_where_the_gateway_cannot_list_tasks_the_owner_is_told_once_what_to_do(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    settings = fast_settings(tmp_path, purge_interval_s=0.05)
+    async with running_harness(settings, sandbox) as h:
+        await cut_imagine(h, sandbox)
+        told = await wait_text(h, "task log")
+        assert "a cat" in told.reply.text  # type: ignore[union-attr]
+        # Several housekeeping rounds later it still was said once.
+        await asyncio.sleep(0.3)
+        assert sum("task log" in text for text in h.channel.texts()) == 1
+        assert sandbox.hits[RECENT] >= 1
+
+
+@pytest.fixture
+async def listing_sandbox() -> AsyncIterator[SandboxServer]:
+    """A sandbox that also answers GET /mj/task/list, as a Midjourney-proxy reached directly."""
+    server = SandboxServer(host="127.0.0.1", port=0, speed=200.0, upstream_list=True)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def test_where_the_gateway_lists_recent_tasks_the_unknown_job_is_adopted_and_delivered(
+    tmp_path: Path, listing_sandbox: SandboxServer
+) -> None:
+    sandbox = listing_sandbox
+    settings = fast_settings(tmp_path, purge_interval_s=0.05)
+    async with running_harness(settings, sandbox) as h:
+        await h.command("imagine", "a dog")  # another task on the account, not to be taken
+        await wait_results(h, 1)
+        await cut_imagine(h, sandbox, "a cat")
+        (grid,) = (await wait_results(h, 2))[1:]
+        await settle(h)
+        assert sandbox.hits[SUBMIT_IMAGINE] == 2  # found, never sent again
+        assert "a cat" in grid.reply.text  # type: ignore[union-attr]
+        store = h.services.store
+        assert not await store.list_jobs([JobStatus.UNKNOWN])
+        jobs = await store.list_jobs([JobStatus.SUCCESS])
+        assert len({job.upstream_id for job in jobs}) == 2
+        assert not any("task log" in text for text in h.channel.texts())
