@@ -8,11 +8,13 @@ the dispatcher owns: `drain()` waits for them, `close()` cancels them.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import dataclasses
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from bot.channel import Actor, Channel, MessageRef
@@ -67,6 +69,7 @@ class Dispatcher:
         self._opening: set[asyncio.Task[None]] = set()  # text requests being written
         self._answering: set[str] = set()  # text requests whose answer is being handled
         self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        self._turns = _Turns()
 
     # --- commands and messages --------------------------------------------------------------
     async def handle_command(self, request: CommandRequest, channel: Channel) -> None:
@@ -169,7 +172,15 @@ class Dispatcher:
         press = kind.press
         if press is None:
             return Notice(ctx.t("button.unknown"))
-        self._spawn(self._guarded(ctx, lambda c: press(c, action)))
+        # Presses of the same button on the same job run one after the other, so a double
+        # press finds what the first one started (and shows it rather than paying twice).
+        turn = f"{action.kind}:{action.job_id}:{action.payload}"
+
+        async def run(c: CommandContext) -> None:
+            async with self._turns.take(turn):
+                await press(c, action)
+
+        self._spawn(self._guarded(ctx, run))
         return Accepted()
 
     def _may_act(self, actor: Actor, platform: str, owner_id: str) -> bool:
@@ -406,3 +417,24 @@ class Dispatcher:
         except Exception:
             log.exception("could not deliver an error message to %s", ctx.chat)
 
+
+
+class _Turns:
+    """Work under the same key runs one at a time, in the order it came."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._holders: collections.Counter[str] = collections.Counter()
+
+    @contextlib.asynccontextmanager
+    async def take(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._holders[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._holders[key] -= 1
+            if not self._holders[key]:
+                del self._holders[key]
+                del self._locks[key]

@@ -43,6 +43,7 @@ BUTTONS = button_table(
         prompt=mj_buttons.prompt_action,
         submit=mj_buttons.submit_action,
     ),
+    ButtonKind("again", press=mj_buttons.press_again),
     ButtonKind("remix", prompt=mj_buttons.prompt_remix, submit=mj_buttons.submit_remix),
     ButtonKind("seed", press=mj_buttons.press_seed),
     ButtonKind("imagine", press=imagine.press_imagine),
