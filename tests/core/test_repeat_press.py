@@ -46,7 +46,9 @@ async def test_a_double_press_pays_once_even_while_the_first_is_being_sent(
     await harness.bot.drain()
     await settle(harness)
     assert sandbox.hits[SUBMIT_ACTION] == 1
-    assert any("already running" in t for t in harness.channel.texts()) or len(results(harness)) == 3
+    # The second press found the first's job: still running, or finished and shown again.
+    running = any("already running" in t for t in harness.channel.texts())
+    assert running or len(results(harness)) == 3
 
 
 async def test_a_repeated_variation_offers_again_which_runs_it_once_more(
