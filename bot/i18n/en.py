@@ -136,7 +136,6 @@ MESSAGES: dict[str, str] = {
         "⚠️ {title}\nThis was sent for this image before, but I could not tell whether it "
         "reached Midjourney (see /jobs). Press Again only if you want to pay for it once more."
     ),
-    "mj.repeat.again": "Press Again to run it once more (charged as a new job).",
     "mj.button.again": "Again",
     "jobs.title": "Your recent jobs:",
     "jobs.none": "You have no Midjourney jobs yet.",

@@ -120,7 +120,6 @@ MESSAGES: dict[str, str] = {
         "⚠️ {title}\n这个操作之前已经发送过，但我无法确定它是否送达了 Midjourney（见 /jobs）。"
         "只有在你愿意再付一次费用时才按“再来一次”。"
     ),
-    "mj.repeat.again": "按“再来一次”可以重新执行（按新任务计费）。",
     "mj.button.again": "再来一次",
     "jobs.title": "你最近的任务：",
     "jobs.none": "你还没有 Midjourney 任务。",

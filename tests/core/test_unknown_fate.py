@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.server import SandboxServer
+from bot.tasks.jobs import new_job
 from storage.base import JobStatus
 from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import SUBMIT_IMAGINE, settle, wait_results, wait_text
@@ -107,3 +108,24 @@ async def test_where_the_gateway_lists_recent_tasks_the_unknown_job_is_adopted_a
         jobs = await store.list_jobs([JobStatus.SUCCESS])
         assert len({job.upstream_id for job in jobs}) == 2
         assert not any("task log" in text for text in h.channel.texts())
+
+
+async def test_a_job_left_submitting_by_a_crash_is_found_after_the_restart(
+    tmp_path: Path, listing_sandbox: SandboxServer
+) -> None:
+    sandbox = listing_sandbox
+    async with running_harness(fast_settings(tmp_path), sandbox) as h:
+        # The process died after the submit reached the gateway and before its answer came.
+        submitted = await h.services.client.mj_imagine("a quiet harbour")
+        job = new_job(h.chat("c1"), "alice", "imagine", "a quiet harbour")
+        job = await h.services.store.create_job(job)
+        await h.tracker.stop()
+        await h.tracker.start()
+        await wait_text(h, "I was restarted while sending this job")
+        (grid,) = await wait_results(h, 1)
+        await settle(h)
+        assert "a quiet harbour" in grid.reply.text  # type: ignore[union-attr]
+        adopted = await h.services.store.get_job(job.id)
+        assert adopted is not None and adopted.status == JobStatus.SUCCESS
+        assert adopted.upstream_id == submitted.task_id
+        assert sandbox.hits[SUBMIT_IMAGINE] == 1
