@@ -8,11 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from bot.inbound import AskText
 from bot.sandbox.server import SandboxServer
 from bot.tasks.jobs import new_job
 from storage.base import JobStatus
 from tests.core.conftest import fast_settings, running_harness
-from tests.core.mj_helpers import SUBMIT_IMAGINE, settle, wait_results, wait_text
+from tests.core.mj_helpers import (
+    SUBMIT_IMAGINE,
+    SUBMIT_MODAL,
+    button,
+    imagine_result,
+    settle,
+    wait_results,
+    wait_text,
+)
 from tests.support.harness import Harness
 
 RECENT = "GET /mj/task/list"
@@ -129,3 +138,22 @@ async def test_a_job_left_submitting_by_a_crash_is_found_after_the_restart(
         assert adopted is not None and adopted.status == JobStatus.SUCCESS
         assert adopted.upstream_id == submitted.task_id
         assert sandbox.hits[SUBMIT_IMAGINE] == 1
+
+
+async def test_a_cut_modal_step_is_followed_by_its_task_id_and_its_result_arrives(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    grid = await imagine_result(harness, "a red fox")
+    await harness.press(button(grid, "U1").token)
+    up = (await wait_results(harness, 2))[-1]
+    await settle(harness)
+    asked = await harness.press(button(up, "🔍 Custom Zoom").token)
+    assert isinstance(asked, AskText)
+    # The marker cuts only the modal call's answer (after the gateway took it).
+    await harness.submit("a red fox [[fault:cut]] --zoom 1.5", token=asked.token)
+    assert any("may have gone through" in t for t in harness.channel.texts())
+    zoomed = (await wait_results(harness, 3))[-1]
+    await settle(harness)
+    assert sandbox.hits[SUBMIT_MODAL] == 1
+    assert zoomed.reply is not None and len(zoomed.reply.images) == 1
+    assert not await harness.services.store.list_jobs([JobStatus.UNKNOWN])
