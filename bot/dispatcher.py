@@ -8,13 +8,11 @@ the dispatcher owns: `drain()` waits for them, `close()` cancels them.
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import dataclasses
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from bot.channel import Actor, Channel, MessageRef
@@ -41,6 +39,7 @@ from bot.inbound import (
 )
 from bot.replies import text_reply
 from bot.services import CommandContext, Denied, Services, UserError
+from bot.turns import Turns
 from bot.upstream import UpstreamError
 from storage.base import PendingText
 
@@ -69,7 +68,7 @@ class Dispatcher:
         self._opening: set[asyncio.Task[None]] = set()  # text requests being written
         self._answering: set[str] = set()  # text requests whose answer is being handled
         self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
-        self._turns = _Turns()
+        self._turns = Turns()
 
     # --- commands and messages --------------------------------------------------------------
     async def handle_command(self, request: CommandRequest, channel: Channel) -> None:
@@ -417,24 +416,3 @@ class Dispatcher:
         except Exception:
             log.exception("could not deliver an error message to %s", ctx.chat)
 
-
-
-class _Turns:
-    """Work under the same key runs one at a time, in the order it came."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._holders: collections.Counter[str] = collections.Counter()
-
-    @contextlib.asynccontextmanager
-    async def take(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._holders[key] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._holders[key] -= 1
-            if not self._holders[key]:
-                del self._holders[key]
-                del self._locks[key]
