@@ -125,8 +125,8 @@ MESSAGES: dict[str, str] = {
         "its result appears here."
     ),
     "mj.unknown_unfindable": (
-        "⚠️ {title}\nThis gateway can't list recent jobs, so I can't find out whether this one "
-        "reached Midjourney. Look for it in your gateway account's task log (or ask the admin) "
+        "⚠️ {title}\nI could not find this job among the gateway's recent tasks, so I can't tell "
+        "whether it reached Midjourney. Look for it in your gateway account's task log (or ask the admin) "
         "before you run it again, so that it is not charged twice."
     ),
     "mj.repeat.running": (

@@ -112,7 +112,7 @@ MESSAGES: dict[str, str] = {
         "/jobs 会把它列为未知状态，如果它出现了，结果会显示在这里。"
     ),
     "mj.unknown_unfindable": (
-        "⚠️ {title}\n这个网关无法列出最近的任务，所以我查不到这个任务是否已送达 Midjourney。"
+        "⚠️ {title}\n我在网关最近的任务里找不到这个任务，所以无法确定它是否已送达 Midjourney。"
         "再次执行之前，请先在网关账户的任务记录里查找（或询问管理员），以免重复扣费。"
     ),
     "mj.repeat.running": "⏳ {title}\n这张图片的这个操作已在进行中，结果会显示在这里。",
