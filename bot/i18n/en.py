@@ -126,8 +126,8 @@ MESSAGES: dict[str, str] = {
     ),
     "mj.unknown_unfindable": (
         "⚠️ {title}\nI could not find this job among the gateway's recent tasks, so I can't tell "
-        "whether it reached Midjourney. Look for it in your gateway account's task log (or ask the admin) "
-        "before you run it again, so that it is not charged twice."
+        "whether it reached Midjourney. Look for it in your gateway account's task log (or ask "
+        "the admin) before you run it again, so that it is not charged twice."
     ),
     "mj.repeat.running": (
         "⏳ {title}\nThis is already running for this image; its result will appear here."
