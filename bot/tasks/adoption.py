@@ -27,14 +27,40 @@ log = logging.getLogger(__name__)
 EARLIEST_S = 60.0
 LATEST_S = 600.0
 TOLD = "unfindable_told"
-# The upstream action each kind of job starts; an action job may start any but IMAGINE.
-ACTIONS = {
-    "imagine": {"IMAGINE"},
-    "blend": {"BLEND"},
-    "describe": {"DESCRIBE"},
-    "shorten": {"SHORTEN"},
-    "swapface": {"SWAP_FACE"},
+# The upstream action each kind of job starts (an action job's: see `action_names`).
+ACTIONS: dict[str, frozenset[str]] = {
+    "imagine": frozenset({"IMAGINE"}),
+    "blend": frozenset({"BLEND"}),
+    "describe": frozenset({"DESCRIBE"}),
+    "shorten": frozenset({"SHORTEN"}),
+    "swapface": frozenset({"SWAP_FACE"}),
 }
+# What an action job's customId may be called in a task: the gateway's name, the upstream's,
+# or the upstream's generic ACTION (upstream-api.md §9.2.1). Longer words first.
+_ACTION_NAMES: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (word, frozenset({*names, "ACTION"}))
+    for word, names in (
+        ("upsample", {"UPSCALE", "UPSCALE_HD"}),
+        ("low_variation", {"LOW_VARIATION", "VARIATION"}),
+        ("high_variation", {"HIGH_VARIATION", "VARIATION"}),
+        ("variation", {"VARIATION"}),
+        ("pan", {"PAN"}),
+        ("reroll", {"REROLL"}),
+        ("Outpaint", {"ZOOM", "OUTPAINT"}),
+        ("CustomZoom", {"CUSTOM_ZOOM", "ZOOM", "MODAL"}),
+        ("Inpaint", {"INPAINT", "MODAL"}),
+    )
+)
+
+
+def action_names(custom_id: str) -> frozenset[str] | None:
+    """The task actions a button's customId may start; None when it is not recognised."""
+    parts = custom_id.split("::")
+    word = parts[2] if len(parts) > 2 and parts[1] == "JOB" else parts[1] if len(parts) > 1 else ""
+    for needle, names in _ACTION_NAMES:
+        if needle in word:
+            return names
+    return None
 
 
 def waiting(job: JobRecord) -> bool:
@@ -56,9 +82,11 @@ def matches(job: JobRecord, task: MjTask) -> bool:
     if not job.created_at - EARLIEST_S <= submitted <= job.created_at + LATEST_S:
         return False
     actions = ACTIONS.get(job.kind)
+    if actions is None and job.kind == "action":
+        actions = action_names(str(job.result.get("custom_id", "")))
     if actions is not None and task.action not in actions:
         return False
-    if actions is None and task.action == "IMAGINE":
+    if task.action in ("IMAGINE", "DESCRIBE", "BLEND", "SHORTEN") and job.kind == "action":
         return False
     # Prompts are compared where the job's is its own (an action job's is its parent's).
     return job.kind not in ("imagine", "shorten") or _same_text(task.prompt, job.prompt)

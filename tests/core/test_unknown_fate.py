@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.channel import ChatRef
 from bot.inbound import AskText
 from bot.sandbox.server import SandboxServer
+from bot.tasks.adoption import matches
 from bot.tasks.jobs import new_job
+from bot.upstream import MjTask
 from storage.base import JobStatus
 from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
@@ -157,3 +160,19 @@ async def test_a_cut_modal_step_is_followed_by_its_task_id_and_its_result_arrive
     assert sandbox.hits[SUBMIT_MODAL] == 1
     assert zoomed.reply is not None and len(zoomed.reply.images) == 1
     assert not await harness.services.store.list_jobs([JobStatus.UNKNOWN])
+
+
+def test_an_unknown_action_job_matches_only_a_task_of_its_own_action_and_time() -> None:
+    job = new_job(
+        ChatRef("test", "c1", True), "alice", "action", "a red fox",
+        result={"custom_id": "MJ::JOB::variation::2::abc"}, created_at=1_800_000_000.0,
+    )  # fmt: skip
+    at = int(job.created_at * 1000) + 1500
+
+    def task(action: str, submit_time: int = at) -> MjTask:
+        return MjTask.model_validate({"id": "1", "action": action, "submitTime": submit_time})
+
+    assert matches(job, task("VARIATION"))
+    assert not matches(job, task("UPSCALE"))
+    assert not matches(job, task("IMAGINE"))
+    assert not matches(job, task("VARIATION", at + 3_600_000))
