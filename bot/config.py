@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # Comma-separated hosts ("images.lan", "10.0.0.5:9000") that images linked in a model's
     # answer may come from although they resolve to private addresses (public ones need none).
     fetch_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The largest request body the gateway takes (MB); images are checked against it before
+    # they are encoded. upstream-api.md names no limit, and 32 MB is a common proxy setting.
+    upstream_max_request_mb: float = 32.0
     # Only for the in-process sandbox: divides its delays (1 = realistic timing).
     sandbox_speed: float = 1.0
 

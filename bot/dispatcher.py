@@ -8,6 +8,7 @@ the dispatcher owns: `drain()` waits for them, `close()` cancels them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import time
@@ -15,8 +16,16 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from bot.channel import Actor, Channel, MessageRef
+from bot.clean_text import clean_request, clean_text
 from bot.commands import BUTTONS, COMMANDS
-from bot.commands.registry import ButtonKind, CommandTable, SubmitHandler
+from bot.commands.registry import (
+    ButtonKind,
+    CommandSpec,
+    CommandTable,
+    SubmitHandler,
+    split_attachments,
+)
+from bot.error_text import upstream_error_text
 from bot.inbound import (
     Accepted,
     AskText,
@@ -30,6 +39,7 @@ from bot.inbound import (
 )
 from bot.replies import text_reply
 from bot.services import CommandContext, Denied, Services, UserError
+from bot.turns import Turns
 from bot.upstream import UpstreamError
 from storage.base import PendingText
 
@@ -58,11 +68,12 @@ class Dispatcher:
         self._opening: set[asyncio.Task[None]] = set()  # text requests being written
         self._answering: set[str] = set()  # text requests whose answer is being handled
         self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        self._turns = Turns()
 
     # --- commands and messages --------------------------------------------------------------
     async def handle_command(self, request: CommandRequest, channel: Channel) -> None:
         """Run a slash command; every failure ends as a message in the user's chat."""
-        ctx = await self._context(request, channel)
+        ctx = await self._context(clean_request(request), channel)
         await self._guarded(ctx, self._run_command)
 
     async def handle_message(self, request: CommandRequest, channel: Channel) -> None:
@@ -85,7 +96,24 @@ class Dispatcher:
         if spec is None:
             await ctx.say("command.unknown", command=ctx.request.command)
             return
+        await self._set_aside_unused(ctx, spec)
         await spec.handler(ctx)
+
+    async def _set_aside_unused(self, ctx: CommandContext, spec: CommandSpec) -> None:
+        """Attachments the command has no use for are left out, and the user told which."""
+        request = ctx.request
+        usable, unused = split_attachments(spec, request.attachments)
+        if not unused:
+            return
+        ctx.request = dataclasses.replace(request, attachments=usable)
+        names = ", ".join(a.filename or f"#{request.attachments.index(a) + 1}" for a in unused)
+        kinds = [p.kind for p in spec.params if p.kind in ("image", "audio")]
+        log.info("/%s from %s: %d attachment(s) set aside", spec.name, ctx.actor.key, len(unused))
+        if kinds:
+            words = ", ".join(ctx.t(f"input.kind.{kind}") for kind in dict.fromkeys(kinds))
+            await ctx.say("input.ignored", names=names, command=spec.name, kinds=words)
+        else:
+            await ctx.say("input.ignored_all", names=names, command=spec.name)
 
     # --- presses ----------------------------------------------------------------------------
     async def handle_press(self, press: Press, channel: Channel) -> PressAnswer:
@@ -143,7 +171,15 @@ class Dispatcher:
         press = kind.press
         if press is None:
             return Notice(ctx.t("button.unknown"))
-        self._spawn(self._guarded(ctx, lambda c: press(c, action)))
+        # Presses of the same button on the same job run one after the other, so a double
+        # press finds what the first one started (and shows it rather than paying twice).
+        turn = f"{action.kind}:{action.job_id}:{action.payload}"
+
+        async def run(c: CommandContext) -> None:
+            async with self._turns.take(turn):
+                await press(c, action)
+
+        self._spawn(self._guarded(ctx, run))
         return Accepted()
 
     def _may_act(self, actor: Actor, platform: str, owner_id: str) -> bool:
@@ -160,6 +196,7 @@ class Dispatcher:
         request = CommandRequest(
             actor=submit.actor, chat=submit.chat, command="text", message=submit.answered
         )
+        submit = dataclasses.replace(submit, text=clean_text(submit.text))
         ctx = await self._context(request, channel)
         try:
             pending = await self._pending(submit)
@@ -364,7 +401,8 @@ class Dispatcher:
                 exc.status,
                 exc.code,
             )
-            await self._tell(ctx, ctx.t("error.upstream", message=exc.user_message))
+            text = upstream_error_text(self.services.catalog, ctx.language, exc)
+            await self._tell(ctx, text)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -53,6 +53,9 @@ class JobWatcher(Protocol):
     def watch(self, job: JobRecord, language: str | None = None) -> None:
         """Start polling a job that now has an upstream id."""
 
+    def recover(self, job_id: int) -> None:
+        """Look for a job whose submit's fate is unknown among the gateway's recent tasks."""
+
 
 @dataclass(frozen=True, slots=True)
 class MenuEntry:

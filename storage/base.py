@@ -203,6 +203,19 @@ class Store(Protocol):
     async def list_jobs(self, statuses: list[JobStatus], limit: int = 1000) -> list[JobRecord]:
         """Jobs in the given statuses, oldest first."""
 
+    async def get_job_by_upstream(self, upstream_id: str) -> JobRecord | None:
+        """The job following the upstream task `upstream_id` (adoption skips tasks already
+        followed), or None."""
+
+    async def list_user_jobs(
+        self, platform: str, owner_id: str, limit: int = 10
+    ) -> list[JobRecord]:
+        """One user's newest jobs, newest first (their /jobs list)."""
+
+    async def find_child_job(self, parent_upstream_id: str, custom_id: str) -> JobRecord | None:
+        """The newest job that the action `custom_id` on that parent task produced and that did
+        not fail (so a second press shows it instead of paying again); None when there is none."""
+
     async def list_undelivered(self) -> list[JobRecord]:
         """Finished (success/failure/unknown) jobs whose result has not reached the chat yet."""
 

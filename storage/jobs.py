@@ -105,6 +105,39 @@ class JobTable:
         )
         return await self._jobs(stmt)
 
+    async def get_job_by_upstream(self, upstream_id: str) -> JobRecord | None:
+        """The job following the upstream task `upstream_id`, or None."""
+        jobs_found = await self._jobs(sa.select(jobs).where(jobs.c.upstream_id == upstream_id))
+        return jobs_found[0] if jobs_found else None
+
+    async def list_user_jobs(
+        self, platform: str, owner_id: str, limit: int = 10
+    ) -> list[JobRecord]:
+        """One user's newest jobs, newest first."""
+        stmt = (
+            sa.select(jobs)
+            .where(jobs.c.platform == platform, jobs.c.owner_id == owner_id)
+            .order_by(jobs.c.id.desc())
+            .limit(limit)
+        )
+        return await self._jobs(stmt)
+
+    async def find_child_job(self, parent_upstream_id: str, custom_id: str) -> JobRecord | None:
+        """The newest job an action (`custom_id`) on that parent produced, failed ones aside."""
+        stmt = (
+            sa.select(jobs)
+            .where(
+                jobs.c.parent_upstream_id == parent_upstream_id,
+                jobs.c.status != JobStatus.FAILURE.value,
+            )
+            .order_by(jobs.c.id.desc())
+        )
+        # A parent has a handful of children: the customId (kept in `result`) is matched here.
+        for job in await self._jobs(stmt):
+            if job.result.get("custom_id") == custom_id:
+                return job
+        return None
+
     async def list_undelivered(self) -> list[JobRecord]:
         """Finished (success/failure/unknown) jobs whose result has not reached the chat yet."""
         stmt = (

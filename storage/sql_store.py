@@ -176,6 +176,20 @@ class SqlStore:
         """Jobs in the given statuses, oldest first."""
         return await self._open.jobs.list_jobs(statuses, limit)
 
+    async def get_job_by_upstream(self, upstream_id: str) -> JobRecord | None:
+        """The job following the upstream task `upstream_id`, or None."""
+        return await self._open.jobs.get_job_by_upstream(upstream_id)
+
+    async def list_user_jobs(
+        self, platform: str, owner_id: str, limit: int = 10
+    ) -> list[JobRecord]:
+        """One user's newest jobs, newest first (their /jobs list)."""
+        return await self._open.jobs.list_user_jobs(platform, owner_id, limit)
+
+    async def find_child_job(self, parent_upstream_id: str, custom_id: str) -> JobRecord | None:
+        """The newest job an action (`custom_id`) on that parent produced, failed ones aside."""
+        return await self._open.jobs.find_child_job(parent_upstream_id, custom_id)
+
     async def list_undelivered(self) -> list[JobRecord]:
         """Finished jobs whose result has not reached the chat yet."""
         return await self._open.jobs.list_undelivered()

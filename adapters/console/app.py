@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import io
 import itertools
 import logging
 import threading
@@ -106,6 +107,9 @@ class _LineReader:
     """Reads stdin in a daemon thread so a blocked read never holds the event loop or the exit."""
 
     def __init__(self, stream: TextIO) -> None:
+        if isinstance(stream, io.TextIOWrapper):
+            # A bad byte becomes U+FFFD instead of ending the input (and losing the rest).
+            stream.reconfigure(errors="replace")
         self._stream = stream
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
 

@@ -28,6 +28,21 @@ REPRINT_LIMIT = 200
 ONE_LINE = 60
 _AUDIO_SUFFIX = {"opus": ".ogg", "mp3": ".mp3", "wav": ".wav"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Terminal escape sequences (OSC titles and links, CSI colours and cursor moves, DCS/APC/PM
+# strings, two-byte ESC commands, their 8-bit forms), then any control character but \n, \t.
+_ESCAPES = re.compile(
+    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def printable(text: str) -> str:
+    """Text from the bot (and so from the upstream) with every terminal escape removed: a
+    model's answer must not retitle, clear or recolour the user's terminal."""
+    return _ESCAPES.sub("", text)
 
 
 @dataclass
@@ -54,7 +69,7 @@ def progress_line(state: Progress) -> str:
 
 def button_row(row: tuple[tuple[int, Button], ...]) -> str:
     """`[1] U1  [2] U2`: how a row of numbered buttons is printed."""
-    return "  ".join(f"[{number}] {button.caption}" for number, button in row)
+    return "  ".join(f"[{number}] {printable(button.caption)}" for number, button in row)
 
 
 class Renderer:
@@ -81,7 +96,7 @@ class Renderer:
         """Print a message, or what changed in it when it was printed before."""
         async with self._lock:
             shown = self._shown.setdefault(ref.message_id, _Shown())
-            self._show_text(ref.message_id, shown, reply.text)
+            self._show_text(ref.message_id, shown, printable(reply.text))
             for part in reply.parts:
                 await self._show_part(shown, part)
             self._show_buttons(ref, shown, reply.buttons)
@@ -94,7 +109,7 @@ class Renderer:
             key = (state.percent, state.text)
             if key != shown.progress:
                 shown.progress = key
-                line = progress_line(state)
+                line = printable(progress_line(state))
                 tail = ("progress", ref.message_id)
                 if self.redraw and self._tail == tail:
                     self._write(f"\r{line}\x1b[K")
@@ -146,7 +161,7 @@ class Renderer:
             if request.default
             else texts.say("ask_hint_no_default")
         )
-        heading = " — ".join(x for x in (request.title, request.label) if x)
+        heading = printable(" — ".join(x for x in (request.title, request.label) if x))
         question = f"? {heading} ({hint})"
         if self.redraw:
             self.prompt(question + "\n" + texts.PROMPT)

@@ -30,11 +30,14 @@ from bot.context.models import (
 )
 from bot.context.tokens import MESSAGE_OVERHEAD, count_text, message_tokens
 from bot.context.window import flatten_prompt
+from bot.error_text import upstream_error_text
+from bot.inbound import Attachment
 from bot.markdown_images import fetch_linked_images, image_links
 from bot.media import MAX_IMAGE_BYTES, data_url, image_attachments
 from bot.policy import Cost
 from bot.replies import Reply, text_reply
 from bot.services import CommandContext, UserError
+from bot.tasks.inputs import check_request_size, checked_image
 from bot.upstream import StreamInterrupted, UpstreamError, Usage
 from bot.usage import record_usage, usage_event
 from storage.base import UsageEvent
@@ -63,16 +66,18 @@ def chosen_model(ctx: CommandContext) -> str:
 
 
 def _image_urls(ctx: CommandContext) -> list[str]:
-    urls: list[str] = []
-    for attachment, mime in image_attachments(ctx.request.attachments)[:MAX_IMAGES]:
+    attachments = image_attachments(ctx.request.attachments)[:MAX_IMAGES]
+    images: list[tuple[Attachment, str]] = []
+    for number, (attachment, _) in enumerate(attachments, start=1):
         if len(attachment.data) > MAX_IMAGE_BYTES:
             raise UserError(
                 "chat.image_too_big",
                 size=round(len(attachment.data) / 2**20, 1),
                 limit=MAX_IMAGE_BYTES // 2**20,
             )
-        urls.append(data_url(attachment.data, mime))
-    return urls
+        images.append((attachment, checked_image(attachment, number)))
+    check_request_size(images, ctx.services.settings.upstream_max_request_mb)
+    return [data_url(attachment.data, mime) for attachment, mime in images]
 
 
 class LiveAnswer:
@@ -166,9 +171,9 @@ async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> A
             len(partial),
         )
         if not partial.strip():
-            await live.fail(ctx.t("error.upstream", message=exc.user_message))
+            await live.fail(upstream_error_text(ctx.services.catalog, ctx.language, exc))
             return None
-        await live.finish(partial, ctx.t("chat.cut", reason=exc.user_message))
+        await live.finish(partial, ctx.t("chat.cut"))
         return Answer(partial, None, cut=True)
     if not answer.text.strip():
         await live.finish(ctx.t("chat.empty_answer"))

@@ -20,7 +20,7 @@ async def blend_command(ctx: CommandContext) -> None:
     dimensions = (ctx.request.options.get("dimensions") or "square").strip().lower()
     if dimensions not in DIMENSIONS:
         raise UserError("mj.blend_bad_dimensions", dimensions=dimensions)
-    images = image_data_urls(attachments)
+    images = image_data_urls(attachments, ctx.services.settings.upstream_max_request_mb)
     job = new_job(ctx.chat, ctx.actor.user_id, "blend", "", result={"count": len(images)})
     shape = dimensions.upper()
     await run_job(

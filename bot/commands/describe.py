@@ -16,7 +16,7 @@ async def describe_command(ctx: CommandContext) -> None:
         raise UserError("mj.describe_needs_image")
     if len(attachments) > 1:
         raise UserError("mj.too_many_images", command="describe", limit=1, count=len(attachments))
-    (image,) = image_data_urls(attachments)
+    (image,) = image_data_urls(attachments, ctx.services.settings.upstream_max_request_mb)
     job = new_job(ctx.chat, ctx.actor.user_id, "describe", "")
     await run_job(ctx, job, lambda: ctx.services.client.mj_describe(image), command="describe")
 

@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from bot.commands.registry import CommandSpec, Param
+from bot.error_text import upstream_error_text
 from bot.policy import Cost
 from bot.replies import Image, Progress, Reply, Text
 from bot.services import CommandContext, UserError
@@ -46,7 +47,8 @@ async def imagine_command(ctx: CommandContext) -> None:
         raise UserError(
             "mj.too_many_images", command="imagine", limit=MAX_REFERENCES, count=len(attachments)
         )
-    await run_imagine(ctx, prompt, image_data_urls(attachments), niji=is_set(options.get("niji")))
+    images = image_data_urls(attachments, ctx.services.settings.upstream_max_request_mb)
+    await run_imagine(ctx, prompt, images, niji=is_set(options.get("niji")))
 
 
 async def run_imagine(
@@ -74,7 +76,8 @@ async def run_dalle(ctx: CommandContext, prompt: str) -> None:
         images = await services.client.create_image(prompt, model=services.settings.dalle_model)
     except UpstreamError as exc:
         # The "drawing" message becomes the error, rather than staying behind.
-        await replace_text(ctx.channel, waiting, ctx.t("error.upstream", message=exc.user_message))
+        text = upstream_error_text(services.catalog, ctx.language, exc)
+        await replace_text(ctx.channel, waiting, text)
         return
     if not images:
         raise BadResponse("no image in the answer")

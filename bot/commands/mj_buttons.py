@@ -9,6 +9,7 @@ request (`prompt_action`) and the submitted text runs the action and its modal s
 
 from __future__ import annotations
 
+from bot.commands.mj_repeat import earlier_child, show_again
 from bot.commands.registry import Prompt
 from bot.policy import Cost
 from bot.services import CommandContext, UserError
@@ -76,9 +77,24 @@ async def prompt_action(ctx: CommandContext, action: ButtonAction) -> Prompt | N
 
 
 async def press_action(ctx: CommandContext, action: ButtonAction) -> None:
-    """Run the upstream button; a child the upstream holds for a prompt (remix) gets ✏️."""
+    """Run the upstream button, unless it already ran on this grid: then show that again
+    (see `mj_repeat`)."""
     parent = await _job(ctx, action.job_id)
-    started = await _run_action(ctx, parent, action.payload)
+    earlier = await earlier_child(ctx, parent, action.payload)
+    if earlier is not None:
+        await show_again(ctx, parent, earlier, action.payload)
+        return
+    await _start_action(ctx, parent, action.payload)
+
+
+async def press_again(ctx: CommandContext, action: ButtonAction) -> None:
+    """"Again" under a repeated action: run it once more, on purpose."""
+    await _start_action(ctx, await _job(ctx, action.job_id), action.payload)
+
+
+async def _start_action(ctx: CommandContext, parent: JobRecord, custom_id: str) -> None:
+    """Run the upstream button; a child the upstream holds for a prompt (remix) gets ✏️."""
+    started = await _run_action(ctx, parent, custom_id)
     if started is not None and started[1].needs_modal:
         await offer_prompt(ctx.services, ctx.channel, started[0], ctx.language)
 

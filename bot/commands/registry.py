@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.inbound import Attachment
+from bot.media import sniff_audio, sniff_image
 from bot.replies import TextRequest
 from bot.services import CommandContext, MenuEntry, Services
 from storage.base import ButtonAction, PendingText
@@ -119,3 +121,20 @@ def command_table(*specs: CommandSpec) -> CommandTable:
     for spec in specs:
         table.add(spec)
     return table
+
+
+def split_attachments(
+    spec: CommandSpec, attachments: tuple[Attachment, ...]
+) -> tuple[tuple[Attachment, ...], tuple[Attachment, ...]]:
+    """(usable, unused): an attachment is usable when the command takes its kind (image or
+    audio, by its bytes or, failing that, its declared type: a damaged image still reaches the
+    command, which says what is wrong with it)."""
+    kinds = {p.kind for p in spec.params}
+    usable: list[Attachment] = []
+    unused: list[Attachment] = []
+    for attachment in attachments:
+        data = attachment.data
+        image = "image" in kinds and (sniff_image(data) is not None or attachment.is_image)
+        audio = "audio" in kinds and (sniff_audio(data) is not None or attachment.is_audio)
+        (usable if image or audio else unused).append(attachment)
+    return tuple(usable), tuple(unused)

@@ -14,7 +14,7 @@ async def swapface_command(ctx: CommandContext) -> None:
     attachments = ctx.request.attachments
     if len(attachments) != 2:
         raise UserError("mj.swapface_count", count=len(attachments))
-    source, target = image_data_urls(attachments)
+    source, target = image_data_urls(attachments, ctx.services.settings.upstream_max_request_mb)
     job = new_job(ctx.chat, ctx.actor.user_id, "swapface", "")
     await run_job(
         ctx,

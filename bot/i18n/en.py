@@ -12,6 +12,14 @@ MESSAGES: dict[str, str] = {
     "text.not_yours": "Only the person who pressed the button can answer this.",
     "input.empty_prompt": "Please add a prompt after /{command}.",
     "input.too_long": "That is too long ({length} characters; the limit is {limit}).",
+    "input.ignored": "I ignored {names}: /{command} uses only {kinds}.",
+    "input.ignored_all": "I ignored {names}: /{command} does not use attachments.",
+    "input.kind.image": "images",
+    "input.kind.audio": "audio",
+    "input.request_too_big": (
+        "Together these files make a request of {size_mb} MB, and the AI service takes at most "
+        "{limit_mb} MB. Send fewer or smaller files."
+    ),
     # --- upstream errors: what each UpstreamError class says (bot/upstream/errors.py) ------
     "upstream.failed": "The AI service failed. Please try again later.",
     "upstream.authentication": (
@@ -39,6 +47,10 @@ MESSAGES: dict[str, str] = {
     "upstream.model_named": "The model {model} is not available here.",
     "upstream.not_offered": "This gateway does not offer that feature.",
     "upstream.destination_refused": "That link can't be fetched.",
+    "upstream.maybe_charged": (
+        "The connection broke after the request was sent, so it may have gone through and "
+        "been charged. I did not send it again; if you repeat it, it may be charged twice."
+    ),
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "What is in this picture?",
@@ -65,6 +77,10 @@ MESSAGES: dict[str, str] = {
     # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
     "mj.bad_engine": "Unknown engine “{engine}”. Choose midjourney or dalle.",
     "mj.not_an_image": "“{name}” is not an image I can use (PNG, JPEG, GIF or WebP, please).",
+    "mj.image_broken": "“{name}” is damaged or cut off; please send it again.",
+    "mj.image_too_many_pixels": (
+        "“{name}” has {megapixels} megapixels, more than I can take ({limit} at most)."
+    ),
     "mj.image_too_big": "“{name}” is too big ({size_mb} MB; the limit is {limit_mb} MB).",
     "mj.too_many_images": "/{command} takes at most {limit} image(s); you sent {count}.",
     "mj.dalle_no_images": (
@@ -100,9 +116,36 @@ MESSAGES: dict[str, str] = {
     ),
     "mj.unknown": (
         "⚠️ {title}\nI was restarted while sending this job, so I can't tell whether it reached "
-        "Midjourney. I did not send it again, to avoid charging you twice; if no result turns up, "
-        "run the command again."
+        "Midjourney. I did not send it again, to avoid charging you twice; if it turns up, its "
+        "result appears here, and /jobs shows where it stands."
     ),
+    "mj.maybe_charged": (
+        "The connection to Midjourney broke after the job was sent, so it may have been created "
+        "and charged. I did not send it again: /jobs lists it as unknown, and if it turns up, "
+        "its result appears here."
+    ),
+    "mj.unknown_unfindable": (
+        "⚠️ {title}\nI could not find this job among the gateway's recent tasks, so I can't tell "
+        "whether it reached Midjourney. Look for it in your gateway account's task log (or ask "
+        "the admin) before you run it again, so that it is not charged twice."
+    ),
+    "mj.repeat.running": (
+        "⏳ {title}\nThis is already running for this image; its result will appear here."
+    ),
+    "mj.repeat.unknown": (
+        "⚠️ {title}\nThis was sent for this image before, but I could not tell whether it "
+        "reached Midjourney (see /jobs). Press Again only if you want to pay for it once more."
+    ),
+    "mj.button.again": "Again",
+    "jobs.title": "Your recent jobs:",
+    "jobs.none": "You have no Midjourney jobs yet.",
+    "jobs.line": "{status} · {title} · {when}",
+    "jobs.status.submitting": "📤 sending",
+    "jobs.status.pending": "⏳ running",
+    "jobs.status.modal": "✏️ waiting for your prompt",
+    "jobs.status.success": "✅ done",
+    "jobs.status.failure": "❌ failed",
+    "jobs.status.unknown": "❔ unknown (may have been charged)",
     "mj.describe.result": "🔎 Prompts for your image:\n\n{prompts}",
     "mj.shorten.result": "✂️ Shorter prompts:\n\n{prompts}",
     "mj.no_prompts": "Midjourney sent back no prompts this time.",
@@ -180,5 +223,6 @@ MESSAGES: dict[str, str] = {
     "help.cmd.shorten": "Get shorter versions of a Midjourney prompt",
     "help.cmd.transcribe": "Turn a voice message or audio file into text",
     "help.cmd.speak": "Read text aloud as a voice message",
+    "help.cmd.jobs": "List your recent Midjourney jobs and where they stand",
     "help.cmd.help": "Show this help",
 }

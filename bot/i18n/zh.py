@@ -10,6 +10,14 @@ MESSAGES: dict[str, str] = {
     "button.not_yours": "只有发起这个任务的人才能使用它的按钮。",
     "input.empty_prompt": "请在 /{command} 后面加上提示词。",
     "input.too_long": "内容太长了（{length} 个字符，上限为 {limit}）。",
+    "input.ignored": "我忽略了 {names}：/{command} 只使用{kinds}。",
+    "input.ignored_all": "我忽略了 {names}：/{command} 不使用附件。",
+    "input.kind.image": "图片",
+    "input.kind.audio": "音频",
+    "input.request_too_big": (
+        "这些文件合起来是 {size_mb} MB 的请求，而 AI 服务最多接受 {limit_mb} MB。"
+        "请少发几个或发更小的文件。"
+    ),
     # --- upstream errors: what each UpstreamError class says (bot/upstream/errors.py) ------
     "upstream.failed": "AI 服务出错了，请稍后再试。",
     "upstream.authentication": "机器人无法正常访问 AI 服务，请告知管理员。",
@@ -33,6 +41,9 @@ MESSAGES: dict[str, str] = {
     "upstream.model_named": "这里没有模型 {model}。",
     "upstream.not_offered": "这个网关不提供该功能。",
     "upstream.destination_refused": "无法获取这个链接。",
+    "upstream.maybe_charged": (
+        "请求发出后连接断开了，它可能已被处理并扣费。我没有再次发送；如果你重复这个请求，可能会被扣费两次。"
+    ),
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "这张图片里有什么？",
@@ -59,6 +70,10 @@ MESSAGES: dict[str, str] = {
     # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
     "mj.bad_engine": "未知引擎“{engine}”。请选择 midjourney 或 dalle。",
     "mj.not_an_image": "“{name}”不是我能处理的图片（请使用 PNG、JPEG、GIF 或 WebP）。",
+    "mj.image_broken": "“{name}”已损坏或不完整，请重新发送。",
+    "mj.image_too_many_pixels": (
+        "“{name}”有 {megapixels} 百万像素，超出了我能处理的范围（最多 {limit}）。"
+    ),
     "mj.image_too_big": "“{name}”太大了（{size_mb} MB，上限为 {limit_mb} MB）。",
     "mj.too_many_images": "/{command} 最多接受 {limit} 张图片，你发送了 {count} 张。",
     "mj.dalle_no_images": "DALL·E 3 只根据提示词作画；要使用参考图，请选择 midjourney 引擎。",
@@ -90,8 +105,31 @@ MESSAGES: dict[str, str] = {
     ),
     "mj.unknown": (
         "⚠️ {title}\n发送这个任务时我重启了，所以无法确定它是否已送达 Midjourney。"
-        "为避免重复扣费，我没有再次发送；如果一直没有结果，请重新执行命令。"
+        "为避免重复扣费，我没有再次发送；如果它出现了，结果会显示在这里，/jobs 可以查看它的状态。"
     ),
+    "mj.maybe_charged": (
+        "任务发出后与 Midjourney 的连接断开了，它可能已被创建并扣费。我没有再次发送："
+        "/jobs 会把它列为未知状态，如果它出现了，结果会显示在这里。"
+    ),
+    "mj.unknown_unfindable": (
+        "⚠️ {title}\n我在网关最近的任务里找不到这个任务，所以无法确定它是否已送达 Midjourney。"
+        "再次执行之前，请先在网关账户的任务记录里查找（或询问管理员），以免重复扣费。"
+    ),
+    "mj.repeat.running": "⏳ {title}\n这张图片的这个操作已在进行中，结果会显示在这里。",
+    "mj.repeat.unknown": (
+        "⚠️ {title}\n这个操作之前已经发送过，但我无法确定它是否送达了 Midjourney（见 /jobs）。"
+        "只有在你愿意再付一次费用时才按“再来一次”。"
+    ),
+    "mj.button.again": "再来一次",
+    "jobs.title": "你最近的任务：",
+    "jobs.none": "你还没有 Midjourney 任务。",
+    "jobs.line": "{status} · {title} · {when}",
+    "jobs.status.submitting": "📤 发送中",
+    "jobs.status.pending": "⏳ 进行中",
+    "jobs.status.modal": "✏️ 等待你的提示词",
+    "jobs.status.success": "✅ 已完成",
+    "jobs.status.failure": "❌ 失败",
+    "jobs.status.unknown": "❔ 未知（可能已扣费）",
     "mj.describe.result": "🔎 根据你的图片生成的提示词：\n\n{prompts}",
     "mj.shorten.result": "✂️ 精简后的提示词：\n\n{prompts}",
     "mj.no_prompts": "Midjourney 这次没有返回任何提示词。",
@@ -156,6 +194,7 @@ MESSAGES: dict[str, str] = {
     "help.cmd.shorten": "缩短一条 Midjourney 提示词",
     "help.cmd.transcribe": "把语音消息或音频文件转成文字",
     "help.cmd.speak": "把文字朗读成语音消息",
+    "help.cmd.jobs": "列出你最近的 Midjourney 任务及其状态",
     "help.cmd.help": "显示这份帮助",
     # --- text requests and remix prompts --------------------------------------------------
     "console.ask_cancelled": "已取消。",

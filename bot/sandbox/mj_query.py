@@ -40,6 +40,15 @@ async def list_by_condition(request: web.Request) -> web.Response:
     return json_response(views)
 
 
+async def recent(request: web.Request) -> web.Response:
+    """GET /mj/task/list (upstream only): the caller's latest 100 tasks, newest first."""
+    state = state_of(request)
+    info = info_of(request)
+    views = [task_view(task, state.tasks, info.base_url)
+             for task in state.tasks.recent(info.owner, 100)]
+    return json_response(views)
+
+
 async def image_seed(request: web.Request) -> web.Response:
     """GET /mj/task/{id}/image-seed: the seed of a finished image job."""
     state = state_of(request)

@@ -234,6 +234,11 @@ class TaskStore:
         task = self._tasks.get(task_id)
         return task if task is not None and task.owner == owner else None
 
+    def recent(self, owner: str, limit: int) -> list[Task]:
+        """`owner`'s newest tasks, newest first."""
+        theirs = [task for task in self._tasks.values() if task.owner == owner]
+        return theirs[::-1][:limit]
+
     def get_any(self, task_id: str) -> Task | None:
         """The task whoever owns it (the image proxy needs no key)."""
         return self._tasks.get(task_id)

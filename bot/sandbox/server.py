@@ -72,6 +72,8 @@ def build_app(state: SandboxState) -> web.Application:
         ("GET", "/mj/task/{id}/image-seed", mj_query.image_seed),
         ("GET", "/mj/image/{id}", mj_images.mj_image),
     ]
+    if state.upstream_list:
+        mj.append(("GET", "/mj/task/list", mj_query.recent))
     for prefix in MJ_PREFIXES:
         routes += [(method, prefix + path, handler) for method, path, handler in mj]
     for method, path, handler in routes:
@@ -103,7 +105,7 @@ class SandboxServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0,
                  faults: Iterable[str] = (), *, access_log: bool = False,
                  refresh_s: float | None = None, families: Iterable[str] | None = None,
-                 absent: Absent = "json") -> None:
+                 absent: Absent = "json", upstream_list: bool = False) -> None:
         self.host = host
         self.port = port
         if refresh_s is None:
@@ -116,6 +118,7 @@ class SandboxServer:
         if absent not in ABSENT_STYLES:
             raise ValueError(f"absent must be one of {', '.join(ABSENT_STYLES)}")
         self.state.absent = absent
+        self.state.upstream_list = upstream_list
         self._access_log = access_log
         self._runner: web.AppRunner | None = None
 

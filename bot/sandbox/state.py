@@ -28,6 +28,9 @@ class SandboxState:
     # The route families served (bot.sandbox.families) and how the others answer.
     families: frozenset[str] = ALL_FAMILIES
     absent: Absent = "json"
+    # Also serve the upstream-only GET /mj/task/list (a Midjourney-proxy reached directly);
+    # new-api does not route it.
+    upstream_list: bool = False
     # Background drawings scheduled or running (bot.sandbox.mj_images.prerender), cancelled
     # when the server stops.
     pending: set[asyncio.TimerHandle | asyncio.Future[Any]] = field(default_factory=set)

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Literal
 
 from bot.channel import Actor, Channel, ChatRef, MessageRef
+from bot.error_text import upstream_error_text
 from bot.policy import Cost
 from bot.replies import TextRequest, text_reply
 from bot.services import CommandContext, Services
@@ -43,7 +44,7 @@ async def start_job(
 
     See `send_submit`. The user sees the job at once; recording and submitting it waits for a
     place at the admission gate. A refused submit turns that message into the error (and None
-    is returned) instead of leaving a second message behind.
+    is returned) instead of leaving a second message behind; one whose fate is unknown says so.
     """
     ref: MessageRef | None = None
     try:
@@ -57,18 +58,24 @@ async def start_job(
             job = await services.store.create_job(job)
             return await send_submit(services, job, submit, language=language)
     except UpstreamError as exc:
-        if ref is None:
-            raise
         log.warning(
-            "%s submit refused for job %s: %s (status=%s code=%s)",
+            "%s submit refused for job %s: %s (status=%s code=%s maybe_charged=%s)",
             job.kind,
             job.id,
             type(exc).__name__,
             exc.status,
             exc.code,
+            exc.maybe_charged,
         )
-        text = services.catalog.t(language, "error.upstream", message=exc.user_message)
-        await replace_text(channel, ref, text)
+        # One that may have gone through is kept UNKNOWN (see send_submit): it shows in /jobs
+        # and the tracker adopts it if the gateway lists it.
+        text = upstream_error_text(services.catalog, language, exc, midjourney=True)
+        if ref is None:
+            await channel.send(chat, text_reply(text))
+        else:
+            await replace_text(channel, ref, text)
+        if exc.maybe_charged and job.id and services.tracker is not None:
+            services.tracker.recover(job.id)
         return None
 
 

@@ -49,15 +49,21 @@ async def send_submit(
 
     Accepted: the upstream id is stored (PENDING, or MODAL when the upstream waits for text);
     a PENDING job is handed to the tracker while that write is under way.
-    Refused: FAILURE with the reason, or UNKNOWN when the error says it may have been charged;
-    the error is re-raised so the caller's user sees it. A process that dies while waiting
-    leaves the job SUBMITTING, which the tracker turns UNKNOWN on restart. `language`, the
+    Refused: FAILURE with the reason, or UNKNOWN when the error says it may have been charged
+    (a modal step, whose task id is known, is polled instead); the error is re-raised so the
+    caller's user sees it. A process that dies while waiting leaves the job SUBMITTING, which
+    the tracker turns UNKNOWN on restart. `language`, the
     owner's, saves the tracker a look-up when it shows the job's progress and result.
     """
     store = services.store
     try:
         result = await submit()
     except UpstreamError as exc:
+        if exc.maybe_charged and job.upstream_id and services.tracker is not None:
+            # A modal step whose answer was lost: the child's own id tells what happened, so
+            # it is polled (and asks for its text again if that never arrived), not left unknown.
+            services.tracker.watch(await store.update_job(job.id, status=JobStatus.PENDING))
+            raise
         status = JobStatus.UNKNOWN if exc.maybe_charged else JobStatus.FAILURE
         await store.update_job(job.id, status=status, fail_reason=exc.user_message, delivered=True)
         raise

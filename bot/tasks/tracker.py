@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.services import Services
+from bot.tasks.adoption import Adoption
 from bot.tasks.delivery import Delivery
 from bot.tasks.flow import offer_prompt
 from bot.tasks.housekeeping import past_deadline, tidy
@@ -64,6 +65,7 @@ class TaskTracker:
         self.delivery = Delivery(
             services, self.previews, self.writes, self.languages, self._wake.set
         )
+        self.adoption = Adoption(services, self.languages, self.watch)
         self.cycles = 0  # poll cycles run, for benchmarks and logs
         # New jobs are recorded and submitted a few at a time: the store has one writer, and
         # a burst of submits queued ahead would hold up the writes that deliver finished jobs.
@@ -92,7 +94,11 @@ class TaskTracker:
             if not past_deadline(self.services, job):
                 self._spawn(self._offer_prompt(job, None))
         for job in await store.list_undelivered():
-            self._spawn(self.delivery.deliver(job))
+            if job.status == JobStatus.UNKNOWN:
+                # Its owner is told first; then it is looked for among the recent tasks.
+                self._spawn(self._deliver_then_recover(job))
+            else:
+                self._spawn(self.delivery.deliver(job))
         if self._loop is None or self._loop.done():
             self._loop = asyncio.create_task(self._run(), name="mj-tracker")
         if self._purger is None or self._purger.done():
@@ -122,6 +128,20 @@ class TaskTracker:
         self._watched[job.id] = _Watch(job, pace, language=language)
         self._wake.set()
 
+    def recover(self, job_id: int) -> None:
+        """Look for a job whose submit's fate is unknown among the gateway's recent tasks
+        (adopted when found; see `adoption`)."""
+        self._spawn(self._recover(job_id))
+
+    async def _recover(self, job_id: int) -> None:
+        job = await self.services.store.get_job(job_id)
+        if job is not None:
+            await self.adoption.look_for([job])
+
+    async def _deliver_then_recover(self, job: JobRecord) -> None:
+        await self.delivery.deliver(job)
+        await self._recover(job.id)
+
     def pending_count(self, platform: str | None = None) -> int:
         """Jobs being polled (a job waiting for its owner's prompt is not: it waits for them)."""
         return sum(1 for w in self._watched.values() if platform in (None, w.job.platform))
@@ -140,7 +160,16 @@ class TaskTracker:
         """Now and every `purge_interval_s` (see `housekeeping.tidy`)."""
         while True:
             await tidy(self.services, self.delivery)
+            await self._look_for_unknown()
             await asyncio.sleep(self.services.settings.purge_interval_s)
+
+    async def _look_for_unknown(self) -> None:
+        try:
+            await self.adoption.look_for(await self.services.store.list_jobs([JobStatus.UNKNOWN]))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("looking for unknown jobs failed; trying again later")
 
     # --- the loop ---------------------------------------------------------------------------
     async def _run(self) -> None:

@@ -388,6 +388,14 @@ class UpstreamClient:
             return False
         return not is_html(response)
 
+    async def mj_recent(self) -> list[MjTask] | None:
+        """The account's recent tasks, newest first (GET /mj/task/list, which a Midjourney-proxy
+        serves); None when the gateway does not route it (new-api)."""
+        try:
+            return await self._call(routes.MJ_RECENT)
+        except NotSupported:
+            return None
+
     async def mj_queue(self) -> list[MjTask] | None:
         """Tasks queued/running upstream; None when the gateway does not route it (new-api)."""
         try:

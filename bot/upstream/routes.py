@@ -118,6 +118,8 @@ MJ_IMAGE_SEED = Route("GET", "/mj/task/{id}/image-seed", Family.MIDJOURNEY,
                       SeedResult.model_validate_json, paid=False)
 MJ_CANCEL = Route("POST", "/mj/task/{id}/cancel", Family.MIDJOURNEY_EXTRAS, _raw, paid=False,
                   timeout=Timeout.POLL)
+MJ_RECENT = Route("GET", "/mj/task/list", Family.MIDJOURNEY_EXTRAS, _TASKS, paid=False,
+                  timeout=Timeout.POLL)
 MJ_QUEUE = Route("GET", "/mj/task/queue", Family.MIDJOURNEY_EXTRAS, _TASKS, paid=False,
                  timeout=Timeout.POLL)
 
@@ -125,4 +127,5 @@ ALL_ROUTES: tuple[Route[Any], ...] = (
     MODELS, MODEL, CHAT, COMPLETIONS, IMAGES, EMBEDDINGS, TRANSCRIPTIONS,
     TRANSLATIONS, SPEECH, DOWNLOAD, MJ_IMAGINE, MJ_ACTION, MJ_MODAL, MJ_BLEND,
     MJ_DESCRIBE, MJ_SHORTEN, MJ_SWAP_FACE, MJ_FETCH, MJ_LIST, MJ_IMAGE_SEED, MJ_CANCEL, MJ_QUEUE,
+    MJ_RECENT,
 )

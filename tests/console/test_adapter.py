@@ -252,3 +252,24 @@ async def test_the_session_ends_quietly_when_nobody_reads_the_output(bot: Dispat
     async with asyncio.timeout(30):
         assert await adapter.run() == 0
     assert adapter.renderer.closed
+
+
+async def test_a_bad_byte_in_piped_input_is_replaced_and_the_rest_still_runs(
+    bot: Dispatcher,
+) -> None:
+    raw = io.BytesIO(b"/echo caf\xc3\xa9 \xff\xfe bad\x01 bytes\n/echo still here\n")
+    out = io.StringIO()
+    adapter = ConsoleAdapter(
+        bot,
+        stdin=io.TextIOWrapper(raw, encoding="utf-8"),
+        stdout=out,
+        output_dir=bot.services.settings.console_output_dir,
+        user="tester",
+    )
+    bot.services.channels[adapter.platform] = adapter
+    async with asyncio.timeout(30):
+        status = await adapter.run()
+    assert status == 0
+    lines = out.getvalue().splitlines()
+    assert "echo /echo 'café \ufffd\ufffd bad bytes' {} []" in lines
+    assert "echo /echo 'still here' {} []" in lines

@@ -177,3 +177,16 @@ async def test_the_final_image_is_shown_even_when_the_last_preview_looked_the_sa
     (preview,) = printed_paths(out.getvalue(), "[preview]")
     (final,) = printed_paths(out.getvalue(), "[image]")
     assert final != preview and final.read_bytes() == picture.data
+
+
+async def test_escape_sequences_from_the_upstream_never_reach_the_terminal(tmp_path: Path) -> None:
+    renderer, out, _ = make(tmp_path, redraw=True)
+    hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x1b[0m and \x9b1mbold\x07 fine\nnext\tline"
+    await renderer.show(ref(1), text_reply(hostile))
+    await renderer.show_progress(ref(2), Progress("\x1b]2;title\x07drawing", percent=40))
+    renderer.finish()
+    printed = out.getvalue()
+    assert "red and bold fine\nnext\tline" in printed and "drawing" in printed
+    assert "pwned" not in printed and "title" not in printed and "\x07" not in printed
+    # Only the renderer's own redraws (\r, erase to end of line) remain.
+    assert set(re.findall(r"\x1b\[[0-9;]*[A-Za-z]", printed)) <= {"\x1b[K"}

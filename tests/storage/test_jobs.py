@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 import sqlalchemy as sa
@@ -197,3 +198,27 @@ async def test_a_job_another_process_is_claiming_is_skipped_without_waiting(
         assert [job.id for job in await second.claim_jobs_for_poll(100.0, 10, lease_s=30.0)] == [
             busy.id
         ]
+
+
+async def test_a_users_job_list_is_theirs_only_newest_first(store: SqlStore) -> None:
+    first = await store.create_job(new_job("one"))
+    await store.create_job(dataclasses.replace(new_job("bob's"), owner_id="bob"))
+    await store.create_job(dataclasses.replace(new_job("elsewhere"), platform="telegram"))
+    second = await store.create_job(new_job("two"))
+    listed = await store.list_user_jobs("discord", "alice")
+    assert [j.id for j in listed] == [second.id, first.id]
+    assert [j.id for j in await store.list_user_jobs("discord", "alice", limit=1)] == [second.id]
+
+
+async def test_the_child_an_action_produced_is_found_unless_it_failed(store: SqlStore) -> None:
+    def child(custom_id: str, **fields: object) -> JobRecord:
+        job = new_job(parent_upstream_id="P1", result={"custom_id": custom_id}, **fields)
+        return dataclasses.replace(job, kind="action")
+
+    u1 = await store.create_job(child("MJ::JOB::upsample::1::abc", status=JobStatus.PENDING))
+    await store.create_job(child("MJ::JOB::upsample::2::abc", status=JobStatus.FAILURE))
+    found = await store.find_child_job("P1", "MJ::JOB::upsample::1::abc")
+    assert found is not None and found.id == u1.id
+    # A failed action is refunded: pressing it again runs it again.
+    assert await store.find_child_job("P1", "MJ::JOB::upsample::2::abc") is None
+    assert await store.find_child_job("P2", "MJ::JOB::upsample::1::abc") is None

@@ -158,3 +158,19 @@ async def test_cancel_and_queue_are_not_routed_by_the_gateway(client: UpstreamCl
     task_id = (await client.mj_imagine("cancel me")).task_id
     assert await client.mj_cancel(task_id) is False
     assert await client.mj_queue() is None
+    assert await client.mj_recent() is None
+
+
+async def test_a_midjourney_proxy_lists_the_accounts_recent_tasks_newest_first() -> None:
+    async with (
+        SandboxServer(port=0, speed=200.0, upstream_list=True) as sandbox,
+        UpstreamClient(sandbox.url, "sk-test-key-123", retry=FAST_RETRY) as client,
+        UpstreamClient(sandbox.url, "sk-other-key-456") as other,
+    ):
+        first = (await client.mj_imagine("first")).task_id
+        second = (await client.mj_imagine("second")).task_id
+        await other.mj_imagine("not mine")
+        recent = await client.mj_recent()
+    assert recent is not None
+    assert [(t.id, t.prompt) for t in recent] == [(second, "second"), (first, "first")]
+    assert all(t.submit_time for t in recent)
