@@ -7,22 +7,30 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.channel import ChatRef
 from bot.services import Services
 from bot.upstream import SubmitResult, UpstreamError
-from storage.base import JobRecord, JobStatus
+from storage.base import JobFinish, JobRecord, JobResult, JobStatus
 
 log = logging.getLogger(__name__)
 
 Submit = Callable[[], Awaitable[SubmitResult]]
 
 
-def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: Any) -> JobRecord:
-    """A job record for `chat` owned by `owner_id`, not stored yet; `fields` set the rest."""
+def new_job(
+    chat: ChatRef,
+    owner_id: str,
+    kind: str,
+    prompt: str,
+    *,
+    parent_upstream_id: str | None = None,
+    result: JobResult | None = None,
+) -> JobRecord:
+    """A job record for `chat` owned by `owner_id`, not stored yet (an action names its
+    parent's upstream id)."""
     now = time.time()
-    job = JobRecord(
+    return JobRecord(
         id=0,
         platform=chat.platform,
         chat_id=chat.chat_id,
@@ -30,11 +38,12 @@ def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: Any)
         owner_id=owner_id,
         kind=kind,
         prompt=prompt,
+        parent_upstream_id=parent_upstream_id,
+        result=result or JobResult(),
         chat_private=chat.is_private,
         created_at=now,
         updated_at=now,
     )
-    return dataclasses.replace(job, **fields)
 
 
 def chat_of(job: JobRecord) -> ChatRef:
@@ -59,20 +68,19 @@ async def send_submit(
         result = await submit()
     except UpstreamError as exc:
         status = JobStatus.UNKNOWN if exc.maybe_charged else JobStatus.FAILURE
-        await store.update_job(job.id, status=status, fail_reason=exc.user_message, delivered=True)
+        ended = JobFinish(status, fail_reason=exc.user_message)
+        await store.finish_job(job.id, ended, delivered=True)
         raise
     except Exception:
         # Not an answer we understood: it may have reached the upstream, so never send it again.
-        await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=True)
+        await store.finish_job(job.id, JobFinish(JobStatus.UNKNOWN), delivered=True)
         raise
     if not result.task_id:
         log.error("submit for job %s accepted without a task id (code %s)", job.id, result.code)
-        await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=True)
+        await store.finish_job(job.id, JobFinish(JobStatus.UNKNOWN), delivered=True)
         raise UpstreamError("accepted submit without a task id", maybe_charged=True)
     status = JobStatus.MODAL if result.needs_modal else JobStatus.PENDING
-    write = asyncio.ensure_future(
-        store.update_job(job.id, status=status, upstream_id=result.task_id)
-    )
+    write = asyncio.ensure_future(store.set_job_upstream(job.id, result.task_id, status))
     if status == JobStatus.PENDING:
         if services.tracker is None:
             raise RuntimeError("no task tracker is running")
@@ -83,4 +91,3 @@ async def send_submit(
             dataclasses.replace(job, status=status, upstream_id=result.task_id), language
         )
     return await write, result
-

@@ -25,10 +25,10 @@ from bot.tasks.flow import offer_prompt
 from bot.tasks.housekeeping import past_deadline, tidy
 from bot.tasks.languages import OwnerLanguages
 from bot.tasks.previews import Previews
-from bot.tasks.progress_writes import ProgressWrites
+from bot.tasks.progress_writes import ProgressSeen, ProgressWrites
 from bot.tasks.schedule import Intervals, Pace, changed_since, first_pace, polled, seen
 from bot.upstream import MjTask
-from storage.base import JobRecord, JobStatus
+from storage.base import JobFinish, JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class TaskTracker:
         for job in await store.list_jobs([JobStatus.SUBMITTING]):
             # It may or may not have reached the upstream: never resubmit, tell the owner.
             log.warning("job %s was left submitting by a previous run; marking it unknown", job.id)
-            await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=False)
+            await store.finish_job(job.id, JobFinish(JobStatus.UNKNOWN))
         for job in await store.list_jobs([JobStatus.PENDING]):
             if job.upstream_id:
                 self.watch(job)
@@ -225,7 +225,7 @@ class TaskTracker:
             if task.status == "MODAL":
                 self._watched.pop(job.id, None)
                 await self.previews.stop(job.id)
-                waiting = await self.services.store.update_job(job.id, status=JobStatus.MODAL)
+                waiting = await self.services.store.mark_modal(job.id)
                 await self._offer_prompt(waiting, watch.language)
             elif task.is_finished:
                 self._watched.pop(job.id, None)
@@ -243,7 +243,7 @@ class TaskTracker:
 
     async def _progress(self, watch: _Watch, task: MjTask) -> JobRecord:
         job = watch.job
-        changes: dict[str, Any] = {"progress": task.progress, "image_url": task.image_url or ""}
+        seen = ProgressSeen(task.progress, task.image_url or "")
         channel = self.services.channel_for(job.platform)
         if channel is not None:
             if watch.language is None:
@@ -251,9 +251,12 @@ class TaskTracker:
             busy = self.admission.locked()
             shown = await self.previews.progress(job, task, channel, watch.language, busy=busy)
             if shown != job.message_id:
-                changes["message_id"] = shown
-        self.writes.offer(job.id, changes)
-        return dataclasses.replace(job, **changes)
+                seen = dataclasses.replace(seen, message_id=shown)
+        self.writes.offer(job.id, seen)
+        moved = job.message_id if seen.message_id is None else seen.message_id
+        return dataclasses.replace(
+            job, progress=seen.progress, image_url=seen.image_url, message_id=moved
+        )
 
     async def _expire(self, watch: _Watch) -> None:
         try:
