@@ -53,6 +53,10 @@ class JobWatcher(Protocol):
     def watch(self, job: JobRecord, language: str | None = None) -> None:
         """Start polling a job that now has an upstream id."""
 
+    def poll_lease_until(self) -> float | None:
+        """Until when a job submitted now is held for this process's polling (epoch seconds,
+        stored with its upstream id); None when the store is not shared."""
+
 
 @dataclass(frozen=True, slots=True)
 class MenuEntry:

@@ -245,8 +245,18 @@ class Store(Protocol):
 
     # Each job write below stamps `updated_at` and returns the new record; an unknown id raises
     # JobNotFound.
-    async def set_job_upstream(self, job_id: int, upstream_id: str, status: JobStatus) -> JobRecord:
-        """The upstream accepted the submit: its task id, and PENDING (or MODAL: it waits)."""
+    async def set_job_upstream(
+        self,
+        job_id: int,
+        upstream_id: str,
+        status: JobStatus,
+        *,
+        poll_lease_until: float | None = None,
+    ) -> JobRecord:
+        """The upstream accepted the submit: its task id, and PENDING (or MODAL: it waits).
+
+        `poll_lease_until` (a shared store) holds the job for this process's tracker from the
+        moment it is pending, so no other process claims it (see `claim_jobs_for_poll`)."""
 
     async def set_job_prompt(self, job_id: int, prompt: str) -> JobRecord:
         """The prompt the user gave a job waiting in MODAL, before it is sent."""
@@ -295,10 +305,9 @@ class Store(Protocol):
         Without it the call only reads, which is right for SQLite (one process per file).
         """
 
-    async def schedule_polls(self, next_poll_at: dict[int, float]) -> None:
-        """When each pending job should next be polled (epoch seconds); ends a claim's lease.
-
-        Jobs no longer pending are left alone."""
+    async def renew_poll_leases(self, job_ids: list[int], until: float) -> None:
+        """Keep holding pending jobs this process polls: their `next_poll_at` becomes `until`
+        (jobs no longer pending are left alone)."""
 
     # buttons
     async def issue_tokens(self, actions: list[ButtonAction]) -> list[str]:

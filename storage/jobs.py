@@ -19,11 +19,14 @@ FINISHED = (JobStatus.SUCCESS, JobStatus.FAILURE, JobStatus.UNKNOWN)
 INSERT_JOB = jobs.insert().returning(*jobs.c)
 # The SET clause comes from the parameters' keys ("_job_id" is not a column name).
 UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("_job_id")).returning(*jobs.c)
-# A job finished meanwhile (by this process or another) keeps what its finish wrote.
-SCHEDULE_POLL = (
+# A job that finished meanwhile keeps what its finish wrote.
+RENEW_LEASES = (
     jobs.update()
-    .where(jobs.c.id == sa.bindparam("_job_id"), jobs.c.status == JobStatus.PENDING.value)
-    .values(next_poll_at=sa.bindparam("_at"))
+    .where(
+        jobs.c.id.in_(sa.bindparam("_job_ids", expanding=True)),
+        jobs.c.status == JobStatus.PENDING.value,
+    )
+    .values(next_poll_at=sa.bindparam("_until"))
 )
 GET_JOB = sa.select(jobs).where(jobs.c.id == sa.bindparam("_job_id"))
 
@@ -127,9 +130,18 @@ class JobTable:
 
         return _job_from_row(await self._db.write(write))
 
-    async def set_job_upstream(self, job_id: int, upstream_id: str, status: JobStatus) -> JobRecord:
-        """The upstream accepted the submit: its task id, and PENDING (or MODAL: it waits)."""
-        return await self._update(job_id, status=status, upstream_id=upstream_id)
+    async def set_job_upstream(
+        self,
+        job_id: int,
+        upstream_id: str,
+        status: JobStatus,
+        *,
+        poll_lease_until: float | None = None,
+    ) -> JobRecord:
+        """The upstream accepted the submit: its task id, and PENDING (or MODAL: it waits);
+        held for this process's poller until `poll_lease_until` when given."""
+        held = {} if poll_lease_until is None else {"next_poll_at": poll_lease_until}
+        return await self._update(job_id, status=status, upstream_id=upstream_id, **held)
 
     async def set_job_prompt(self, job_id: int, prompt: str) -> JobRecord:
         """The prompt the user gave a job waiting in MODAL, before it is sent."""
@@ -251,13 +263,13 @@ class JobTable:
             job.next_poll_at = until
         return claimed
 
-    async def schedule_polls(self, next_poll_at: dict[int, float]) -> None:
-        """When each pending job should next be polled; ends the lease of a claim."""
-        if not next_poll_at:
+    async def renew_poll_leases(self, job_ids: list[int], until: float) -> None:
+        """Keep holding pending jobs this process polls (their `next_poll_at` becomes `until`)."""
+        if not job_ids:
             return
-        params = [{"_job_id": job_id, "_at": at} for job_id, at in next_poll_at.items()]
+        params = {"_job_ids": list(job_ids), "_until": until}
 
         def write(conn: sa.Connection) -> None:
-            conn.execute(SCHEDULE_POLL, params)
+            conn.execute(RENEW_LEASES, params)
 
         await self._db.write(write)

@@ -170,9 +170,19 @@ class SqlStore:
         """Store a new job (before its submit is sent) and return it with its id."""
         return await self._open.jobs.create_job(job)
 
-    async def set_job_upstream(self, job_id: int, upstream_id: str, status: JobStatus) -> JobRecord:
-        """The upstream accepted the submit: its task id, and PENDING (or MODAL: it waits)."""
-        return await self._open.jobs.set_job_upstream(job_id, upstream_id, status)
+    async def set_job_upstream(
+        self,
+        job_id: int,
+        upstream_id: str,
+        status: JobStatus,
+        *,
+        poll_lease_until: float | None = None,
+    ) -> JobRecord:
+        """The upstream accepted the submit: its task id, and PENDING (or MODAL: it waits);
+        held for this process's poller until `poll_lease_until` when given."""
+        return await self._open.jobs.set_job_upstream(
+            job_id, upstream_id, status, poll_lease_until=poll_lease_until
+        )
 
     async def set_job_prompt(self, job_id: int, prompt: str) -> JobRecord:
         """The prompt the user gave a job waiting in MODAL, before it is sent."""
@@ -227,9 +237,9 @@ class SqlStore:
         """Pending jobs due for a poll, most overdue first; leased with `lease_s`."""
         return await self._open.jobs.claim_jobs_for_poll(now, limit, lease_s=lease_s)
 
-    async def schedule_polls(self, next_poll_at: dict[int, float]) -> None:
-        """When each pending job should next be polled; ends the lease of a claim."""
-        await self._open.jobs.schedule_polls(next_poll_at)
+    async def renew_poll_leases(self, job_ids: list[int], until: float) -> None:
+        """Keep holding pending jobs this process polls (their `next_poll_at` becomes `until`)."""
+        await self._open.jobs.renew_poll_leases(job_ids, until)
 
     # buttons
 

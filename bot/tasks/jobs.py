@@ -80,14 +80,21 @@ async def send_submit(
         await store.finish_job(job.id, JobFinish(JobStatus.UNKNOWN), delivered=True)
         raise UpstreamError("accepted submit without a task id", maybe_charged=True)
     status = JobStatus.MODAL if result.needs_modal else JobStatus.PENDING
-    write = asyncio.ensure_future(store.set_job_upstream(job.id, result.task_id, status))
+    tracker = services.tracker
+    # A shared store: the job is this process's to poll from the moment it is pending.
+    lease = tracker.poll_lease_until() if tracker and status == JobStatus.PENDING else None
+    write = asyncio.ensure_future(
+        store.set_job_upstream(job.id, result.task_id, status, poll_lease_until=lease)
+    )
     if status == JobStatus.PENDING:
-        if services.tracker is None:
+        if tracker is None:
             raise RuntimeError("no task tracker is running")
         # Polling starts now, not after the write: under load the store's single writer may
         # be seconds behind, and the upstream does not wait. The write is already queued, so
         # it lands before any write the tracker makes for this job.
-        services.tracker.watch(
-            dataclasses.replace(job, status=status, upstream_id=result.task_id), language
+        held = job.next_poll_at if lease is None else lease
+        pending = dataclasses.replace(
+            job, status=status, upstream_id=result.task_id, next_poll_at=held
         )
+        tracker.watch(pending, language)
     return await write, result

@@ -255,6 +255,22 @@ async def test_claim_with_lease_hides_jobs_until_it_runs_out(store: SqlStore) ->
     assert [j.id for j in await store.claim_jobs_for_poll(130.0, 10, lease_s=30.0)] == [job.id]
 
 
+async def test_a_held_job_is_not_claimed_while_its_lease_is_renewed(store: SqlStore) -> None:
+    job = await store.create_job(new_job())
+    held = await store.set_job_upstream(job.id, "1717", JobStatus.PENDING, poll_lease_until=130.0)
+    assert held.next_poll_at == 130.0
+    assert await store.claim_jobs_for_poll(120.0, 10, lease_s=30.0) == []
+    await store.renew_poll_leases([job.id, job.id + 1000], 160.0)
+    assert await store.claim_jobs_for_poll(150.0, 10, lease_s=30.0) == []
+    # Its process stopped renewing: once the lease runs out, another claims it.
+    assert [j.id for j in await store.claim_jobs_for_poll(160.0, 10, lease_s=30.0)] == [job.id]
+    # A finished job keeps what its finish wrote.
+    await store.finish_job(job.id, JobFinish(JobStatus.SUCCESS))
+    await store.renew_poll_leases([job.id], 999.0)
+    finished = await store.get_job(job.id)
+    assert finished is not None and finished.next_poll_at == 190.0
+
+
 # The poll claim exists for several processes sharing one PostgreSQL database (issue 11): each
 # process's tracker claims the due jobs it will poll, and no job is polled by two.
 POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgresql"])
