@@ -301,7 +301,7 @@ class Store(Protocol):
 
         With `lease_s`, the claimed jobs' `next_poll_at` becomes `now + lease_s` in the same
         transaction, so other processes sharing a PostgreSQL database skip them (rows are taken
-        with FOR UPDATE SKIP LOCKED there); the poller sets the real next time afterwards.
+        with FOR UPDATE SKIP LOCKED there); the claimer keeps them with `renew_poll_leases`.
         Without it the call only reads, which is right for SQLite (one process per file).
         """
 
