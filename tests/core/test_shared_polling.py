@@ -1,6 +1,6 @@
 """Two bot processes on one PostgreSQL database (issue 11): each Midjourney job is polled by one
 of them only and its result lands in its chat once; a job whose process died is taken over by
-exactly one of the others.
+exactly one of the others. One process on SQLite polls from memory and writes no leases.
 
 Each "process" is a whole core (store, client, tracker) of its own, as `modelbridge run` builds
 it, both on one scratch database of the PostgreSQL server the store tests use.
@@ -24,7 +24,7 @@ from bot.tasks.jobs import new_job
 from bot.upstream import MjTask
 from storage.base import JobStatus
 from tests.core.conftest import fast_settings, running_harness
-from tests.core.mj_helpers import results, settle, until
+from tests.core.mj_helpers import imagine_result, results, settle, until
 from tests.storage.conftest import POSTGRES_SERVER, run_admin
 from tests.support.harness import Harness
 
@@ -120,3 +120,12 @@ async def test_a_job_left_by_a_dead_process_is_taken_over_by_one_other(
         assert "an orphan cat" in shown.reply.text  # type: ignore[union-attr]
         assert [orphan in p for p in polled].count(True) == 1
         assert held not in polled[0] | polled[1]
+
+
+async def test_one_process_on_sqlite_polls_from_memory_and_writes_no_leases(
+    harness: Harness,
+) -> None:
+    assert not harness.services.store.shared and not harness.tracker.shared
+    await imagine_result(harness, "a lone cat")
+    (job,) = await harness.services.store.list_jobs([JobStatus.SUCCESS])
+    assert job.delivered and job.next_poll_at == 0.0
