@@ -62,7 +62,15 @@ API_KEY = "sk-bench-imagine"
 # for comparison, tmpfs when there is one (commits cost CPU only).
 TMPFS = "/dev/shm"
 REPEATS = 5
-STORE_CALLS = ("create_job", "update_job", "issue_tokens", "record_usage", "get_prefs")
+STORE_CALLS = (
+    "create_job",
+    "set_job_upstream",
+    "save_progress",
+    "finish_job",
+    "issue_tokens",
+    "record_usage",
+    "get_prefs",
+)
 
 
 

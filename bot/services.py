@@ -56,6 +56,10 @@ class JobWatcher(Protocol):
     def recover(self, job_id: int) -> None:
         """Look for a job whose submit's fate is unknown among the gateway's recent tasks."""
 
+    def poll_lease_until(self) -> float | None:
+        """Until when a job submitted now is held for this process's polling (epoch seconds,
+        stored with its upstream id); None when the store is not shared."""
+
 
 @dataclass(frozen=True, slots=True)
 class MenuEntry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -50,6 +51,53 @@ class JobStatus(StrEnum):
     UNKNOWN = "unknown"  # died between recording and learning the id: never resubmitted
 
 
+@dataclass(frozen=True, slots=True)
+class JobButton:
+    """One upstream button of a finished task, in the upstream's words (pass `custom_id` back)."""
+
+    custom_id: str
+    label: str = ""
+    emoji: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """What a job carries besides its status: set when it starts, completed by its finish."""
+
+    # Set when the job starts.
+    label: str = ""  # an action: the pressed button as its parent showed it ("U2", "🔄")
+    custom_id: str = ""  # an action: the pressed button's upstream customId
+    image_count: int = 0  # a blend: how many images went in (0: not recorded)
+    # Set by the finish.
+    final_prompt: str = ""  # the prompt the upstream ran (describe/shorten: their answer)
+    description: str = ""  # the upstream's description of the task
+    action: str = ""  # the upstream's action name ("IMAGINE", "UPSCALE", ...)
+    deadline_passed: bool = False  # ended by us: the upstream took longer than any job takes
+    # Set by adoption: an unknown job's owner was told how to check (so never told twice).
+    unfindable_told: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JobFinish:
+    """How a job ended, as the store records it; None leaves that field as it is."""
+
+    status: JobStatus  # SUCCESS, FAILURE or UNKNOWN
+    progress: str | None = None
+    image_url: str | None = None
+    fail_reason: str | None = None
+    buttons: tuple[JobButton, ...] | None = None
+    result: JobResult | None = None
+
+    def applied_to(self, job: JobRecord) -> JobRecord:
+        """The job as it reads once this finish is stored."""
+        changes = {
+            name: value
+            for name in ("progress", "image_url", "fail_reason", "buttons", "result")
+            if (value := getattr(self, name)) is not None
+        }
+        return dataclasses.replace(job, status=self.status, **changes)
+
+
 @dataclass(slots=True)
 class JobRecord:
     """A Midjourney (or other long) job: who owns it, where its messages are, what came back."""
@@ -68,10 +116,10 @@ class JobRecord:
     progress: str = ""
     image_url: str = ""
     fail_reason: str = ""
-    # Upstream buttons as plain dicts {customId, emoji, label} in the upstream's order.
-    buttons: list[dict[str, Any]] = field(default_factory=list)
-    # Whatever the finished task carried that is needed to deliver it again (final prompt, ...).
-    result: dict[str, Any] = field(default_factory=dict)
+    # The upstream's buttons, in its order.
+    buttons: tuple[JobButton, ...] = ()
+    # What is needed to show it again (final prompt, the pressed button, ...).
+    result: JobResult = field(default_factory=JobResult)
     delivered: bool = False
     created_at: float = 0.0
     updated_at: float = 0.0
@@ -159,6 +207,12 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may use the same database (PostgreSQL): pending jobs are
+        then polled by whoever claims them (`claim_jobs_for_poll` with a lease)."""
+        ...
+
     # users
     async def get_prefs(self, platform: str, user_id: str) -> UserPrefs: ...
 
@@ -191,12 +245,57 @@ class Store(Protocol):
     async def create_job(self, job: JobRecord) -> JobRecord:
         """Store a new job (before its submit is sent) and return it with its id."""
 
-    async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
-        """Change fields of a job (by JobRecord field name) and return the new record.
+    # Each job write below stamps `updated_at` and returns the new record; an unknown id raises
+    # JobNotFound.
+    async def set_job_upstream(
+        self,
+        job_id: int,
+        upstream_id: str,
+        status: JobStatus,
+        *,
+        poll_lease_until: float | None = None,
+    ) -> JobRecord:
+        """The upstream accepted the submit: its task id, and PENDING (or MODAL: it waits).
 
-        `updated_at` is set to now unless given; an unknown field raises TypeError, an unknown
-        id raises JobNotFound.
-        """
+        `poll_lease_until` (a shared store) holds the job for this process's tracker from the
+        moment it is pending, so no other process claims it (see `claim_jobs_for_poll`)."""
+
+    async def set_job_prompt(self, job_id: int, prompt: str) -> JobRecord:
+        """The prompt the user gave a job waiting in MODAL, before it is sent."""
+
+    async def set_job_message(self, job_id: int, message_id: str) -> JobRecord:
+        """The job's message in the chat is now this one."""
+
+    async def mark_modal(self, job_id: int) -> JobRecord:
+        """The upstream holds the job for its owner's prompt (status MODAL)."""
+
+    async def mark_pending(self, job_id: int) -> JobRecord:
+        """The job's upstream task is to be polled again (its last step's answer was lost)."""
+
+    async def adopt_task(self, job_id: int, upstream_id: str) -> JobRecord:
+        """An unknown job turned out to be this upstream task: PENDING, to be delivered."""
+
+    async def set_job_result(self, job_id: int, result: JobResult) -> JobRecord:
+        """Replace what the job carries besides its status (see `JobResult`)."""
+
+    async def save_progress(
+        self, job_id: int, progress: str, image_url: str, message_id: str | None = None
+    ) -> JobRecord:
+        """The latest progress the upstream reported (and the message showing it, if it moved)."""
+
+    async def finish_job(
+        self,
+        job_id: int,
+        finish: JobFinish,
+        *,
+        delivered: bool = False,
+        message_id: str | None = None,
+    ) -> JobRecord:
+        """The job ended (see `JobFinish`); `delivered` once its chat has been told, in
+        `message_id` when that is a message of its own."""
+
+    async def mark_delivered(self, job_id: int, message_id: str | None = None) -> JobRecord:
+        """The stored result (or failure) reached the chat, in `message_id` when given."""
 
     async def get_job(self, job_id: int) -> JobRecord | None: ...
 
@@ -226,9 +325,13 @@ class Store(Protocol):
 
         With `lease_s`, the claimed jobs' `next_poll_at` becomes `now + lease_s` in the same
         transaction, so other processes sharing a PostgreSQL database skip them (rows are taken
-        with FOR UPDATE SKIP LOCKED there); the poller sets the real next time afterwards.
+        with FOR UPDATE SKIP LOCKED there); the claimer keeps them with `renew_poll_leases`.
         Without it the call only reads, which is right for SQLite (one process per file).
         """
+
+    async def renew_poll_leases(self, job_ids: list[int], until: float) -> None:
+        """Keep holding pending jobs this process polls: their `next_poll_at` becomes `until`
+        (jobs no longer pending are left alone)."""
 
     # buttons
     async def issue_tokens(self, actions: list[ButtonAction]) -> list[str]:

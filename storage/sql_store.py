@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.base import (
     ButtonAction,
     ConversationKey,
+    JobFinish,
     JobRecord,
+    JobResult,
     JobStatus,
     PendingText,
     StoredMessage,
@@ -84,6 +86,11 @@ class SqlStore:
         if self._db is None:
             raise RuntimeError("the store is not open")
         return self._db.engine
+
+    @property
+    def shared(self) -> bool:
+        """PostgreSQL may be shared by several processes; a SQLite file has one (its lock)."""
+        return not is_sqlite(self._url)
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -164,9 +171,66 @@ class SqlStore:
         """Store a new job (before its submit is sent) and return it with its id."""
         return await self._open.jobs.create_job(job)
 
-    async def update_job(self, job_id: int, **changes: Any) -> JobRecord:
-        """Change fields of a job (by JobRecord field name) and return the new record."""
-        return await self._open.jobs.update_job(job_id, **changes)
+    async def set_job_upstream(
+        self,
+        job_id: int,
+        upstream_id: str,
+        status: JobStatus,
+        *,
+        poll_lease_until: float | None = None,
+    ) -> JobRecord:
+        """The upstream accepted the submit: its task id, and PENDING (or MODAL: it waits);
+        held for this process's poller until `poll_lease_until` when given."""
+        return await self._open.jobs.set_job_upstream(
+            job_id, upstream_id, status, poll_lease_until=poll_lease_until
+        )
+
+    async def set_job_prompt(self, job_id: int, prompt: str) -> JobRecord:
+        """The prompt the user gave a job waiting in MODAL, before it is sent."""
+        return await self._open.jobs.set_job_prompt(job_id, prompt)
+
+    async def set_job_message(self, job_id: int, message_id: str) -> JobRecord:
+        """The job's message in the chat is now this one."""
+        return await self._open.jobs.set_job_message(job_id, message_id)
+
+    async def mark_modal(self, job_id: int) -> JobRecord:
+        """The upstream holds the job for its owner's prompt (status MODAL)."""
+        return await self._open.jobs.mark_modal(job_id)
+
+    async def mark_pending(self, job_id: int) -> JobRecord:
+        """The job's upstream task is to be polled again (its last step's answer was lost)."""
+        return await self._open.jobs.mark_pending(job_id)
+
+    async def adopt_task(self, job_id: int, upstream_id: str) -> JobRecord:
+        """An unknown job turned out to be this upstream task: PENDING, to be delivered."""
+        return await self._open.jobs.adopt_task(job_id, upstream_id)
+
+    async def set_job_result(self, job_id: int, result: JobResult) -> JobRecord:
+        """Replace what the job carries besides its status (see `JobResult`)."""
+        return await self._open.jobs.set_job_result(job_id, result)
+
+    async def save_progress(
+        self, job_id: int, progress: str, image_url: str, message_id: str | None = None
+    ) -> JobRecord:
+        """The latest progress the upstream reported (and the message showing it, if it moved)."""
+        return await self._open.jobs.save_progress(job_id, progress, image_url, message_id)
+
+    async def finish_job(
+        self,
+        job_id: int,
+        finish: JobFinish,
+        *,
+        delivered: bool = False,
+        message_id: str | None = None,
+    ) -> JobRecord:
+        """The job ended; `delivered` once its chat has been told (in `message_id`, if given)."""
+        return await self._open.jobs.finish_job(
+            job_id, finish, delivered=delivered, message_id=message_id
+        )
+
+    async def mark_delivered(self, job_id: int, message_id: str | None = None) -> JobRecord:
+        """The stored result (or failure) reached the chat, in `message_id` when given."""
+        return await self._open.jobs.mark_delivered(job_id, message_id)
 
     async def get_job(self, job_id: int) -> JobRecord | None:
         """The job with our id, or None."""
@@ -199,6 +263,10 @@ class SqlStore:
     ) -> list[JobRecord]:
         """Pending jobs due for a poll, most overdue first; leased with `lease_s`."""
         return await self._open.jobs.claim_jobs_for_poll(now, limit, lease_s=lease_s)
+
+    async def renew_poll_leases(self, job_ids: list[int], until: float) -> None:
+        """Keep holding pending jobs this process polls (their `next_poll_at` becomes `until`)."""
+        await self._open.jobs.renew_poll_leases(job_ids, until)
 
     # buttons
 

@@ -7,6 +7,7 @@ from bot.services import CommandContext, UserError
 from bot.tasks.flow import run_job
 from bot.tasks.inputs import image_data_urls
 from bot.tasks.jobs import new_job
+from storage.base import JobResult
 
 MIN_IMAGES, MAX_IMAGES = 2, 5
 DIMENSIONS = ("portrait", "square", "landscape")
@@ -21,7 +22,9 @@ async def blend_command(ctx: CommandContext) -> None:
     if dimensions not in DIMENSIONS:
         raise UserError("mj.blend_bad_dimensions", dimensions=dimensions)
     images = image_data_urls(attachments, ctx.services.settings.upstream_max_request_mb)
-    job = new_job(ctx.chat, ctx.actor.user_id, "blend", "", result={"count": len(images)})
+    job = new_job(
+        ctx.chat, ctx.actor.user_id, "blend", "", result=JobResult(image_count=len(images))
+    )
     shape = dimensions.upper()
     await run_job(
         ctx, job, lambda: ctx.services.client.mj_blend(images, dimensions=shape), command="blend"

@@ -17,7 +17,7 @@ from bot.tasks.flow import ModalMode, modal_request, offer_prompt, run_job, subm
 from bot.tasks.jobs import new_job
 from bot.tasks.layout import caption_for
 from bot.upstream import SubmitResult
-from storage.base import ButtonAction, JobRecord, JobStatus, PendingText
+from storage.base import ButtonAction, JobRecord, JobResult, JobStatus, PendingText
 
 
 def prompt_mode(custom_id: str) -> ModalMode | None:
@@ -31,13 +31,13 @@ def prompt_mode(custom_id: str) -> ModalMode | None:
 
 def _label(parent: JobRecord, custom_id: str) -> str:
     for button in parent.buttons:
-        if button.get("customId") == custom_id:
-            return f"{button.get('emoji', '')} {button.get('label', '')}".strip()
+        if button.custom_id == custom_id:
+            return f"{button.emoji} {button.label}".strip()
     return caption_for(custom_id)
 
 
 def _prompt_of(job: JobRecord) -> str:
-    return str(job.result.get("final_prompt") or job.prompt)
+    return job.result.final_prompt or job.prompt
 
 
 async def _job(ctx: CommandContext, job_id: int | None) -> JobRecord:
@@ -59,7 +59,7 @@ async def _run_action(
         "action",
         _prompt_of(parent),
         parent_upstream_id=parent_id,
-        result={"label": _label(parent, custom_id), "custom_id": custom_id},
+        result=JobResult(label=_label(parent, custom_id), custom_id=custom_id),
     )
     client = ctx.services.client
     return await run_job(

@@ -9,6 +9,7 @@ the job's deadline, the owner is told once how to check before running it again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 # and a submit can wait in our queue and at the gateway).
 EARLIEST_S = 60.0
 LATEST_S = 600.0
-TOLD = "unfindable_told"
 # The upstream action each kind of job starts (an action job's: see `action_names`).
 ACTIONS: dict[str, frozenset[str]] = {
     "imagine": frozenset({"IMAGINE"}),
@@ -68,7 +68,7 @@ def waiting(job: JobRecord) -> bool:
     """Whether the job is one to look for: its fate unknown, no id, its owner told that much
     (delivered) but not yet how to check."""
     unknown = job.status == JobStatus.UNKNOWN and not job.upstream_id
-    return unknown and job.delivered and not job.result.get(TOLD)
+    return unknown and job.delivered and not job.result.unfindable_told
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -84,7 +84,7 @@ def matches(job: JobRecord, task: MjTask) -> bool:
         return False
     actions = ACTIONS.get(job.kind)
     if actions is None and job.kind == "action":
-        actions = action_names(str(job.result.get("custom_id", "")))
+        actions = action_names(job.result.custom_id)
     if actions is not None and task.action not in actions:
         return False
     if task.action in ("IMAGINE", "DESCRIBE", "BLEND", "SHORTEN") and job.kind == "action":
@@ -130,9 +130,7 @@ class Adoption:
             found = [task for task in recent or [] if matches(job, task)]
             free = [t for t in found if await store.get_job_by_upstream(t.id) is None]
             if len(free) == 1:
-                adopted = await store.update_job(
-                    job.id, status=JobStatus.PENDING, upstream_id=free[0].id, delivered=False
-                )
+                adopted = await store.adopt_task(job.id, free[0].id)
                 log.info("job %s adopted upstream task %s", job.id, free[0].id)
                 self._watch(adopted)
             elif recent is None or len(free) > 1 or past_deadline(self.services, job):
@@ -140,7 +138,8 @@ class Adoption:
 
     async def _tell(self, job: JobRecord) -> None:
         """Tell the owner once how to find out (marked first: never told twice)."""
-        job = await self.services.store.update_job(job.id, result={**job.result, TOLD: True})
+        told = dataclasses.replace(job.result, unfindable_told=True)
+        job = await self.services.store.set_job_result(job.id, told)
         channel = self.services.channel_for(job.platform)
         if channel is None:
             log.warning("no %s channel to tell about unknown job %s", job.platform, job.id)

@@ -16,7 +16,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.channel import Channel, MessageRef
 from bot.replies import Button, Image, Reply
@@ -28,7 +27,7 @@ from bot.tasks.progress_writes import ProgressWrites
 from bot.tasks.render import fetch_image, final_reply, image_rows
 from bot.tasks.schedule import retry_delay
 from bot.upstream import MjTask, UpstreamError
-from storage.base import JobRecord, JobStatus
+from storage.base import JobButton, JobFinish, JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -39,28 +38,25 @@ class _Retry:
     attempts: int
 
 
-def finish_changes(job: JobRecord, task: MjTask) -> dict[str, Any]:
-    """The job fields a finished upstream task sets (success: result and buttons; else why)."""
+def finish_of(job: JobRecord, task: MjTask) -> JobFinish:
+    """What a finished upstream task records (success: result and buttons; else why)."""
     if task.status != "SUCCESS":
-        return {
-            "status": JobStatus.FAILURE,
-            "progress": task.progress,
-            "fail_reason": task.fail_reason or task.status.lower(),
-        }
-    result = {
-        **job.result,
-        "final_prompt": task.final_prompt,
-        "action": task.action,
-        "description": task.description,
-    }
-    buttons = [{"customId": b.custom_id, "emoji": b.emoji, "label": b.label} for b in task.buttons]
-    return {
-        "status": JobStatus.SUCCESS,
-        "progress": task.progress,
-        "image_url": task.image_url or "",
-        "buttons": buttons,
-        "result": result,
-    }
+        reason = task.fail_reason or task.status.lower()
+        return JobFinish(JobStatus.FAILURE, progress=task.progress, fail_reason=reason)
+    result = dataclasses.replace(
+        job.result,
+        final_prompt=task.final_prompt,
+        action=task.action,
+        description=task.description,
+    )
+    buttons = tuple(JobButton(b.custom_id, b.label, b.emoji) for b in task.buttons)
+    return JobFinish(
+        JobStatus.SUCCESS,
+        progress=task.progress,
+        image_url=task.image_url or "",
+        buttons=buttons,
+        result=result,
+    )
 
 
 class Delivery:
@@ -111,11 +107,11 @@ class Delivery:
     # --- finishing --------------------------------------------------------------------------
     async def finish(self, job: JobRecord, task: MjTask, language: str | None) -> None:
         """The upstream says the job ended: download its image once and deliver it."""
-        changes = finish_changes(job, task)
-        finished = dataclasses.replace(job, **changes)
+        finish = finish_of(job, task)
+        finished = finish.applied_to(job)
         if finished.status != JobStatus.SUCCESS or not finished.image_url:
             await self.previews.stop(job.id)
-            await self.deliver(finished, None, changes, language)
+            await self.deliver(finished, None, finish, language)
             return
         # The image download starts first; the token write for its buttons and stopping a
         # preview in flight (it must not land on top of the result) overlap it.
@@ -137,32 +133,29 @@ class Delivery:
         except UpstreamError as exc:
             log.warning("image of job %s not downloaded yet: %r", job.id, exc)
             await self.writes.settled(job.id)
-            await self.services.store.update_job(job.id, **changes)
+            await self.services.store.finish_job(job.id, finish)
             self._schedule_retry(job.id)
             return
-        await self.deliver(finished, image, changes, language, rows)
+        await self.deliver(finished, image, finish, language, rows)
 
     async def expire(self, job: JobRecord) -> None:
         """The job passed its deadline: recorded as failed and its owner told."""
         log.warning("job %s (%s) passed its deadline", job.id, job.upstream_id)
         await self.previews.stop(job.id)
-        changes: dict[str, Any] = {
-            "status": JobStatus.FAILURE,
-            "fail_reason": "deadline",
-            "result": {**job.result, "deadline": True},
-        }
-        await self.deliver(await self.services.store.update_job(job.id, **changes))
+        result = dataclasses.replace(job.result, deadline_passed=True)
+        finish = JobFinish(JobStatus.FAILURE, fail_reason="deadline", result=result)
+        await self.deliver(await self.services.store.finish_job(job.id, finish))
 
     async def deliver(
         self,
         job: JobRecord,
         image: Image | None = None,
-        changes: dict[str, Any] | None = None,
+        finish: JobFinish | None = None,
         language: str | None = None,
         rows: tuple[tuple[Button, ...], ...] | None = None,
     ) -> None:
-        """Show a finished job's result, then store `changes` (its finish) with delivered=True."""
-        changes = changes or {}
+        """Show a finished job's result, then store it delivered (with `finish`, not stored
+        yet)."""
         channel = self.services.channel_for(job.platform)
         try:
             if channel is None:
@@ -174,16 +167,18 @@ class Delivery:
             raise
         except Exception:
             log.exception("delivering job %s failed; will try again", job.id)
-            if changes:
+            if finish is not None:
                 await self.writes.settled(job.id)
-                await self.services.store.update_job(job.id, **changes)
+                await self.services.store.finish_job(job.id, finish)
             self._schedule_retry(job.id)
             return
         # A late progress write must not land after (and undo) the finish.
         await self.writes.settled(job.id)
-        await self.services.store.update_job(
-            job.id, **changes, delivered=True, message_id=ref.message_id
-        )
+        if finish is None:
+            await self.services.store.mark_delivered(job.id, ref.message_id)
+        else:
+            store = self.services.store
+            await store.finish_job(job.id, finish, delivered=True, message_id=ref.message_id)
         self._retries.pop(job.id, None)
 
     async def _show(self, channel: Channel, job: JobRecord, reply: Reply) -> MessageRef:

@@ -18,7 +18,7 @@ from bot.tasks.mask import centre_mask
 from bot.tasks.render import progress_state, title
 from bot.upstream import SubmitResult, UpstreamError
 from bot.usage import record_usage, usage_event
-from storage.base import JobRecord, JobStatus
+from storage.base import JobFinish, JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ async def offer_prompt(services: Services, channel: Channel, job: JobRecord, lan
     if ref is None:
         ref = await channel.send(chat, text_reply(text, rows))
     if ref.message_id != job.message_id:
-        await services.store.update_job(job.id, message_id=ref.message_id)
+        await services.store.set_job_message(job.id, ref.message_id)
 
 
 async def submit_modal(
@@ -170,9 +170,8 @@ async def submit_modal(
     chat = chat_of(job)
     prompt = text.strip()[:PROMPT_LIMIT]
     if not prompt:
-        await services.store.update_job(
-            job.id, status=JobStatus.FAILURE, fail_reason="cancelled", delivered=True
-        )
+        cancelled_job = JobFinish(JobStatus.FAILURE, fail_reason="cancelled")
+        await services.store.finish_job(job.id, cancelled_job, delivered=True)
         cancelled = services.catalog.t(language, "mj.modal.cancelled")
         if job.message_id:
             await replace_text(channel, MessageRef(chat, job.message_id), cancelled)
@@ -181,7 +180,7 @@ async def submit_modal(
         return False
     # Vary (Region) needs a mask; with no drawing surface in chat, the centre of the image is it.
     mask = await centre_mask(services, parent_image_url) if mode == "inpaint" else None
-    job = await services.store.update_job(job.id, prompt=prompt)
+    job = await services.store.set_job_prompt(job.id, prompt)
     await send_submit(
         services,
         job,

@@ -7,22 +7,30 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.channel import ChatRef
 from bot.services import Services
 from bot.upstream import SubmitResult, UpstreamError
-from storage.base import JobRecord, JobStatus
+from storage.base import JobFinish, JobRecord, JobResult, JobStatus
 
 log = logging.getLogger(__name__)
 
 Submit = Callable[[], Awaitable[SubmitResult]]
 
 
-def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: Any) -> JobRecord:
-    """A job record for `chat` owned by `owner_id`, not stored yet; `fields` set the rest."""
+def new_job(
+    chat: ChatRef,
+    owner_id: str,
+    kind: str,
+    prompt: str,
+    *,
+    parent_upstream_id: str | None = None,
+    result: JobResult | None = None,
+) -> JobRecord:
+    """A job record for `chat` owned by `owner_id`, not stored yet (an action names its
+    parent's upstream id)."""
     now = time.time()
-    job = JobRecord(
+    return JobRecord(
         id=0,
         platform=chat.platform,
         chat_id=chat.chat_id,
@@ -30,11 +38,12 @@ def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: Any)
         owner_id=owner_id,
         kind=kind,
         prompt=prompt,
+        parent_upstream_id=parent_upstream_id,
+        result=result or JobResult(),
         chat_private=chat.is_private,
         created_at=now,
         updated_at=now,
     )
-    return dataclasses.replace(job, **fields)
 
 
 def chat_of(job: JobRecord) -> ChatRef:
@@ -62,31 +71,36 @@ async def send_submit(
         if exc.maybe_charged and job.upstream_id and services.tracker is not None:
             # A modal step whose answer was lost: the child's own id tells what happened, so
             # it is polled (and asks for its text again if that never arrived), not left unknown.
-            services.tracker.watch(await store.update_job(job.id, status=JobStatus.PENDING))
+            services.tracker.watch(await store.mark_pending(job.id))
             raise
         status = JobStatus.UNKNOWN if exc.maybe_charged else JobStatus.FAILURE
-        await store.update_job(job.id, status=status, fail_reason=exc.user_message, delivered=True)
+        ended = JobFinish(status, fail_reason=exc.user_message)
+        await store.finish_job(job.id, ended, delivered=True)
         raise
     except Exception:
         # Not an answer we understood: it may have reached the upstream, so never send it again.
-        await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=True)
+        await store.finish_job(job.id, JobFinish(JobStatus.UNKNOWN), delivered=True)
         raise
     if not result.task_id:
         log.error("submit for job %s accepted without a task id (code %s)", job.id, result.code)
-        await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=True)
+        await store.finish_job(job.id, JobFinish(JobStatus.UNKNOWN), delivered=True)
         raise UpstreamError("accepted submit without a task id", maybe_charged=True)
     status = JobStatus.MODAL if result.needs_modal else JobStatus.PENDING
+    tracker = services.tracker
+    # A shared store: the job is this process's to poll from the moment it is pending.
+    lease = tracker.poll_lease_until() if tracker and status == JobStatus.PENDING else None
     write = asyncio.ensure_future(
-        store.update_job(job.id, status=status, upstream_id=result.task_id)
+        store.set_job_upstream(job.id, result.task_id, status, poll_lease_until=lease)
     )
     if status == JobStatus.PENDING:
-        if services.tracker is None:
+        if tracker is None:
             raise RuntimeError("no task tracker is running")
         # Polling starts now, not after the write: under load the store's single writer may
         # be seconds behind, and the upstream does not wait. The write is already queued, so
         # it lands before any write the tracker makes for this job.
-        services.tracker.watch(
-            dataclasses.replace(job, status=status, upstream_id=result.task_id), language
+        held = job.next_poll_at if lease is None else lease
+        pending = dataclasses.replace(
+            job, status=status, upstream_id=result.task_id, next_poll_at=held
         )
+        tracker.watch(pending, language)
     return await write, result
-

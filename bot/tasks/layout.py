@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.replies import Button
 from bot.services import Services
-from storage.base import ButtonAction, JobRecord
+from storage.base import ButtonAction, JobButton, JobRecord
 
 MAX_PER_ROW = 5  # Discord's limit; Telegram takes more but wide rows wrap badly on phones
 
@@ -89,23 +88,13 @@ def caption_for(custom_id: str) -> str:
     return ""
 
 
-def upstream_wanted(buttons: Sequence[dict[str, Any]]) -> list[Wanted]:
+def upstream_wanted(buttons: Sequence[JobButton]) -> list[Wanted]:
     """The job's stored upstream buttons that can be pressed, in the upstream's order."""
-    wanted: list[Wanted] = []
-    for button in buttons:
-        custom_id = str(button.get("customId", ""))
-        if not pressable(custom_id):
-            continue
-        wanted.append(
-            Wanted(
-                "mj",
-                custom_id,
-                str(button.get("label", "") or ""),
-                str(button.get("emoji", "") or ""),
-                row_group(custom_id),
-            )
-        )
-    return wanted
+    return [
+        Wanted("mj", b.custom_id, b.label, b.emoji, row_group(b.custom_id))
+        for b in buttons
+        if pressable(b.custom_id)
+    ]
 
 
 def arrange(wanted: Sequence[Wanted], extra: Sequence[Wanted] = ()) -> list[list[Wanted]]:

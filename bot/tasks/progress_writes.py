@@ -8,12 +8,23 @@ progress.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from typing import Any
+from dataclasses import dataclass
 
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressSeen:
+    """A job's progress as last shown: the upstream's words, its preview, the message showing it
+    (None: the job's message has not moved)."""
+
+    progress: str
+    image_url: str
+    message_id: str | None = None
 
 
 class ProgressWrites:
@@ -21,16 +32,20 @@ class ProgressWrites:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._unsaved: dict[int, dict[str, Any]] = {}
+        self._unsaved: dict[int, ProgressSeen] = {}
         self._savers: dict[int, asyncio.Task[None]] = {}
         self._writing: set[int] = set()
 
     def __bool__(self) -> bool:
         return bool(self._savers)
 
-    def offer(self, job_id: int, changes: dict[str, Any]) -> None:
-        """Store `changes` (job fields) for the job later; newer offers overwrite older ones."""
-        self._unsaved[job_id] = {**self._unsaved.get(job_id, {}), **changes}
+    def offer(self, job_id: int, seen: ProgressSeen) -> None:
+        """Store `seen` for the job later; newer offers overwrite older ones (a message that
+        moved stays moved)."""
+        older = self._unsaved.get(job_id)
+        if older is not None and seen.message_id is None:
+            seen = dataclasses.replace(seen, message_id=older.message_id)
+        self._unsaved[job_id] = seen
         if job_id not in self._savers:
             saver = asyncio.create_task(self._save(job_id))
             self._savers[job_id] = saver
@@ -63,12 +78,14 @@ class ProgressWrites:
         try:
             while job_id in self._unsaved:
                 await asyncio.sleep(self.services.settings.mj_poll_max_interval_s)
-                changes = self._unsaved.pop(job_id, None)
-                if changes is None:
+                seen = self._unsaved.pop(job_id, None)
+                if seen is None:
                     break
                 self._writing.add(job_id)
                 try:
-                    await self.services.store.update_job(job_id, **changes)
+                    await self.services.store.save_progress(
+                        job_id, seen.progress, seen.image_url, seen.message_id
+                    )
                 except Exception:
                     log.exception("progress of job %s not stored", job_id)
                 finally:

@@ -29,9 +29,9 @@ def title(services: Services, language: str, job: JobRecord) -> str:
     t = services.catalog.t
     prompt = _clip(job.prompt)
     if job.kind == "action":
-        return t(language, "mj.title.action", label=job.result.get("label", ""), prompt=prompt)
+        return t(language, "mj.title.action", label=job.result.label, prompt=prompt)
     if job.kind == "blend":
-        return t(language, "mj.title.blend", count=job.result.get("count", 2))
+        return t(language, "mj.title.blend", count=job.result.image_count or 2)
     if job.kind in ("describe", "swapface"):
         return t(language, f"mj.title.{job.kind}")
     if job.kind == "shorten":
@@ -129,18 +129,18 @@ async def final_reply(
     if job.status == JobStatus.UNKNOWN:
         return text_reply(t(language, "mj.unknown", title=name))
     if job.status == JobStatus.FAILURE:
-        if job.result.get("deadline"):
+        if job.result.deadline_passed:
             minutes = max(1, round(services.settings.mj_task_deadline_s / 60))
             return text_reply(t(language, "mj.deadline", title=name, minutes=minutes))
         reason = job.fail_reason or t(language, "mj.no_reason")
         return text_reply(t(language, "mj.failed", title=name, reason=reason))
-    final_text = str(job.result.get("final_prompt", "") or "")
+    final_text = job.result.final_prompt
     if job.kind == "describe":
         return await _prompt_list(
             services, language, job, "mj.describe.result", describe_prompts(final_text)
         )
     if job.kind == "shorten":
-        text = final_text or str(job.result.get("description", ""))
+        text = final_text or job.result.description
         prompts = shorten_prompts(text)
         return await _prompt_list(services, language, job, "mj.shorten.result", prompts)
     if image is None and job.image_url:

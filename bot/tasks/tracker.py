@@ -6,6 +6,11 @@ requests per interval. When each job is due is `schedule`'s; what a change shows
 `previews` (progress), `progress_writes` (storing it) and `delivery` (the result);
 `housekeeping` purges what expired. The tracker coordinates: it resumes from the store, runs
 the loop, and hands each change to its module.
+
+A shared store (PostgreSQL, several processes): each process polls the pending jobs it holds,
+as above. It holds a job it submitted from the moment the job is pending (a lease stored with
+the upstream id), renews the leases of the jobs it holds once per longest interval, and claims
+(`claim_jobs_for_poll`) the pending jobs nobody holds: those whose process stopped renewing.
 """
 
 from __future__ import annotations
@@ -26,10 +31,10 @@ from bot.tasks.flow import offer_prompt
 from bot.tasks.housekeeping import past_deadline, tidy
 from bot.tasks.languages import OwnerLanguages
 from bot.tasks.previews import Previews
-from bot.tasks.progress_writes import ProgressWrites
+from bot.tasks.progress_writes import ProgressSeen, ProgressWrites
 from bot.tasks.schedule import Intervals, Pace, changed_since, first_pace, polled, seen
 from bot.upstream import MjTask
-from storage.base import JobRecord, JobStatus
+from storage.base import JobFinish, JobRecord, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,13 @@ BATCH_SIZE = 100
 # nothing; a small gate keeps the process free for the jobs that finish meanwhile, whose
 # results are what people wait for (bench/core_imagine.py: 200 jobs, result p99 halved).
 ADMITTED = 4
+# A shared store: how long a lease holds a job for its process (longest intervals, and at
+# least LEASE_MIN_S), and how many unheld jobs one claim takes.
+LEASE_INTERVALS = 3
+LEASE_MIN_S = 30.0
+CLAIM_LIMIT = 500
+# A shared store: a job left submitting this long ago has no process submitting it any more.
+SUBMIT_STALE_S = 600.0
 
 
 @dataclass(slots=True)
@@ -47,6 +59,7 @@ class _Watch:
     pace: Pace
     busy: bool = False
     language: str | None = None
+    lease_until: float = math.inf  # a shared store: until when this process holds the job
 
 
 class TaskTracker:
@@ -67,6 +80,9 @@ class TaskTracker:
         )
         self.adoption = Adoption(services, self.languages, self.watch)
         self.cycles = 0  # poll cycles run, for benchmarks and logs
+        # Whether other processes poll the same jobs' table (read once: the store is open).
+        self.shared = services.store.shared
+        self._next_hold = -math.inf  # time.monotonic() of the next lease renewal and claim
         # New jobs are recorded and submitted a few at a time: the store has one writer, and
         # a burst of submits queued ahead would hold up the writes that deliver finished jobs.
         self.admission: asyncio.Semaphore = asyncio.Semaphore(ADMITTED)
@@ -76,15 +92,27 @@ class TaskTracker:
         settings = self.services.settings
         return Intervals(settings.mj_poll_min_interval_s, settings.mj_poll_max_interval_s)
 
+    @property
+    def lease_s(self) -> float:
+        """A shared store: how long a lease (a claim, a renewal) holds a job for this process."""
+        return max(LEASE_MIN_S, LEASE_INTERVALS * self.services.settings.mj_poll_max_interval_s)
+
+    def poll_lease_until(self) -> float | None:
+        """Until when a job submitted now is held for this process (None: not shared)."""
+        return time.time() + self.lease_s if self.shared else None
+
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Resume from the store and start the loop (see the module docstring)."""
         store = self.services.store
         for job in await store.list_jobs([JobStatus.SUBMITTING]):
+            if self.shared and job.updated_at > time.time() - SUBMIT_STALE_S:
+                continue  # another process may be submitting it right now
             # It may or may not have reached the upstream: never resubmit, tell the owner.
             log.warning("job %s was left submitting by a previous run; marking it unknown", job.id)
-            await store.update_job(job.id, status=JobStatus.UNKNOWN, delivered=False)
-        for job in await store.list_jobs([JobStatus.PENDING]):
+            await store.finish_job(job.id, JobFinish(JobStatus.UNKNOWN))
+        # Shared: pending jobs are claimed by whichever process finds them unheld.
+        for job in [] if self.shared else await store.list_jobs([JobStatus.PENDING]):
             if job.upstream_id:
                 self.watch(job)
         # MODAL jobs wait for their owner's prompt. Their ✏️ is offered again (the message may
@@ -125,7 +153,9 @@ class TaskTracker:
         if not job.upstream_id:
             raise ValueError(f"job {job.id} has no upstream id to poll")
         pace = first_pace(time.monotonic(), self.intervals)
-        self._watched[job.id] = _Watch(job, pace, language=language)
+        # Shared: held until the lease stored with it (`poll_lease_until`) runs out unrenewed.
+        lease = job.next_poll_at if self.shared else math.inf
+        self._watched[job.id] = _Watch(job, pace, language=language, lease_until=lease)
         self._wake.set()
 
     def recover(self, job_id: int) -> None:
@@ -193,6 +223,7 @@ class TaskTracker:
             times = [w.pace.next_at for w in self._watched.values() if not w.busy]
             retry_at = self.delivery.next_retry_at()
             times += [retry_at] if retry_at is not None else []
+            times += [self._next_hold] if self.shared else []
             self._wake.clear()
             now = time.monotonic()
             if times:
@@ -209,6 +240,8 @@ class TaskTracker:
 
     async def _cycle(self) -> None:
         intervals = self.intervals
+        if self.shared and time.monotonic() >= self._next_hold:
+            await self._hold()
         now = time.monotonic()
         # Jobs due within half a minimum interval ride along, so due times bunch into one set.
         horizon = now + intervals.fastest / 2
@@ -247,6 +280,37 @@ class TaskTracker:
         for job_id in self.delivery.due_retries(now):
             self._spawn(self.delivery.redeliver(job_id))
 
+    async def _hold(self) -> None:
+        """A shared store: renew the leases of the jobs held here and claim the unheld ones."""
+        store = self.services.store
+        self._next_hold = time.monotonic() + self.intervals.longest
+        now = time.time()
+        until = now + self.lease_s
+        try:
+            for job_id, watch in list(self._watched.items()):
+                if watch.lease_until <= now and not watch.busy:
+                    # Its lease ran out (this process stalled): another may hold it by now.
+                    log.warning("lease of job %s ran out; polling it only if claimed", job_id)
+                    del self._watched[job_id]
+            held = list(self._watched)
+            await store.renew_poll_leases(held, until)
+            for job_id in held:
+                if job_id in self._watched:
+                    self._watched[job_id].lease_until = until
+            claimed = await store.claim_jobs_for_poll(now, CLAIM_LIMIT, lease_s=self.lease_s)
+        except Exception:
+            # Polling the jobs held here goes on; their leases outlast a few missed renewals.
+            log.exception("renewing or claiming Midjourney jobs failed; trying again")
+            self._next_hold = time.monotonic() + self.intervals.fastest
+            return
+        start = first_pace(time.monotonic(), self.intervals)
+        for job in claimed:
+            if job.id in self._watched:
+                self._watched[job.id].lease_until = job.next_poll_at
+            elif job.upstream_id:
+                log.info("claimed job %s: no process held it", job.id)
+                self._watched[job.id] = _Watch(job, start, lease_until=job.next_poll_at)
+
     # --- applying one change ----------------------------------------------------------------
     async def _apply(self, watch: _Watch, task: MjTask) -> None:
         job = watch.job
@@ -254,7 +318,7 @@ class TaskTracker:
             if task.status == "MODAL":
                 self._watched.pop(job.id, None)
                 await self.previews.stop(job.id)
-                waiting = await self.services.store.update_job(job.id, status=JobStatus.MODAL)
+                waiting = await self.services.store.mark_modal(job.id)
                 await self._offer_prompt(waiting, watch.language)
             elif task.is_finished:
                 self._watched.pop(job.id, None)
@@ -272,7 +336,7 @@ class TaskTracker:
 
     async def _progress(self, watch: _Watch, task: MjTask) -> JobRecord:
         job = watch.job
-        changes: dict[str, Any] = {"progress": task.progress, "image_url": task.image_url or ""}
+        seen = ProgressSeen(task.progress, task.image_url or "")
         channel = self.services.channel_for(job.platform)
         if channel is not None:
             if watch.language is None:
@@ -280,9 +344,12 @@ class TaskTracker:
             busy = self.admission.locked()
             shown = await self.previews.progress(job, task, channel, watch.language, busy=busy)
             if shown != job.message_id:
-                changes["message_id"] = shown
-        self.writes.offer(job.id, changes)
-        return dataclasses.replace(job, **changes)
+                seen = dataclasses.replace(seen, message_id=shown)
+        self.writes.offer(job.id, seen)
+        moved = job.message_id if seen.message_id is None else seen.message_id
+        return dataclasses.replace(
+            job, progress=seen.progress, image_url=seen.image_url, message_id=moved
+        )
 
     async def _expire(self, watch: _Watch) -> None:
         try:

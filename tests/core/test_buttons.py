@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.inbound import Accepted, AskText, Notice, TextSubmit
 from bot.sandbox.server import SandboxServer
-from storage.base import ButtonAction, JobStatus
+from storage.base import ButtonAction, JobFinish, JobStatus
 from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
     SUBMIT_ACTION,
@@ -125,7 +125,7 @@ async def test_unknown_and_expired_buttons_answer_the_presser_privately(
 
     (job,) = await harness.services.store.list_jobs([JobStatus.SUCCESS])
     (stale,) = await harness.services.store.issue_tokens(
-        [ButtonAction("mj", job.id, "alice", "test", job.buttons[0]["customId"], time.time() - 1)]
+        [ButtonAction("mj", job.id, "alice", "test", job.buttons[0].custom_id, time.time() - 1)]
     )
     expired = await harness.press(stale)
     assert isinstance(expired, Notice) and "expired" in expired.text
@@ -236,7 +236,7 @@ async def test_a_failing_action_tells_the_user(harness: Harness) -> None:
     grid = await imagine_result(harness, "a red fox")
     (job,) = await harness.services.store.list_jobs([JobStatus.SUCCESS])
     # The gateway forgets tasks after a while; the button then finds no parent upstream.
-    await harness.services.store.update_job(job.id, upstream_id="1000000000000000")
+    await harness.services.store.set_job_upstream(job.id, "1000000000000000", JobStatus.SUCCESS)
     await harness.press(button(grid, "U3").token)
     shown = await wait_text(harness, "⚠️")
     assert shown.reply is not None
@@ -250,7 +250,7 @@ async def test_a_press_right_as_the_grid_appears_names_the_button_in_the_new_job
     # As in the instant between showing the grid and storing its result: no buttons stored yet.
     store = harness.services.store
     (parent,) = await store.list_jobs([JobStatus.SUCCESS])
-    await store.update_job(parent.id, buttons=[])
+    await store.finish_job(parent.id, JobFinish(JobStatus.SUCCESS, buttons=()), delivered=True)
     await harness.press(button(grid, "U2").token)
     child = await wait_text(harness, "U2 · a quick fox")
     assert child is not grid

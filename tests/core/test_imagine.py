@@ -64,7 +64,7 @@ async def test_reference_images_reach_midjourney(harness: Harness) -> None:
 
     (job,) = await harness.services.store.list_jobs([JobStatus.SUCCESS])
     # The gateway uploads reference images and puts their URLs in front of the prompt.
-    assert job.result["final_prompt"].count("http") == 2
+    assert job.result.final_prompt.count("http") == 2
 
 
 class BodyRecorder(httpx.AsyncHTTPTransport):

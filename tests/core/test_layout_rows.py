@@ -5,10 +5,12 @@ buttons the gateway can press."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
 from bot.sandbox.mj_buttons import describe_buttons, grid_buttons, upscale_buttons
+from bot.tasks.delivery import finish_of
 from bot.tasks.layout import (
     MAX_PER_ROW,
     Wanted,
@@ -19,11 +21,20 @@ from bot.tasks.layout import (
     row_group,
     upstream_wanted,
 )
-from storage.base import JobRecord
+from bot.upstream import MjTask
+from storage.base import JobButton, JobRecord
 from tests.support.harness import Harness
 
 HASH = "3785da15-4f70-4034-9128-f3ff1ac634fa"
 SEED = Wanted("seed", "1730621826053455", "Seed", "🌱")
+
+
+def as_stored(wire: list[dict[str, Any]]) -> tuple[JobButton, ...]:
+    """The buttons of a task that finished with these (as the gateway sends them), as stored."""
+    task = MjTask.model_validate({"status": "SUCCESS", "buttons": wire})
+    buttons = finish_of(JobRecord(1, "test", "c1", "", "alice", "imagine", "a cat"), task).buttons
+    assert buttons is not None
+    return buttons
 
 
 def captions(rows: list[list[Wanted]]) -> list[list[str]]:
@@ -31,7 +42,7 @@ def captions(rows: list[list[Wanted]]) -> list[list[str]]:
 
 
 def test_a_grids_buttons_never_put_more_than_five_in_a_row_seed_included() -> None:
-    rows = arrange(upstream_wanted(grid_buttons(HASH)), [SEED])
+    rows = arrange(upstream_wanted(as_stored(grid_buttons(HASH))), [SEED])
     assert captions(rows) == [["U1", "U2", "U3", "U4", "🔄"],
                               ["V1", "V2", "V3", "V4", "🌱 Seed"]]
     assert MAX_PER_ROW == 5  # Discord's limit on a row of buttons
@@ -56,7 +67,7 @@ def test_a_group_wider_than_a_row_wraps_and_extras_fill_the_last_row_first() -> 
 
 @pytest.mark.parametrize("version", [5.2, 6.0, 6.1, 7.0, 8.0])
 def test_an_upscaled_images_buttons_are_grouped_in_rows_of_at_most_five(version: float) -> None:
-    rows = arrange(upstream_wanted(upscale_buttons(HASH, version)), [SEED])
+    rows = arrange(upstream_wanted(as_stored(upscale_buttons(HASH, version))), [SEED])
     assert all(1 <= len(row) <= MAX_PER_ROW for row in rows)
     flat = [w for row in rows for w in row]
     assert flat[-1] == SEED
@@ -70,7 +81,7 @@ def test_an_upscaled_images_buttons_are_grouped_in_rows_of_at_most_five(version:
 
 
 def test_the_upscaled_images_rows_read_as_on_discord() -> None:
-    rows = arrange(upstream_wanted(upscale_buttons(HASH, 6.1)), [SEED])
+    rows = arrange(upstream_wanted(as_stored(upscale_buttons(HASH, 6.1))), [SEED])
     assert captions(rows) == [
         ["⬆️ Upscale (Subtle)", "⬆️ Upscale (Creative)", "🪄 Vary (Subtle)", "🪄 Vary (Strong)",
          "🖌️ Vary (Region)"],
@@ -99,17 +110,17 @@ def test_only_buttons_the_gateway_can_press_are_offered(custom_id: str, ok: bool
 
 
 def test_describe_results_offer_no_upstream_buttons() -> None:
-    assert upstream_wanted(describe_buttons()) == []
+    assert upstream_wanted(as_stored(describe_buttons())) == []
 
 
 def test_upstream_labels_and_emojis_are_kept_and_missing_ones_are_empty() -> None:
-    wanted = upstream_wanted([
+    wanted = upstream_wanted(as_stored([
         {"customId": f"MJ::BOOKMARK::{HASH}", "emoji": "❤️"},  # refused, the rest still shown
         {"customId": f"MJ::JOB::reroll::0::{HASH}::SOLO", "emoji": "🔄", "label": None},
         {"label": "no id"},
         {"customId": f"MJ::JOB::upsample::2::{HASH}", "label": "U2"},
         {"customId": f"MJ::JOB::pan_left::1::{HASH}::SOLO", "emoji": "⬅️"},
-    ])
+    ]))
     assert wanted == [
         Wanted("mj", f"MJ::JOB::reroll::0::{HASH}::SOLO", "", "🔄", "grid_u"),
         Wanted("mj", f"MJ::JOB::upsample::2::{HASH}", "U2", "", "grid_u"),
@@ -177,7 +188,7 @@ async def test_each_button_shown_stands_for_its_action_and_belongs_to_the_jobs_o
     store = harness.services.store
     job = await store.create_job(JobRecord(0, "test", "c1", "", "alice", "imagine", "a cat",
                                            upstream_id="1730621826053455"))
-    rows = arrange(upstream_wanted(grid_buttons(HASH)), [SEED])
+    rows = arrange(upstream_wanted(as_stored(grid_buttons(HASH))), [SEED])
     before = time.time()
     shown = await issue_rows(harness.services, job, rows)
     after = time.time()

@@ -12,7 +12,7 @@ from bot.channel import ChatRef, MessageRef
 from bot.replies import Reply
 from bot.sandbox.server import SandboxServer
 from bot.tasks.jobs import new_job
-from storage.base import JobStatus
+from storage.base import JobFinish, JobStatus
 from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
     POLL,
@@ -95,7 +95,7 @@ async def test_a_finished_but_undelivered_job_is_delivered_again_without_a_new_s
         await settle(first)
         (job,) = await first.services.store.list_jobs([JobStatus.SUCCESS])
         # As if the process died between the upstream's SUCCESS and the chat taking the message.
-        await first.services.store.update_job(job.id, delivered=False)
+        await first.services.store.finish_job(job.id, JobFinish(JobStatus.SUCCESS))
 
     async with running_harness(settings, sandbox) as second:
         (again,) = await wait_results(second, 1)

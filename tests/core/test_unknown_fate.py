@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.sandbox.server import SandboxServer
 from bot.tasks.adoption import matches
 from bot.tasks.jobs import new_job
 from bot.upstream import MjTask
-from storage.base import JobStatus
+from storage.base import JobResult, JobStatus
 from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
     SUBMIT_IMAGINE,
@@ -163,9 +164,12 @@ async def test_a_cut_modal_step_is_followed_by_its_task_id_and_its_result_arrive
 
 
 def test_an_unknown_action_job_matches_only_a_task_of_its_own_action_and_time() -> None:
-    job = new_job(
-        ChatRef("test", "c1", True), "alice", "action", "a red fox",
-        result={"custom_id": "MJ::JOB::variation::2::abc"}, created_at=1_800_000_000.0,
+    job = dataclasses.replace(
+        new_job(
+            ChatRef("test", "c1", True), "alice", "action", "a red fox",
+            result=JobResult(custom_id="MJ::JOB::variation::2::abc"),
+        ),
+        created_at=1_800_000_000.0,
     )  # fmt: skip
     at = int(job.created_at * 1000) + 1500
 

@@ -120,8 +120,8 @@ async def test_job_updates_in_a_burst_share_commits_and_a_missing_job_fails_alon
     ]
     with counting_commits() as commits:
         outcomes = await asyncio.gather(
-            *(store.update_job(job.id, progress=f"{10 * n}%") for n, job in enumerate(jobs)),
-            store.update_job(999_999, progress="50%"),
+            *(store.save_progress(job.id, f"{10 * n}%", "") for n, job in enumerate(jobs)),
+            store.save_progress(999_999, "50%", ""),
             return_exceptions=True,
         )
     assert isinstance(outcomes[-1], JobNotFound)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 
 import pytest
 import sqlalchemy as sa
 
-from storage.base import JobNotFound, JobRecord, JobStatus
+from storage.base import JobButton, JobFinish, JobNotFound, JobRecord, JobResult, JobStatus
 from storage.schema import jobs
 from storage.sql_store import SqlStore
 from tests.storage.conftest import ManualClock
 
-BUTTONS = [
-    {"customId": "MJ::JOB::upsample::1::abc", "emoji": "", "label": "U1"},
-    {"customId": "MJ::JOB::reroll::0::abc::SOLO", "emoji": "🔄", "label": ""},
-]
+BUTTONS = (
+    JobButton("MJ::JOB::upsample::1::abc", label="U1"),
+    JobButton("MJ::JOB::reroll::0::abc::SOLO", emoji="🔄"),
+)
 
 
 def new_job(prompt: str = "a cat in a hat", **fields: object) -> JobRecord:
@@ -53,7 +54,15 @@ async def test_every_field_round_trips(store: SqlStore) -> None:
         image_url="https://gw.example/mj/image/1717171717171",
         fail_reason="",
         buttons=BUTTONS,
-        result={"finalPrompt": "black cat, watercolor", "seed": 42, "nested": {"a": [1, 2]}},
+        result=JobResult(
+            label="V2",
+            custom_id="MJ::JOB::variation::2::abc",
+            image_count=3,
+            final_prompt="black cat, watercolor 🐈",
+            description="/imagine black cat",
+            action="VARIATION",
+            deadline_passed=True,
+        ),
         delivered=True,
         created_at=100.5,
         updated_at=200.25,
@@ -65,42 +74,131 @@ async def test_every_field_round_trips(store: SqlStore) -> None:
     assert await store.get_job(stored.id) == full
 
 
-async def test_update_changes_fields_and_stamps_updated_at(
+async def test_a_job_goes_from_submit_to_delivery_through_named_writes(
     store: SqlStore, clock: ManualClock
 ) -> None:
-    job = await store.create_job(new_job())
+    job = await store.create_job(new_job(result=JobResult(label="U1", custom_id="MJ::x")))
     clock.advance(5)
-    updated = await store.update_job(
-        job.id,
-        status=JobStatus.SUCCESS,
-        upstream_id="42",
-        progress="100%",
-        buttons=BUTTONS,
-        result={"finalPrompt": "x"},
+    pending = await store.set_job_upstream(job.id, "1717", JobStatus.PENDING)
+    assert (pending.status, pending.upstream_id, pending.updated_at) == (
+        JobStatus.PENDING,
+        "1717",
+        clock.now,
     )
-    assert updated.status is JobStatus.SUCCESS
-    assert updated.buttons == BUTTONS
-    assert updated.result == {"finalPrompt": "x"}
-    assert updated.updated_at == clock.now
-    assert updated.created_at == job.created_at
-    assert await store.get_job(job.id) == updated
+    assert pending.created_at == job.created_at
+    moved = await store.save_progress(job.id, "46%", "https://gw/preview.png", "msg-2")
+    assert (moved.progress, moved.image_url, moved.message_id) == (
+        "46%",
+        "https://gw/preview.png",
+        "msg-2",
+    )
+    # Progress with no message of its own keeps the message it has.
+    progressed = await store.save_progress(job.id, "80%", "")
+    assert progressed.message_id == "msg-2"
+    finish = JobFinish(
+        JobStatus.SUCCESS,
+        progress="100%",
+        image_url="https://gw/final.png",
+        buttons=BUTTONS,
+        result=JobResult(label="U1", custom_id="MJ::x", final_prompt="a cat --v 7"),
+    )
+    finished = await store.finish_job(job.id, finish)
+    assert finished == finish.applied_to(progressed)  # what the tracker shows is what is stored
+    assert (finished.status, finished.buttons, finished.delivered) == (
+        JobStatus.SUCCESS,
+        BUTTONS,
+        False,
+    )
+    assert finished.result == JobResult(label="U1", custom_id="MJ::x", final_prompt="a cat --v 7")
+    assert [j.id for j in await store.list_undelivered()] == [job.id]
+    delivered = await store.mark_delivered(job.id, "msg-3")
+    assert (delivered.delivered, delivered.message_id) == (True, "msg-3")
+    assert await store.list_undelivered() == []
+    assert await store.get_job(job.id) == delivered
 
-    explicit = await store.update_job(job.id, updated_at=7.0, status="failure")
-    assert explicit.updated_at == 7.0
-    assert explicit.status is JobStatus.FAILURE
+
+async def test_a_finish_changes_only_what_it_names(store: SqlStore) -> None:
+    job = await store.create_job(
+        new_job(status=JobStatus.PENDING, progress="93%", image_url="https://gw/p.png")
+    )
+    failed = await store.finish_job(
+        job.id, JobFinish(JobStatus.FAILURE, fail_reason="banned prompt"), delivered=True
+    )
+    assert (failed.status, failed.fail_reason, failed.delivered) == (
+        JobStatus.FAILURE,
+        "banned prompt",
+        True,
+    )
+    assert (failed.progress, failed.image_url, failed.buttons) == ("93%", "https://gw/p.png", ())
+    assert failed.message_id == job.message_id
 
 
-async def test_update_refuses_unknown_fields_and_ids(store: SqlStore) -> None:
+async def test_the_other_named_writes(store: SqlStore) -> None:
+    job = await store.create_job(new_job(status=JobStatus.PENDING, upstream_id="9"))
+    assert (await store.mark_modal(job.id)).status is JobStatus.MODAL
+    assert (await store.set_job_prompt(job.id, "a blue fox")).prompt == "a blue fox"
+    assert (await store.set_job_message(job.id, "msg-7")).message_id == "msg-7"
+
+
+async def test_writes_to_a_missing_job_raise_and_change_nothing(store: SqlStore) -> None:
     job = await store.create_job(new_job())
-    with pytest.raises(TypeError, match="colour"):
-        await store.update_job(job.id, colour="red")
-    with pytest.raises(TypeError, match="id"):
-        await store.update_job(job.id, id=99)
-    with pytest.raises(ValueError):
-        await store.update_job(job.id, status="half-done")
+    missing = job.id + 1000
     with pytest.raises(JobNotFound):
-        await store.update_job(job.id + 1000, progress="1%")
+        await store.save_progress(missing, "1%", "")
+    with pytest.raises(JobNotFound):
+        await store.finish_job(missing, JobFinish(JobStatus.UNKNOWN))
+    with pytest.raises(JobNotFound):
+        await store.mark_delivered(missing)
     assert await store.get_job(job.id) == job
+
+
+async def test_a_row_written_in_the_first_shape_still_loads(store: SqlStore) -> None:
+    """Rows stored before the records were typed: upstream nulls, keys in the old spelling,
+    keys the bot never wrote, and an empty row."""
+    done = await store.create_job(new_job("old", status=JobStatus.SUCCESS))
+    blend = await store.create_job(new_job("blend", status=JobStatus.FAILURE))
+    old_buttons = (
+        '[{"customId":"MJ::JOB::upsample::1::abc","emoji":null,"label":"U1"},'
+        '{"customId":"MJ::JOB::reroll::0::abc::SOLO","emoji":"🔄","label":null},'
+        '{"customId":"MJ::JOB::variation::1::abc"}]'
+    )
+    old_result = (
+        '{"label":"🔄","custom_id":"MJ::JOB::reroll::0::abc::SOLO","final_prompt":"a cat",'
+        '"action":"REROLL","description":"/imagine a cat","seed":42}'
+    )
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            jobs.update().where(jobs.c.id == done.id).values(buttons=old_buttons, result=old_result)
+        )
+        await conn.execute(
+            jobs.update()
+            .where(jobs.c.id == blend.id)
+            .values(buttons="[]", result='{"count":3,"deadline":true}')
+        )
+    loaded = await store.get_job(done.id)
+    assert loaded is not None
+    assert loaded.buttons == (
+        JobButton("MJ::JOB::upsample::1::abc", label="U1"),
+        JobButton("MJ::JOB::reroll::0::abc::SOLO", emoji="🔄"),
+        JobButton("MJ::JOB::variation::1::abc"),
+    )
+    assert loaded.result == JobResult(
+        label="🔄",
+        custom_id="MJ::JOB::reroll::0::abc::SOLO",
+        final_prompt="a cat",
+        action="REROLL",
+        description="/imagine a cat",
+    )
+    old_blend = await store.get_job(blend.id)
+    assert old_blend is not None
+    assert old_blend.result == JobResult(image_count=3, deadline_passed=True)
+    # Written back, they keep the first shape's keys (a rollback would read them too).
+    await store.mark_delivered(blend.id)
+    async with store.engine.connect() as conn:
+        stored = (
+            await conn.execute(sa.select(jobs.c.result).where(jobs.c.id == blend.id))
+        ).scalar_one()
+    assert json.loads(stored) == {"count": 3, "deadline": True}
 
 
 async def test_missing_jobs_are_none(store: SqlStore) -> None:
@@ -126,7 +224,7 @@ async def test_list_undelivered_is_finished_and_not_delivered(store: SqlStore) -
     lost = await store.create_job(new_job("lost", status=JobStatus.UNKNOWN))
     await store.create_job(new_job("running", status=JobStatus.PENDING))
     assert [j.id for j in await store.list_undelivered()] == [ok.id, failed.id, lost.id]
-    await store.update_job(failed.id, delivered=True)
+    await store.mark_delivered(failed.id)
     assert [j.id for j in await store.list_undelivered()] == [ok.id, lost.id]
 
 
@@ -156,6 +254,22 @@ async def test_claim_with_lease_hides_jobs_until_it_runs_out(store: SqlStore) ->
     stored = await store.get_job(job.id)
     assert stored is not None and stored.next_poll_at == 130.0
     assert [j.id for j in await store.claim_jobs_for_poll(130.0, 10, lease_s=30.0)] == [job.id]
+
+
+async def test_a_held_job_is_not_claimed_while_its_lease_is_renewed(store: SqlStore) -> None:
+    job = await store.create_job(new_job())
+    held = await store.set_job_upstream(job.id, "1717", JobStatus.PENDING, poll_lease_until=130.0)
+    assert held.next_poll_at == 130.0
+    assert await store.claim_jobs_for_poll(120.0, 10, lease_s=30.0) == []
+    await store.renew_poll_leases([job.id, job.id + 1000], 160.0)
+    assert await store.claim_jobs_for_poll(150.0, 10, lease_s=30.0) == []
+    # Its process stopped renewing: once the lease runs out, another claims it.
+    assert [j.id for j in await store.claim_jobs_for_poll(160.0, 10, lease_s=30.0)] == [job.id]
+    # A finished job keeps what its finish wrote.
+    await store.finish_job(job.id, JobFinish(JobStatus.SUCCESS))
+    await store.renew_poll_leases([job.id], 999.0)
+    finished = await store.get_job(job.id)
+    assert finished is not None and finished.next_poll_at == 190.0
 
 
 # The poll claim exists for several processes sharing one PostgreSQL database (issue 11): each
@@ -212,7 +326,7 @@ async def test_a_users_job_list_is_theirs_only_newest_first(store: SqlStore) -> 
 
 async def test_the_child_an_action_produced_is_found_unless_it_failed(store: SqlStore) -> None:
     def child(custom_id: str, **fields: object) -> JobRecord:
-        job = new_job(parent_upstream_id="P1", result={"custom_id": custom_id}, **fields)
+        job = new_job(parent_upstream_id="P1", result=JobResult(custom_id=custom_id), **fields)
         return dataclasses.replace(job, kind="action")
 
     u1 = await store.create_job(child("MJ::JOB::upsample::1::abc", status=JobStatus.PENDING))
