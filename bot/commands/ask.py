@@ -30,8 +30,10 @@ from bot.context.models import (
 )
 from bot.context.tokens import MESSAGE_OVERHEAD, count_text, message_tokens
 from bot.context.window import flatten_prompt
+from bot.error_text import upstream_text, upstream_words
 from bot.markdown_images import fetch_linked_images, image_links
 from bot.media import MAX_IMAGE_BYTES, data_url, image_attachments
+from bot.offers import default_chat_model
 from bot.policy import Cost
 from bot.replies import Reply, text_reply
 from bot.services import CommandContext, UserError
@@ -54,12 +56,13 @@ class Answer:
 
 
 def chosen_model(ctx: CommandContext) -> str:
-    """The user's model from their prefs, if still allowed, else the configured default."""
+    """The user's model from their prefs, if still allowed, else the default (or, when the
+    gateway does not list it, a chat model it lists)."""
     settings = ctx.services.settings
     prefs = ctx.prefs
     if prefs.model and is_allowed(prefs.model, settings.allowed_models):
         return prefs.model
-    return settings.default_model
+    return default_chat_model(ctx.services)
 
 
 def _image_urls(ctx: CommandContext) -> list[str]:
@@ -108,7 +111,7 @@ def _summarizer(ctx: CommandContext, model: str) -> Summarizer:
             result = await ctx.services.client.chat(model, messages, max_tokens=SUMMARY_MAX_TOKENS)
         except UpstreamError as exc:
             # Trimming without a summary still answers; the next turn tries again.
-            log.warning("context summary failed: %s (status=%s)", type(exc).__name__, exc.status)
+            log.warning("context summary failed: %s: %s", type(exc).__name__, exc)
             return None
         event = _usage_event(ctx, model, result.usage, tokens, count_text(result.text, model))
         await record_usage(ctx.services, event)
@@ -157,18 +160,21 @@ async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> A
             answer = await _generate(ctx, turn, live)
     except UpstreamError as exc:
         partial = exc.partial_text if isinstance(exc, StreamInterrupted) else ""
+        # str(exc): the gateway's own words (redacted, capped) with status and code
         log.warning(
-            "chat answer failed for %s: %s (status=%s code=%s, %d chars received)",
+            "chat answer with %s failed for %s: %s: %s (%d chars received)",
+            turn.model,
             ctx.actor.key,
             type(exc).__name__,
-            exc.status,
-            exc.code,
+            exc,
             len(partial),
         )
+        catalog = ctx.services.catalog
         if not partial.strip():
-            await live.fail(ctx.t("error.upstream", message=exc.user_message))
+            await live.fail(upstream_text(catalog, ctx.language, exc))
             return None
-        await live.finish(partial, ctx.t("chat.cut", reason=exc.user_message))
+        reason = upstream_words(catalog, ctx.language, exc)
+        await live.finish(partial, ctx.t("chat.cut", reason=reason))
         return Answer(partial, None, cut=True)
     if not answer.text.strip():
         await live.finish(ctx.t("chat.empty_answer"))

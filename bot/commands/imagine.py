@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from bot.commands.registry import CommandSpec, Param
+from bot.error_text import upstream_text
 from bot.policy import Cost
 from bot.replies import Image, Progress, Reply, Text
 from bot.services import CommandContext, UserError
@@ -74,7 +75,8 @@ async def run_dalle(ctx: CommandContext, prompt: str) -> None:
         images = await services.client.create_image(prompt, model=services.settings.dalle_model)
     except UpstreamError as exc:
         # The "drawing" message becomes the error, rather than staying behind.
-        await replace_text(ctx.channel, waiting, ctx.t("error.upstream", message=exc.user_message))
+        text = upstream_text(services.catalog, ctx.language, exc)
+        await replace_text(ctx.channel, waiting, text)
         return
     if not images:
         raise BadResponse("no image in the answer")

@@ -39,6 +39,14 @@ MESSAGES: dict[str, str] = {
     "upstream.model_named": "The model {model} is not available here.",
     "upstream.not_offered": "This gateway does not offer that feature.",
     "upstream.destination_refused": "That link can't be fetched.",
+    # --- what this gateway offers (bot/offers.py) -------------------------------------------
+    "gateway.missing": "This gateway has no {feature}.",
+    "gateway.missing_instead": "This gateway has no {feature}; {alternative} works here.",
+    "gateway.feature.midjourney": "Midjourney",
+    "gateway.feature.chat": "chat model",
+    "gateway.feature.image": "image model",
+    "gateway.feature.speech": "speech model",
+    "gateway.feature.transcription": "transcription model",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "What is in this picture?",

@@ -33,6 +33,14 @@ MESSAGES: dict[str, str] = {
     "upstream.model_named": "这里没有模型 {model}。",
     "upstream.not_offered": "这个网关不提供该功能。",
     "upstream.destination_refused": "无法获取这个链接。",
+    # --- what this gateway offers (bot/offers.py) -------------------------------------------
+    "gateway.missing": "这个网关没有{feature}。",
+    "gateway.missing_instead": "这个网关没有{feature}；可以改用 {alternative}。",
+    "gateway.feature.midjourney": "Midjourney",
+    "gateway.feature.chat": "聊天模型",
+    "gateway.feature.image": "绘图模型",
+    "gateway.feature.speech": "语音合成模型",
+    "gateway.feature.transcription": "语音识别模型",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "这张图片里有什么？",

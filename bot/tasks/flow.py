@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Literal
 
 from bot.channel import Actor, Channel, ChatRef, MessageRef
+from bot.error_text import upstream_text
 from bot.policy import Cost
 from bot.replies import TextRequest, text_reply
 from bot.services import CommandContext, Services
@@ -60,14 +61,9 @@ async def start_job(
         if ref is None:
             raise
         log.warning(
-            "%s submit refused for job %s: %s (status=%s code=%s)",
-            job.kind,
-            job.id,
-            type(exc).__name__,
-            exc.status,
-            exc.code,
+            "%s submit refused for job %s: %s: %s", job.kind, job.id, type(exc).__name__, exc
         )
-        text = services.catalog.t(language, "error.upstream", message=exc.user_message)
+        text = upstream_text(services.catalog, language, exc)
         await replace_text(channel, ref, text)
         return None
 
