@@ -174,11 +174,11 @@ async def check_telegram(settings: Settings, report: Report) -> None:
     if body is None:
         return
     status, answer = body
-    result = answer.get("result") if isinstance(answer, dict) else None
+    result = answer.get("result")
     if status == 200 and isinstance(result, dict) and answer.get("ok"):
         report.ok(f"Telegram token: accepted (@{result.get('username', '?')})")
         return
-    said = answer.get("description") if isinstance(answer, dict) else None
+    said = answer.get("description")
     report.fail(f"Telegram token: refused by {_shown_url(base)} (HTTP {status}: {said or '?'})")
 
 
@@ -194,17 +194,17 @@ async def check_discord(settings: Settings, report: Report) -> None:
     if body is None:
         return
     status, answer = body
-    if status == 200 and isinstance(answer, dict) and answer.get("id"):
+    if status == 200 and answer.get("id"):
         report.ok(f"Discord token: accepted ({answer.get('username', '?')}, id {answer['id']})")
         return
-    said = answer.get("message") if isinstance(answer, dict) else None
+    said = answer.get("message")
     report.fail(f"Discord token: refused by {_shown_url(base)} (HTTP {status}: {said or '?'})")
 
 
 async def _get_json(
     platform: str, base: str, url: str, headers: dict[str, str], report: Report
-) -> tuple[int, object] | None:
-    """(status, decoded body) of one GET; None (with the failure reported) when there is none."""
+) -> tuple[int, dict[str, object]] | None:
+    """(status, JSON object) of one GET; None (with the failure reported) when there is none."""
     try:
         async with httpx.AsyncClient(timeout=PLATFORM_TIMEOUT_S, trust_env=False) as http:
             response = await http.get(url, headers=headers)
@@ -213,12 +213,16 @@ async def _get_json(
         report.fail(f"{platform}: cannot reach {_shown_url(base)} ({type(exc).__name__})")
         return None
     try:
-        return response.status_code, response.json()
+        answer = response.json()
     except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
         report.fail(
-            f"{platform}: {_shown_url(base)} answered HTTP {response.status_code} without JSON"
+            f"{platform}: {_shown_url(base)} answered HTTP {response.status_code} without a JSON "
+            "object"
         )
         return None
+    return response.status_code, answer
 
 
 async def run_checks(settings: Settings, report: Report) -> None:
