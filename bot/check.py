@@ -26,7 +26,14 @@ from bot.app import settings_or_exit, upstream_endpoint
 from bot.config import Settings
 from bot.logging_setup import mask_secrets, setup_logging
 from bot.offers import model_problems
-from bot.upstream import AuthenticationError, Capabilities, UpstreamClient, UpstreamError
+from bot.upstream import (
+    AuthenticationError,
+    Capabilities,
+    ConnectionFailed,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from bot.upstream.retry import RetryPolicy
 
 PLATFORM_TIMEOUT_S = 10.0
@@ -102,6 +109,9 @@ async def check_upstream(settings: Settings, report: Report) -> None:
             said = exc.gateway_message or exc
             report.fail(f"upstream key: refused by {shown}{unset}: {said}")
             return
+        except (ConnectionFailed, UpstreamTimeout) as exc:
+            report.fail(f"upstream: cannot reach {shown} ({type(exc).__name__}: {exc})")
+            return
         except UpstreamError as exc:
             report.fail(f"upstream: {shown} /v1/models failed: {type(exc).__name__}: {exc}")
             return
@@ -149,7 +159,11 @@ async def check_database(settings: Settings, report: Report) -> None:
             else:
                 report.fail(f"database {shown}: cannot be created ({folder} is not writable)")
             return
-    engine = create_async_engine(url)
+    try:
+        engine = create_async_engine(url)
+    except ImportError as exc:
+        report.fail(f"database {shown}: its driver is not installed ({exc.name or exc})")
+        return
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -226,12 +240,19 @@ async def _get_json(
 
 
 async def run_checks(settings: Settings, report: Report) -> None:
-    """Every check, in the order an operator fixes things."""
+    """Every check, in the order an operator fixes things; one failing oddly fails alone."""
     report.ok("settings: valid")
-    await check_upstream(settings, report)
-    await check_database(settings, report)
-    await check_telegram(settings, report)
-    await check_discord(settings, report)
+    checks = (
+        ("upstream", check_upstream),
+        ("database", check_database),
+        ("Telegram", check_telegram),
+        ("Discord", check_discord),
+    )
+    for name, check in checks:
+        try:
+            await check(settings, report)
+        except Exception as exc:
+            report.fail(f"{name}: the check itself failed: {type(exc).__name__}: {exc}")
 
 
 def run_check() -> int:
