@@ -19,7 +19,13 @@ async def help_command(ctx: CommandContext) -> None:
         translated = ctx.services.catalog.has(ctx.language, key)
         description = ctx.t(key) if translated else spec.description
         lines.append(f"/{spec.name}{aliases} — {description}")
-    lines += ["", ctx.t("help.footer")]
+    footer = [
+        ctx.t(f"help.footer.{part}")
+        for part, command in (("voice", "transcribe"), ("private", "ask"), ("buttons", "blend"))
+        if offers(ctx.services, command)  # /blend: Midjourney itself, whatever /imagine offers
+    ]
+    if footer:
+        lines += ["", *footer]
     await ctx.reply(text_reply("\n".join(lines)))
 
 

@@ -174,8 +174,10 @@ MESSAGES: dict[str, str] = {
     "console.file": "[file]",
     # --- help ------------------------------------------------------------------------------
     "help.intro": "Hi! I bring an AI gateway into this chat. Commands:",
-    "help.footer": (
-        "Send a voice note and I'll transcribe it; in a private chat any text goes to /ask. "
+    # The footer's sentences, each shown when this gateway offers what it speaks of.
+    "help.footer.voice": "Send a voice note and I'll transcribe it.",
+    "help.footer.private": "In a private chat any text goes to /ask.",
+    "help.footer.buttons": (
         "Buttons under Midjourney images work for the person who started the job."
     ),
     "help.cmd.ask": "Ask the AI; attach a picture to ask about it",

@@ -150,10 +150,9 @@ MESSAGES: dict[str, str] = {
     "console.file": "[文件]",
     # --- help ------------------------------------------------------------------------------
     "help.intro": "你好！我把 AI 网关带进了这个聊天。可用命令：",
-    "help.footer": (
-        "发送语音消息，我会把它转成文字；在私聊中，任何文字都会交给 /ask。"
-        "Midjourney 图片下方的按钮只有发起任务的人可以使用。"
-    ),
+    "help.footer.voice": "发送语音消息，我会把它转成文字。",
+    "help.footer.private": "在私聊中，任何文字都会交给 /ask。",
+    "help.footer.buttons": "Midjourney 图片下方的按钮只有发起任务的人可以使用。",
     "help.cmd.ask": "向 AI 提问；附上图片可以询问图片内容",
     "help.cmd.reset": "忘记之前的对话，开始新的对话",
     "help.cmd.model": "查看或选择提问所用的 AI 模型",

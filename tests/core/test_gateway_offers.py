@@ -61,6 +61,8 @@ async def test_menus_and_help_leave_out_what_a_chat_only_gateway_cannot_serve(
         assert "/ask" in shown and "/model" in shown
         for command in NOT_OFFERED_HERE:
             assert f"/{command} " not in shown
+        assert "voice note" not in shown and "Midjourney" not in shown
+        assert shown.endswith("In a private chat any text goes to /ask.")
 
 
 async def test_imagine_on_a_gateway_without_midjourney_is_refused_before_anything_is_sent(

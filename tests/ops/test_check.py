@@ -91,12 +91,18 @@ def platform_env(fake: FakePlatforms) -> dict[str, str]:
     }
 
 
+def own_env() -> dict[str, str]:
+    # The developer's own gateway, database and platform settings must not leak into the child.
+    platform = ("TELEGRAM_", "DISCORD_", "DEFAULT_MODEL", "ALLOWED_MODELS")
+    return {k: v for k, v in _clean_env().items() if not k.upper().startswith(platform)}
+
+
 async def run_check(env: dict[str, str], cwd: Path) -> tuple[int, list[str], str]:
     """`modelbridge check` in a child process: its status, stdout lines and stderr."""
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "check",
         cwd=cwd,
-        env={**_clean_env(), "PYTHONPATH": str(REPO), **env},
+        env={**own_env(), "PYTHONPATH": str(REPO), **env},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
