@@ -9,6 +9,7 @@ the first snapshot everything is offered; the call itself then says what went wr
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.context.models import is_allowed, is_vision, vision_fallback
 from bot.i18n import Catalog
 from bot.services import Services
 from bot.upstream import Capabilities, Missing
@@ -102,3 +103,16 @@ def model_problems(settings: Settings, caps: Capabilities) -> list[str]:
     if unlisted:
         problems.append(f"ALLOWED_MODELS: {', '.join(unlisted)} not listed by the gateway")
     return problems
+
+
+def vision_model(services: Services) -> str | None:
+    """A model to answer a picture when the user's model cannot see (`vision_fallback`),
+    among those the gateway lists once it is known; None when there is none."""
+    settings = services.settings
+    caps = snapshot(services)
+    allowed = settings.allowed_models
+    if caps is None or caps.chat_models is None:
+        return vision_fallback(settings.default_model, allowed)
+    candidates = (settings.default_model, *allowed, *caps.chat_models)
+    usable = (m for m in candidates if is_vision(m) and is_allowed(m, allowed) and caps.lists(m))
+    return next(usable, None)

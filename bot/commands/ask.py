@@ -26,14 +26,13 @@ from bot.context.models import (
     is_vision,
     prompt_budget,
     reply_reserve,
-    vision_fallback,
 )
 from bot.context.tokens import MESSAGE_OVERHEAD, count_text, message_tokens
 from bot.context.window import flatten_prompt
 from bot.error_text import upstream_text, upstream_words
 from bot.markdown_images import fetch_linked_images, image_links
 from bot.media import MAX_IMAGE_BYTES, data_url, image_attachments
-from bot.offers import default_chat_model
+from bot.offers import default_chat_model, vision_model
 from bot.policy import Cost
 from bot.replies import Reply, text_reply
 from bot.services import CommandContext, UserError
@@ -193,7 +192,7 @@ async def ask_command(ctx: CommandContext) -> None:
     model = chosen_model(ctx)
     header = ""
     if image_urls and not is_vision(model):
-        vision = vision_fallback(settings.default_model, settings.allowed_models)
+        vision = vision_model(ctx.services)
         if vision is None:
             raise UserError("chat.no_vision", model=model)
         header = ctx.t("chat.vision_switched", model=model, vision=vision)

@@ -16,13 +16,14 @@ from bot.app import build_core, close_core
 from bot.inbound import Attachment, Notice
 from bot.sandbox.server import SandboxServer
 from storage.base import ButtonAction, JobStatus
-from tests.core.chat_support import last_text, ogg_opus
+from tests.core.chat_support import last_text, ogg_opus, png
 from tests.core.conftest import fast_settings
 from tests.support.harness import Harness
 from tests.support.recording import RecordingChannel
 from tests.upstream.foreign import ForeignGateway
 
 KEY = "sk-offers-test-key-123"
+PNG = png()
 NOT_OFFERED_HERE = ("imagine", "describe", "blend", "swapface", "shorten", "transcribe", "speak")
 
 
@@ -47,6 +48,15 @@ def upstream_hits(server: SandboxServer, prefix: str) -> int:
 async def chat_only() -> AsyncIterator[SandboxServer]:
     async with SandboxServer(speed=200.0, families=("chat",)) as server:
         yield server
+
+
+async def test_the_capability_refresher_stops_with_the_core(
+    chat_only: SandboxServer, tmp_path: Path
+) -> None:
+    async with harness_at(chat_only.url, tmp_path) as h:
+        refresher = h.core.refresher
+        assert refresher is not None and not refresher.done()
+    assert refresher.done()
 
 
 async def test_menus_and_help_leave_out_what_a_chat_only_gateway_cannot_serve(
@@ -185,5 +195,12 @@ async def test_a_foreign_gateway_without_the_default_model_answers_with_one_it_l
                 await h.services.store.set_prefs("test", "li", language="zh", model="gpt-4o-mini")
                 await h.command("ask", "hi", user="li", chat="c3")
                 assert last_text(h) == "⚠️ 这里没有模型 gpt-4o-mini。"
+
+                # no model it lists can see: a picture is refused before any call
+                before = foreign.hits["POST /v1/chat/completions"]
+                await h.command("ask", "what is this?", chat="c4",
+                                attachments=(Attachment(PNG, "image/png", "a.png"),))
+                assert last_text(h).startswith("llama-3.1-8b can't look at images")
+                assert foreign.hits["POST /v1/chat/completions"] == before
     finally:
         await foreign.stop()
