@@ -72,6 +72,12 @@ class Dispatcher:
         """A plain message (no command): voice notes are transcribed, text goes to /ask."""
         has_audio = any(a.is_audio for a in request.attachments)
         command = "transcribe" if has_audio and not request.text.strip() else "ask"
+        if command == "transcribe" and not request.chat.is_private:
+            lack = missing(self.services, command)
+            if lack is not None:
+                # Nobody asked: a reply to every voice note in a group would only be noise.
+                log.info("voice note in %s left alone: %s", request.chat.chat_id, lack)
+                return
         routed = CommandRequest(
             actor=request.actor,
             chat=request.chat,

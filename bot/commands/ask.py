@@ -36,7 +36,7 @@ from bot.offers import default_chat_model, vision_model
 from bot.policy import Cost
 from bot.replies import Reply, text_reply
 from bot.services import CommandContext, UserError
-from bot.upstream import StreamInterrupted, UpstreamError, Usage
+from bot.upstream import ModelNotAvailable, StreamInterrupted, UpstreamError, Usage
 from bot.usage import record_usage, usage_event
 from storage.base import UsageEvent
 
@@ -170,7 +170,10 @@ async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> A
         )
         catalog = ctx.services.catalog
         if not partial.strip():
-            await live.fail(upstream_text(catalog, ctx.language, exc))
+            text = upstream_text(catalog, ctx.language, exc)
+            if isinstance(exc, ModelNotAvailable):
+                text = f"{text}\n{ctx.t('chat.model_gone')}"
+            await live.fail(text)
             return None
         reason = upstream_words(catalog, ctx.language, exc)
         await live.finish(partial, ctx.t("chat.cut", reason=reason))

@@ -70,6 +70,7 @@ MESSAGES: dict[str, str] = {
     "chat.model_unknown": "There is no model called {model} here. Available models: {models}",
     "chat.model_not_allowed": "{model} is not allowed on this bot. Available models: {models}",
     "chat.model_none": "No chat models are available right now.",
+    "chat.model_gone": "Send /model to choose another one.",
     # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
     "mj.bad_engine": "Unknown engine “{engine}”. Choose midjourney or dalle.",
     "mj.not_an_image": "“{name}” is not an image I can use (PNG, JPEG, GIF or WebP, please).",

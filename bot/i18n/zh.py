@@ -63,6 +63,7 @@ MESSAGES: dict[str, str] = {
     "chat.model_set": "✅ 之后你的问题将由 **{model}** 回答。",
     "chat.model_unknown": "这里没有名为 {model} 的模型。可用模型：{models}",
     "chat.model_not_allowed": "本机器人不允许使用 {model}。可用模型：{models}",
+    "chat.model_gone": "发送 /model 换一个模型。",
     "chat.model_none": "目前没有可用的对话模型。",
     # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
     "mj.bad_engine": "未知引擎“{engine}”。请选择 midjourney 或 dalle。",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_core, close_core
-from bot.inbound import Attachment, Notice
+from bot.inbound import Attachment, CommandRequest, Notice
 from bot.sandbox.server import SandboxServer
 from storage.base import ButtonAction, JobStatus
 from tests.core.chat_support import last_text, ogg_opus, png
@@ -95,6 +95,10 @@ async def test_speech_and_voice_notes_without_audio_models_are_told_plainly_in_c
         await h.message(attachments=(Attachment(ogg_opus(), "audio/ogg", "voice.ogg"),))
         await h.services.store.set_prefs("test", "li", language="zh")
         await h.command("speak", "你好", user="li")
+        # a voice note nobody asked about in a group is left alone rather than answered
+        group = CommandRequest(h.actor("bob"), h.chat("g1", private=False), "", "",
+                               (Attachment(ogg_opus(), "audio/ogg", "voice.ogg"),))
+        await h.bot.handle_message(group, h.channel)
         assert h.channel.texts() == [
             "This gateway has no speech model.",
             "This gateway has no transcription model.",
@@ -182,7 +186,10 @@ async def test_a_foreign_gateway_without_the_default_model_answers_with_one_it_l
                 await h.services.store.set_prefs("test", "bob", model="gpt-4o-mini")
                 caplog.clear()
                 await h.command("ask", "hi", user="bob", chat="c2")
-                assert last_text(h) == "⚠️ The model gpt-4o-mini is not available here."
+                assert last_text(h) == (
+                    "⚠️ The model gpt-4o-mini is not available here.\n"
+                    "Send /model to choose another one."
+                )
                 [logged] = [r.message for r in caplog.records if r.name == "bot.commands.ask"]
                 assert "Invalid model name passed in model=gpt-4o-mini" in logged
                 assert KEY not in caplog.text
@@ -194,7 +201,7 @@ async def test_a_foreign_gateway_without_the_default_model_answers_with_one_it_l
                 )
                 await h.services.store.set_prefs("test", "li", language="zh", model="gpt-4o-mini")
                 await h.command("ask", "hi", user="li", chat="c3")
-                assert last_text(h) == "⚠️ 这里没有模型 gpt-4o-mini。"
+                assert last_text(h) == "⚠️ 这里没有模型 gpt-4o-mini。\n发送 /model 换一个模型。"
 
                 # no model it lists can see: a picture is refused before any call
                 before = foreign.hits["POST /v1/chat/completions"]
