@@ -153,6 +153,8 @@ async def test_a_midjourney_route_gone_while_believed_there_is_not_offered_never
         first = h.channel.last()
         assert first.progress, "the job had started: its progress message was shown"
         assert last_text(h) == "⚠️ This gateway has no Midjourney."
+        [job] = await h.services.store.list_jobs(list(JobStatus))
+        assert job.status is JobStatus.FAILURE  # never polled as if it were somewhere upstream
         # the gateway's own words, for the operator
         assert any(r.name == "bot.tasks.flow" and "NotOffered: Not Found status=404" in r.message
                    for r in caplog.records)
