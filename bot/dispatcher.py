@@ -398,7 +398,6 @@ class Dispatcher:
             log.exception("could not deliver an error message to %s", ctx.chat)
 
 
-
 def _engine(request: CommandRequest) -> str | None:
     """The image engine an /imagine asks for ("dalle", "midjourney"), None when not given."""
     return ENGINES.get(request.options.get("engine", "").strip().lower())
