@@ -18,10 +18,11 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Catalog
 from bot.logging_setup import setup_logging
+from bot.offers import model_problems
 from bot.policy import Policy
 from bot.services import Services
 from bot.tasks.tracker import TaskTracker
-from bot.upstream import FetchRules, UpstreamClient
+from bot.upstream import CapabilityWatch, FetchRules, UpstreamClient
 from storage import open_store
 from storage.base import StoreLocked
 
@@ -39,6 +40,8 @@ class Core:
     services: Services
     tracker: TaskTracker
     dispatcher: Dispatcher
+    # Probes the gateway's capabilities now and then; cancelled by `close_core`.
+    refresher: asyncio.Task[None] | None = None
 
 
 async def build_core(
@@ -71,7 +74,27 @@ async def build_core(
     )
     tracker = TaskTracker(services)
     services.tracker = tracker
-    return Core(services, tracker, Dispatcher(services, commands, buttons))
+    await learn_capabilities(client, settings)
+    refresher = asyncio.create_task(_refresh_later(client.capabilities))
+    return Core(services, tracker, Dispatcher(services, commands, buttons), refresher)
+
+
+async def learn_capabilities(client: UpstreamClient, settings: Settings) -> None:
+    """What the gateway offers, learnt before the first command (menus and /help follow it);
+    a configured model it does not list is named in a warning."""
+    try:
+        caps = await client.capabilities.refresh()
+    except Exception:  # unknown is not absent: every command stays offered
+        log.exception("could not learn what the gateway offers")
+        return
+    for problem in model_problems(settings, caps):
+        log.warning("%s", problem)
+
+
+async def _refresh_later(watch: CapabilityWatch) -> None:
+    # The first probe ran at start-up; the next ones every max_age_s.
+    await asyncio.sleep(watch.max_age_s)
+    await watch.keep_fresh()
 
 
 def freeze_startup_objects() -> None:
@@ -87,6 +110,9 @@ def freeze_startup_objects() -> None:
 
 async def close_core(core: Core) -> None:
     """Stop background work, then the client and the store (in that order: work may still write)."""
+    if core.refresher is not None:
+        core.refresher.cancel()
+        await asyncio.gather(core.refresher, return_exceptions=True)
     await core.dispatcher.close()
     await core.tracker.stop()
     await core.services.client.aclose()
@@ -132,7 +158,7 @@ async def _main(settings: Settings, console_only: bool) -> int:
     async with upstream_endpoint(settings) as (url, key):
         core = await _open_core(settings, url, key)
         try:
-            wants_platform = settings.discord_token or settings.telegram_token
+            wants_platform = settings.discord_bot_token or settings.telegram_bot_token
             if wants_platform and not console_only:
                 log.error(
                     "Discord/Telegram adapters are not part of this build yet; starting the console"

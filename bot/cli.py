@@ -1,4 +1,5 @@
-"""`modelbridge run` (the bot), `console` (terminal chat), `sandbox` (offline gateway)."""
+"""`modelbridge run` (the bot), `console` (terminal chat), `check` (settings, gateway, database,
+platform tokens), `sandbox` (offline gateway)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the bot: Discord/Telegram when their tokens are set, else the console",
     )
     sub.add_parser("console", help="chat with the bot in this terminal (reads commands from stdin)")
+    sub.add_parser(
+        "check",
+        help="check the settings, the gateway key and what it offers, the database and the "
+        "platform tokens, one line each, without starting the bot (exit 0: all passed)",
+    )
     sandbox = sub.add_parser(
         "sandbox",
         help="serve the offline stand-in of the gateway over HTTP",
@@ -33,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.sandbox.cli import run_sandbox
 
         return run_sandbox(args)
+    if args.command == "check":
+        from bot.check import run_check
+
+        return run_check()
     from bot.app import run_app
 
     return run_app(console_only=args.command == "console")

@@ -29,8 +29,12 @@ class Settings(BaseSettings):
     sandbox_speed: float = 1.0
 
     # Platforms. With neither token the console adapter runs.
-    discord_token: SecretStr | None = None
-    telegram_token: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    # The Bot API server root; methods at {root}/bot{token}/{method} (a self-hosted
+    # telegram-bot-api server, or the tests' fake).
+    telegram_api_base_url: str = "https://api.telegram.org"
+    discord_bot_token: SecretStr | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
 
     database_url: str = "sqlite+aiosqlite:///./data/modelbridge.db"
 

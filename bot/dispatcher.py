@@ -18,6 +18,7 @@ from typing import Any
 from bot.channel import Actor, Channel, MessageRef
 from bot.clean_text import clean_request, clean_text
 from bot.commands import BUTTONS, COMMANDS
+from bot.commands.imagine import ENGINES
 from bot.commands.registry import (
     ButtonKind,
     CommandSpec,
@@ -37,6 +38,7 @@ from bot.inbound import (
     PressAnswer,
     TextSubmit,
 )
+from bot.offers import missing, missing_text, offers
 from bot.replies import text_reply
 from bot.services import CommandContext, Denied, Services, UserError
 from bot.turns import Turns
@@ -80,6 +82,12 @@ class Dispatcher:
         """A plain message (no command): voice notes are transcribed, text goes to /ask."""
         has_audio = any(a.is_audio for a in request.attachments)
         command = "transcribe" if has_audio and not request.text.strip() else "ask"
+        if command == "transcribe" and not request.chat.is_private:
+            lack = missing(self.services, command)
+            if lack is not None:
+                # Nobody asked: a reply to every voice note in a group would only be noise.
+                log.info("voice note in %s left alone: %s", request.chat.chat_id, lack)
+                return
         routed = CommandRequest(
             actor=request.actor,
             chat=request.chat,
@@ -95,6 +103,12 @@ class Dispatcher:
         spec = self.commands_table.get(ctx.request.command)
         if spec is None:
             await ctx.say("command.unknown", command=ctx.request.command)
+            return
+        # Checked here, once for every command: before any progress message or paid call.
+        lack = missing(self.services, spec.name, _engine(ctx.request))
+        if lack is not None:
+            log.info("/%s from %s not offered here: %s", spec.name, ctx.actor.key, lack)
+            await self._tell(ctx, missing_text(self.services.catalog, ctx.language, lack))
             return
         await self._set_aside_unused(ctx, spec)
         await spec.handler(ctx)
@@ -150,6 +164,10 @@ class Dispatcher:
         if not self._may_act(ctx.actor, action.platform, action.owner_id):
             log.info("%s pressed a button owned by %s", ctx.actor.key, action.owner_id)
             return Notice(ctx.t("button.not_yours"))
+        lack = missing(self.services, kind.needs) if kind.needs else None
+        if lack is not None:
+            log.info("%s pressed a %s button not offered here: %s", ctx.actor.key, kind.name, lack)
+            return Notice(missing_text(self.services.catalog, ctx.language, lack))
         prompt = await kind.prompt(ctx, action) if kind.prompt is not None else None
         if prompt is not None:
             pending = PendingText(
@@ -280,7 +298,7 @@ class Dispatcher:
         catalog = self.services.catalog
         infos: list[CommandInfo] = []
         for spec in self.commands_table.specs():
-            if spec.hidden:
+            if spec.hidden or not offers(self.services, spec.name):
                 continue
             key = f"help.cmd.{spec.name}"
             description = (
@@ -393,13 +411,13 @@ class Dispatcher:
             log.info("policy denied /%s to %s", ctx.request.command, ctx.actor.key)
             await self._tell(ctx, ctx.t("error.denied", reason=exc.reason))
         except UpstreamError as exc:
+            # str(exc) carries the gateway's own words (redacted, capped), status and code.
             log.warning(
-                "upstream error in /%s for %s: %s (status=%s code=%s)",
+                "upstream error in /%s for %s: %s: %s",
                 ctx.request.command,
                 ctx.actor.key,
                 type(exc).__name__,
-                exc.status,
-                exc.code,
+                exc,
             )
             text = upstream_error_text(self.services.catalog, ctx.language, exc)
             await self._tell(ctx, text)
@@ -416,3 +434,7 @@ class Dispatcher:
         except Exception:
             log.exception("could not deliver an error message to %s", ctx.chat)
 
+
+def _engine(request: CommandRequest) -> str | None:
+    """The image engine an /imagine asks for ("dalle", "midjourney"), None when not given."""
+    return ENGINES.get(request.options.get("engine", "").strip().lower())

@@ -42,10 +42,13 @@ BUTTONS = button_table(
         press=mj_buttons.press_action,
         prompt=mj_buttons.prompt_action,
         submit=mj_buttons.submit_action,
+        needs="imagine",
     ),
-    ButtonKind("again", press=mj_buttons.press_again),
-    ButtonKind("remix", prompt=mj_buttons.prompt_remix, submit=mj_buttons.submit_remix),
-    ButtonKind("seed", press=mj_buttons.press_seed),
-    ButtonKind("imagine", press=imagine.press_imagine),
-    ButtonKind("model", press=model.model_button),
+    ButtonKind("again", press=mj_buttons.press_again, needs="imagine"),
+    ButtonKind(
+        "remix", prompt=mj_buttons.prompt_remix, submit=mj_buttons.submit_remix, needs="imagine"
+    ),
+    ButtonKind("seed", press=mj_buttons.press_seed, needs="imagine"),
+    ButtonKind("imagine", press=imagine.press_imagine, needs="imagine"),
+    ButtonKind("model", press=model.model_button, needs="model"),
 )

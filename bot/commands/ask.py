@@ -26,7 +26,6 @@ from bot.context.models import (
     is_vision,
     prompt_budget,
     reply_reserve,
-    vision_fallback,
 )
 from bot.context.tokens import MESSAGE_OVERHEAD, count_text, message_tokens
 from bot.context.window import flatten_prompt
@@ -34,11 +33,12 @@ from bot.error_text import upstream_error_text
 from bot.inbound import Attachment
 from bot.markdown_images import fetch_linked_images, image_links
 from bot.media import MAX_IMAGE_BYTES, data_url, image_attachments
+from bot.offers import default_chat_model, vision_model
 from bot.policy import Cost
 from bot.replies import Reply, text_reply
 from bot.services import CommandContext, UserError
 from bot.tasks.inputs import check_request_size, checked_image
-from bot.upstream import StreamInterrupted, UpstreamError, Usage
+from bot.upstream import ModelNotAvailable, StreamInterrupted, UpstreamError, Usage
 from bot.usage import record_usage, usage_event
 from storage.base import UsageEvent
 
@@ -57,12 +57,13 @@ class Answer:
 
 
 def chosen_model(ctx: CommandContext) -> str:
-    """The user's model from their prefs, if still allowed, else the configured default."""
+    """The user's model from their prefs, if still allowed, else the default (or, when the
+    gateway does not list it, a chat model it lists)."""
     settings = ctx.services.settings
     prefs = ctx.prefs
     if prefs.model and is_allowed(prefs.model, settings.allowed_models):
         return prefs.model
-    return settings.default_model
+    return default_chat_model(ctx.services)
 
 
 def _image_urls(ctx: CommandContext) -> list[str]:
@@ -113,7 +114,7 @@ def _summarizer(ctx: CommandContext, model: str) -> Summarizer:
             result = await ctx.services.client.chat(model, messages, max_tokens=SUMMARY_MAX_TOKENS)
         except UpstreamError as exc:
             # Trimming without a summary still answers; the next turn tries again.
-            log.warning("context summary failed: %s (status=%s)", type(exc).__name__, exc.status)
+            log.warning("context summary failed: %s: %s", type(exc).__name__, exc)
             return None
         event = _usage_event(ctx, model, result.usage, tokens, count_text(result.text, model))
         await record_usage(ctx.services, event)
@@ -162,16 +163,21 @@ async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> A
             answer = await _generate(ctx, turn, live)
     except UpstreamError as exc:
         partial = exc.partial_text if isinstance(exc, StreamInterrupted) else ""
+        # str(exc): the gateway's own words (redacted, capped) with status and code
         log.warning(
-            "chat answer failed for %s: %s (status=%s code=%s, %d chars received)",
+            "chat answer with %s failed for %s: %s: %s (%d chars received)",
+            turn.model,
             ctx.actor.key,
             type(exc).__name__,
-            exc.status,
-            exc.code,
+            exc,
             len(partial),
         )
+        catalog = ctx.services.catalog
         if not partial.strip():
-            await live.fail(upstream_error_text(ctx.services.catalog, ctx.language, exc))
+            text = upstream_error_text(catalog, ctx.language, exc)
+            if isinstance(exc, ModelNotAvailable):
+                text = f"{text}\n{ctx.t('chat.model_gone')}"
+            await live.fail(text)
             return None
         await live.finish(partial, ctx.t("chat.cut"))
         return Answer(partial, None, cut=True)
@@ -192,7 +198,7 @@ async def ask_command(ctx: CommandContext) -> None:
     model = chosen_model(ctx)
     header = ""
     if image_urls and not is_vision(model):
-        vision = vision_fallback(settings.default_model, settings.allowed_models)
+        vision = vision_model(ctx.services)
         if vision is None:
             raise UserError("chat.no_vision", model=model)
         header = ctx.t("chat.vision_switched", model=model, vision=vision)

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from bot.commands.registry import CommandSpec
+from bot.offers import offers
 from bot.replies import text_reply
 from bot.services import CommandContext
 
 
 async def help_command(ctx: CommandContext) -> None:
-    """List every visible command with its description, in the user's language."""
+    """List every visible command this gateway can serve, in the user's language."""
     lines = [ctx.t("help.intro"), ""]
     for spec in ctx.services.menu:
+        if not offers(ctx.services, spec.name):
+            continue
         aliases = "".join(f", /{alias}" for alias in spec.aliases)
         key = f"help.cmd.{spec.name}"
         translated = ctx.services.catalog.has(ctx.language, key)
         description = ctx.t(key) if translated else spec.description
         lines.append(f"/{spec.name}{aliases} — {description}")
-    lines += ["", ctx.t("help.footer")]
+    footer = [
+        ctx.t(f"help.footer.{part}")
+        for part, command in (("voice", "transcribe"), ("private", "ask"), ("buttons", "blend"))
+        if offers(ctx.services, command)  # /blend: Midjourney itself, whatever /imagine offers
+    ]
+    if footer:
+        lines += ["", *footer]
     await ctx.reply(text_reply("\n".join(lines)))
 
 

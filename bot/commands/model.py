@@ -30,10 +30,10 @@ async def model_choices(ctx: CommandContext) -> list[str]:
     await ctx.check_policy(Cost("none", 0))
     try:
         listed = [m.id for m in await ctx.services.client.list_models()]
-    except UpstreamError:
+    except UpstreamError as exc:
         if not allowed:
             raise
-        log.warning("could not list models; offering the configured allowlist")
+        log.warning("could not list models (%r); offering the configured allowlist", exc)
         return list(allowed)
     return [m for m in dict.fromkeys(listed) if is_chat_model(m) and is_allowed(m, allowed)]
 

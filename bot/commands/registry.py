@@ -96,13 +96,15 @@ class ButtonKind:
     """What a button token's `kind` does when pressed.
 
     `press` runs the action; `prompt`, when set, may ask for text first (its answer then goes to
-    `submit`). A kind with a prompt that always asks needs no `press`.
+    `submit`). A kind with a prompt that always asks needs no `press`. `needs`: the command
+    whose gateway features a press needs (not offered there -> the presser is told so).
     """
 
     name: str
     press: PressHandler | None = None
     prompt: PromptHandler | None = None
     submit: SubmitHandler | None = None
+    needs: str | None = None
 
 
 def button_table(*kinds: ButtonKind) -> dict[str, ButtonKind]:

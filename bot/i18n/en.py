@@ -51,6 +51,14 @@ MESSAGES: dict[str, str] = {
         "The connection broke after the request was sent, so it may have gone through and "
         "been charged. I did not send it again; if you repeat it, it may be charged twice."
     ),
+    # --- what this gateway offers (bot/offers.py) -------------------------------------------
+    "gateway.missing": "This gateway has no {feature}.",
+    "gateway.missing_instead": "This gateway has no {feature}; {alternative} works here.",
+    "gateway.feature.midjourney": "Midjourney",
+    "gateway.feature.chat": "chat model",
+    "gateway.feature.image": "image model",
+    "gateway.feature.speech": "speech model",
+    "gateway.feature.transcription": "transcription model",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "What is in this picture?",
@@ -74,6 +82,7 @@ MESSAGES: dict[str, str] = {
     "chat.model_unknown": "There is no model called {model} here. Available models: {models}",
     "chat.model_not_allowed": "{model} is not allowed on this bot. Available models: {models}",
     "chat.model_none": "No chat models are available right now.",
+    "chat.model_gone": "Send /model to choose another one.",
     # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
     "mj.bad_engine": "Unknown engine “{engine}”. Choose midjourney or dalle.",
     "mj.not_an_image": "“{name}” is not an image I can use (PNG, JPEG, GIF or WebP, please).",
@@ -209,8 +218,10 @@ MESSAGES: dict[str, str] = {
     "console.file": "[file]",
     # --- help ------------------------------------------------------------------------------
     "help.intro": "Hi! I bring an AI gateway into this chat. Commands:",
-    "help.footer": (
-        "Send a voice note and I'll transcribe it; in a private chat any text goes to /ask. "
+    # The footer's sentences, each shown when this gateway offers what it speaks of.
+    "help.footer.voice": "Send a voice note and I'll transcribe it.",
+    "help.footer.private": "In a private chat any text goes to /ask.",
+    "help.footer.buttons": (
         "Buttons under Midjourney images work for the person who started the job."
     ),
     "help.cmd.ask": "Ask the AI; attach a picture to ask about it",

@@ -44,6 +44,14 @@ MESSAGES: dict[str, str] = {
     "upstream.maybe_charged": (
         "请求发出后连接断开了，它可能已被处理并扣费。我没有再次发送；如果你重复这个请求，可能会被扣费两次。"
     ),
+    # --- what this gateway offers (bot/offers.py) -------------------------------------------
+    "gateway.missing": "这个网关没有{feature}。",
+    "gateway.missing_instead": "这个网关没有{feature}；可以改用 {alternative}。",
+    "gateway.feature.midjourney": "Midjourney",
+    "gateway.feature.chat": "聊天模型",
+    "gateway.feature.image": "绘图模型",
+    "gateway.feature.speech": "语音合成模型",
+    "gateway.feature.transcription": "语音识别模型",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
     "chat.thinking": "…",
     "chat.image_default_prompt": "这张图片里有什么？",
@@ -66,6 +74,7 @@ MESSAGES: dict[str, str] = {
     "chat.model_set": "✅ 之后你的问题将由 **{model}** 回答。",
     "chat.model_unknown": "这里没有名为 {model} 的模型。可用模型：{models}",
     "chat.model_not_allowed": "本机器人不允许使用 {model}。可用模型：{models}",
+    "chat.model_gone": "发送 /model 换一个模型。",
     "chat.model_none": "目前没有可用的对话模型。",
     # --- midjourney (/imagine, buttons, /describe, /blend, /swapface, /shorten) ----------
     "mj.bad_engine": "未知引擎“{engine}”。请选择 midjourney 或 dalle。",
@@ -180,10 +189,9 @@ MESSAGES: dict[str, str] = {
     "console.file": "[文件]",
     # --- help ------------------------------------------------------------------------------
     "help.intro": "你好！我把 AI 网关带进了这个聊天。可用命令：",
-    "help.footer": (
-        "发送语音消息，我会把它转成文字；在私聊中，任何文字都会交给 /ask。"
-        "Midjourney 图片下方的按钮只有发起任务的人可以使用。"
-    ),
+    "help.footer.voice": "发送语音消息，我会把它转成文字。",
+    "help.footer.private": "在私聊中，任何文字都会交给 /ask。",
+    "help.footer.buttons": "Midjourney 图片下方的按钮只有发起任务的人可以使用。",
     "help.cmd.ask": "向 AI 提问；附上图片可以询问图片内容",
     "help.cmd.reset": "忘记之前的对话，开始新的对话",
     "help.cmd.model": "查看或选择提问所用的 AI 模型",

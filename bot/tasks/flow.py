@@ -59,12 +59,11 @@ async def start_job(
             return await send_submit(services, job, submit, language=language)
     except UpstreamError as exc:
         log.warning(
-            "%s submit refused for job %s: %s (status=%s code=%s maybe_charged=%s)",
+            "%s submit refused for job %s: %s: %s (maybe_charged=%s)",
             job.kind,
             job.id,
             type(exc).__name__,
-            exc.status,
-            exc.code,
+            exc,
             exc.maybe_charged,
         )
         # One that may have gone through is kept UNKNOWN (see send_submit): it shows in /jobs

@@ -34,7 +34,8 @@ _NOT_CHAT = re.compile(r"moderation", re.IGNORECASE)
 
 # What each command needs; commands not listed need nothing from the gateway.
 _CHAT_COMMANDS = frozenset({"ask", "model"})
-_MJ_COMMANDS = frozenset({"describe", "blend", "swapface", "shorten"})
+# /jobs lists Midjourney jobs: nothing to list where there is no Midjourney.
+_MJ_COMMANDS = frozenset({"describe", "blend", "swapface", "shorten", "jobs"})
 
 
 @dataclass(frozen=True, slots=True)

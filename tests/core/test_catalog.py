@@ -204,7 +204,7 @@ UPSTREAM_ERRORS: list[tuple[errors.UpstreamError, str, dict[str, object]]] = [
     (errors.QueueFull(23, "queue full"), "upstream.queue_full", {}),
     (errors.ModelNotAvailable(), "upstream.model_not_available", {}),
     (errors.ModelNotAvailable(model="gpt-9"), "upstream.model_named", {"model": "gpt-9"}),
-    (errors.NotOffered(family="midjourney"), "upstream.not_offered", {}),
+    (errors.NotOffered(), "upstream.not_offered", {}),
     (errors.DestinationRefused("10.0.0.1", "private"), "upstream.destination_refused", {}),
 ]
 MJ_ERRORS = [case for case in UPSTREAM_ERRORS if isinstance(case[0], errors.MjSubmitRejected)]
