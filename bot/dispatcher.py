@@ -14,12 +14,13 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
-from bot.channel import Actor, Channel, MessageRef
+from bot.channel import Actor, Channel, ChatRef, MessageRef
 from bot.commands import BUTTONS, COMMANDS
 from bot.commands.registry import ButtonKind, CommandTable, SubmitHandler
 from bot.inbound import (
     Accepted,
     AskText,
+    ChatSettings,
     CommandInfo,
     CommandRequest,
     Notice,
@@ -28,6 +29,7 @@ from bot.inbound import (
     PressAnswer,
     TextSubmit,
 )
+from bot.quotas import keep_reservations, reservation_scope
 from bot.replies import text_reply
 from bot.services import CommandContext, Denied, Services, UserError
 from bot.upstream import UpstreamError
@@ -58,12 +60,49 @@ class Dispatcher:
         self._opening: set[asyncio.Task[None]] = set()  # text requests being written
         self._answering: set[str] = set()  # text requests whose answer is being handled
         self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        # Shutdown: once stopping, new commands are turned away; running ones may finish.
+        self._stopping = False
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # --- commands and messages --------------------------------------------------------------
     async def handle_command(self, request: CommandRequest, channel: Channel) -> None:
         """Run a slash command; every failure ends as a message in the user's chat."""
         ctx = await self._context(request, channel)
-        await self._guarded(ctx, self._run_command)
+        if self._stopping:
+            await self._tell(ctx, ctx.t("bot.stopping"))
+            return
+        self._running += 1
+        self._idle.clear()
+        try:
+            await self._guarded(ctx, self._run_command)
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.set()
+
+    async def chat_settings(self, chat: ChatRef) -> ChatSettings:
+        """The chat's switches (/settings): the defaults when the store cannot say."""
+        try:
+            return await self.services.chat_settings(chat)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("settings of chat %s not loaded; using the defaults", chat.chat_id)
+            return ChatSettings(context_scope=self.services.settings.context_scope)
+
+    def stop_accepting(self) -> None:
+        """Shutdown begins: commands, presses and submits from now on are told to come back."""
+        self._stopping = True
+
+    async def wait_commands(self, bound: float) -> bool:
+        """Wait up to `bound` s for running commands (streams) to end; False if some still run."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), bound)
+        except TimeoutError:
+            return False
+        return True
 
     async def handle_message(self, request: CommandRequest, channel: Channel) -> None:
         """A plain message (no command): voice notes are transcribed, text goes to /ask."""
@@ -101,6 +140,8 @@ class Dispatcher:
         ctx = CommandContext(
             self.services, request, channel, self.services.catalog.default_language, press.message
         )
+        if self._stopping:
+            return Notice(ctx.t("bot.stopping"))
         try:
             await self._load_prefs(ctx)
             return await self._decide(ctx, press.token)
@@ -161,6 +202,9 @@ class Dispatcher:
             actor=submit.actor, chat=submit.chat, command="text", message=submit.answered
         )
         ctx = await self._context(request, channel)
+        if self._stopping:
+            await self._tell(ctx, ctx.t("bot.stopping"))
+            return
         try:
             pending = await self._pending(submit)
             if pending is None or pending.expires_at <= time.time():
@@ -343,19 +387,38 @@ class Dispatcher:
         ctx.language = self.services.catalog.resolve_language(
             ctx.prefs.language or ctx.actor.language
         )
+        ctx.chat_settings = await self.services.chat_settings(ctx.chat)
 
     async def _guarded(
         self, ctx: CommandContext, run: Callable[[CommandContext], Awaitable[None]]
     ) -> None:
+        # Quota reservations the run makes are settled by its usage, or released at its end.
+        started = time.monotonic()
+        with reservation_scope():
+            outcome = await self._outcome(ctx, run)
+        metrics = self.services.metrics
+        metrics.commands.labels(ctx.request.command, outcome).inc()
+        metrics.command_seconds.labels(ctx.request.command).observe(time.monotonic() - started)
+
+    async def _outcome(
+        self, ctx: CommandContext, run: Callable[[CommandContext], Awaitable[None]]
+    ) -> str:
+        """Run it; every failure ends as a message. Returns how it ended, for the metrics."""
         try:
             await run(ctx)
+            return "ok"
         except UserError as exc:
             log.info("bad input for /%s from %s: %s", ctx.request.command, ctx.actor.key, exc.key)
             await self._tell(ctx, ctx.t(exc.key, **exc.values))
+            return "bad_input"
         except Denied as exc:
             log.info("policy denied /%s to %s", ctx.request.command, ctx.actor.key)
             await self._tell(ctx, ctx.t("error.denied", reason=exc.reason))
+            return "denied"
         except UpstreamError as exc:
+            self.services.metrics.upstream_errors.labels(type(exc).__name__).inc()
+            if exc.maybe_charged:
+                keep_reservations()
             log.warning(
                 "upstream error in /%s for %s: %s (status=%s code=%s)",
                 ctx.request.command,
@@ -365,11 +428,13 @@ class Dispatcher:
                 exc.code,
             )
             await self._tell(ctx, ctx.t("error.upstream", message=exc.user_message))
+            return "upstream_error"
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("/%s failed for %s", ctx.request.command, ctx.actor.key)
             await self._tell(ctx, ctx.t("error.generic"))
+            return "error"
 
     async def _tell(self, ctx: CommandContext, text: str) -> None:
         # The chat itself may be what failed; losing the notice must not kill the loop.

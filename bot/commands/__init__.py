@@ -8,13 +8,17 @@ from bot.commands import (
     describe,
     help,
     imagine,
+    lang,
     mj_buttons,
     model,
     reset,
+    settings,
     shorten,
     speak,
+    stats,
     swapface,
     transcribe,
+    usage,
 )
 from bot.commands.registry import ButtonKind, button_table, command_table
 
@@ -30,6 +34,10 @@ COMMANDS = command_table(
     shorten.SPEC,
     transcribe.SPEC,
     speak.SPEC,
+    usage.SPEC,
+    lang.SPEC,
+    settings.SPEC,
+    stats.SPEC,
     help.SPEC,
 )
 

@@ -66,7 +66,7 @@ async def run_imagine(
 async def run_dalle(ctx: CommandContext, prompt: str) -> None:
     """One DALL·E 3 image, re-uploaded as bytes with the prompt the model actually used."""
     services = ctx.services
-    await ctx.check_policy(Cost("image", 1), command="imagine")
+    await ctx.check_policy(Cost("image", 1, services.settings.dalle_model), command="imagine")
     waiting = await ctx.channel.progress(
         None, ctx.chat, Progress(ctx.t("mj.title.dalle", prompt=prompt[:200]))
     )

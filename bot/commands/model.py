@@ -7,6 +7,7 @@ import time
 
 from bot.commands.ask import chosen_model
 from bot.commands.registry import CommandSpec, Param
+from bot.commands.usage import price_text
 from bot.context.models import is_allowed, is_chat_model
 from bot.policy import Cost
 from bot.replies import Button, text_reply
@@ -92,6 +93,8 @@ async def model_command(ctx: CommandContext) -> None:
     text = "\n\n".join([
         ctx.t("chat.model_current", model=current),
         ctx.t("chat.model_choices", models=", ".join(choices)),
+        ctx.t("chat.model_prices", prices="\n".join(
+            f"• {m}: {price_text(ctx, ctx.services.prices.price(m))}" for m in on_buttons)),
         ctx.t("chat.model_pick"),
     ])
     await ctx.reply(text_reply(text, rows))
