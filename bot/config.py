@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.prices import parse_prices
 
 # What a daily limit may count (USER_DAILY_LIMITS, CHAT_DAILY_LIMITS); bot/quotas.py counts them.
 LIMIT_KINDS = (
@@ -114,6 +117,26 @@ class Settings(BaseSettings):
         if not url.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL such as https://gateway.example")
         return url
+
+    @field_validator("price_overrides")
+    @classmethod
+    def _price_json(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_prices(value, "JSON")  # raises naming the entry that is wrong
+            return value
+        return None
+
+    @field_validator("prices_file")
+    @classmethod
+    def _price_file(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read {value}: {exc.strerror}") from None
+        parse_prices(text, value)
+        return value
 
     @field_validator("user_daily_limits", "chat_daily_limits", mode="before")
     @classmethod

@@ -29,7 +29,7 @@ from bot.inbound import (
     PressAnswer,
     TextSubmit,
 )
-from bot.quotas import keep_reservations, reservation_scope
+from bot.quotas import reservation_scope
 from bot.replies import text_reply
 from bot.services import CommandContext, Denied, Services, UserError
 from bot.upstream import UpstreamError
@@ -416,9 +416,7 @@ class Dispatcher:
             await self._tell(ctx, ctx.t("error.denied", reason=exc.reason))
             return "denied"
         except UpstreamError as exc:
-            self.services.metrics.upstream_errors.labels(type(exc).__name__).inc()
-            if exc.maybe_charged:
-                keep_reservations()
+            self.services.upstream_failed(exc)
             log.warning(
                 "upstream error in /%s for %s: %s (status=%s code=%s)",
                 ctx.request.command,

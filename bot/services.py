@@ -20,9 +20,9 @@ from bot.inbound import ChatSettings, CommandRequest
 from bot.metrics import Metrics
 from bot.policy import Cost, Policy
 from bot.prices import PriceTable
-from bot.quotas import QuotaLedger
+from bot.quotas import QuotaLedger, keep_reservations
 from bot.replies import Reply, text_reply
-from bot.upstream import UpstreamClient
+from bot.upstream import UpstreamClient, UpstreamError
 from storage.base import JobRecord, Store, UserPrefs
 from storage.chat_settings import ChatSettingsStore
 from storage.usage_reports import UsageReports
@@ -103,6 +103,13 @@ class Services:
             auto_transcribe=stored.auto_transcribe is not False,
             context_scope="chat" if (scope or default_scope) == "chat" else "user",
         )
+
+    def upstream_failed(self, exc: UpstreamError) -> None:
+        """Note a gateway error the command handles: counted by kind, and when the gateway may
+        have charged for it, the command's quota reservations count as spent."""
+        self.metrics.upstream_errors.labels(type(exc).__name__).inc()
+        if exc.maybe_charged:
+            keep_reservations()
 
     def is_admin(self, actor: Actor) -> bool:
         return actor.key in self.settings.admins

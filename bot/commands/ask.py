@@ -33,7 +33,6 @@ from bot.context.window import flatten_prompt
 from bot.markdown_images import fetch_linked_images, image_links
 from bot.media import MAX_IMAGE_BYTES, data_url, image_attachments
 from bot.policy import Cost
-from bot.quotas import keep_reservations
 from bot.replies import Reply, text_reply
 from bot.services import CommandContext, UserError
 from bot.upstream import StreamInterrupted, UpstreamError, Usage
@@ -158,8 +157,7 @@ async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> A
             answer = await _generate(ctx, turn, live)
     except UpstreamError as exc:
         partial = exc.partial_text if isinstance(exc, StreamInterrupted) else ""
-        if exc.maybe_charged:
-            keep_reservations()
+        ctx.services.upstream_failed(exc)
         log.warning(
             "chat answer failed for %s: %s (status=%s code=%s, %d chars received)",
             ctx.actor.key,

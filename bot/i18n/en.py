@@ -238,11 +238,13 @@ MESSAGES: dict[str, str] = {
     "settings.admins_only": "Only the bot's admins can change this chat's settings.",
     "settings.unavailable": "Settings can't be changed on this bot.",
     "lang.current": (
-        "I answer you in {language}. Available: {languages}; /lang auto follows your app."
+        "I answer you in {name}. Available: {languages}; /lang auto follows your app."
     ),
-    "lang.set": "✅ I'll answer you in {language} from now on.",
-    "lang.auto": "✅ I'll follow your app's language ({language} now).",
-    "lang.unknown": "I don't speak {language} yet. Available: {languages}.",
+    "lang.set": "✅ I'll answer you in {name} from now on.",
+    "lang.auto": "✅ I'll follow your app's language ({name} now).",
+    "lang.unknown": "I don't speak {wanted} yet. Available: {languages}.",
+    "lang.name.en": "English",
+    "lang.name.zh": "中文",
     "help.cmd.usage": "What you used today and this month, and its cost",
     "help.cmd.lang": "Choose the language I answer you in",
     "help.cmd.settings": "Show or change this chat's settings (admins)",

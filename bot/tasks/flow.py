@@ -10,7 +10,6 @@ from typing import Literal
 from bot.channel import Actor, Channel, ChatRef, MessageRef
 from bot.policy import Cost
 from bot.prices import MJ_COMMAND_MODELS, mj_action_model
-from bot.quotas import keep_reservations
 from bot.replies import TextRequest, text_reply
 from bot.services import CommandContext, Services
 from bot.tasks.jobs import Submit, chat_of, send_submit
@@ -59,9 +58,7 @@ async def start_job(
             job = await services.store.create_job(job)
             return await send_submit(services, job, submit, language=language)
     except UpstreamError as exc:
-        services.metrics.upstream_errors.labels(type(exc).__name__).inc()
-        if exc.maybe_charged:
-            keep_reservations()
+        services.upstream_failed(exc)
         if ref is None:
             raise
         log.warning(
