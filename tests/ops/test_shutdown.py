@@ -22,8 +22,10 @@ CHAT = "POST /v1/chat/completions"
 BOUND_S = 60.0
 # A grid takes 30 scenario seconds: 10 real ones at speed 3, while the answer streams for ~2.
 SPEED = 3.0
+# The sandbox's filler words, which an answer is counted in.
 LOREM = frozenset(
-    ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do", "eiusmod", "tempor", "incididunt", "ut", "labore", "et", "dolore", "magna", "aliqua"]
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt "
+    "ut labore et dolore magna aliqua".split()  # noqa: SIM905
 )
 LONG_ANSWER = "/ask tell me a long story [[tokens:120]] [[tps:20]]"
 
