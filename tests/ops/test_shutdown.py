@@ -24,9 +24,9 @@ BOUND_S = 60.0
 SPEED = 3.0
 # The sandbox's filler words, which an answer is counted in.
 LOREM = frozenset(
-    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt "
-    "ut labore et dolore magna aliqua".split()  # noqa: SIM905
-)
+    ("lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do",
+     "eiusmod", "tempor", "incididunt", "ut", "labore", "et", "dolore", "magna", "aliqua")
+)  # fmt: skip
 LONG_ANSWER = "/ask tell me a long story [[tokens:120]] [[tps:20]]"
 
 
