@@ -406,7 +406,7 @@ class Dispatcher:
         """Run it; every failure ends as a message. Returns how it ended, for the metrics."""
         try:
             await run(ctx)
-            return "ok"
+            return "upstream_error" if ctx.upstream_error else "ok"
         except UserError as exc:
             log.info("bad input for /%s from %s: %s", ctx.request.command, ctx.actor.key, exc.key)
             await self._tell(ctx, ctx.t(exc.key, **exc.values))

@@ -129,6 +129,8 @@ class CommandContext:
     prefs: UserPrefs = field(default_factory=UserPrefs)
     # The chat's switches as loaded when the command started.
     chat_settings: ChatSettings = field(default_factory=ChatSettings)
+    # Set when the command told the user of a gateway error itself (its outcome, for metrics).
+    upstream_error: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -149,6 +151,11 @@ class CommandContext:
     async def say(self, key: str, **values: object) -> MessageRef:
         """Send one catalog message as a text reply."""
         return await self.reply(text_reply(self.t(key, **values)))
+
+    def upstream_failed(self, exc: UpstreamError) -> None:
+        """The command shows a gateway error itself: counted, and its outcome says so."""
+        self.upstream_error = True
+        self.services.upstream_failed(exc)
 
     async def check_policy(self, cost: Cost, command: str | None = None) -> None:
         """Ask the policy before an upstream call; raises Denied with a user-facing reason."""

@@ -157,7 +157,7 @@ async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> A
             answer = await _generate(ctx, turn, live)
     except UpstreamError as exc:
         partial = exc.partial_text if isinstance(exc, StreamInterrupted) else ""
-        ctx.services.upstream_failed(exc)
+        ctx.upstream_failed(exc)
         log.warning(
             "chat answer failed for %s: %s (status=%s code=%s, %d chars received)",
             ctx.actor.key,

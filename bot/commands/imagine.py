@@ -73,7 +73,7 @@ async def run_dalle(ctx: CommandContext, prompt: str) -> None:
     try:
         images = await services.client.create_image(prompt, model=services.settings.dalle_model)
     except UpstreamError as exc:
-        services.upstream_failed(exc)
+        ctx.upstream_failed(exc)
         # The "drawing" message becomes the error, rather than staying behind.
         await replace_text(ctx.channel, waiting, ctx.t("error.upstream", message=exc.user_message))
         return

@@ -98,6 +98,8 @@ async def run_job(
     kind = "mj_action" if job.kind == "action" else "mj"
     await ctx.check_policy(Cost(kind, 1, model), command=command)
     started = await start_job(ctx.services, ctx.channel, ctx.chat, ctx.language, job, submit)
+    if started is None:
+        ctx.upstream_error = True  # refused, and shown in the job's message
     if started is not None and not started[1].needs_modal:
         await record_usage(ctx.services, usage_event(ctx.actor, ctx.chat, command, model, units=1))
     return started

@@ -90,7 +90,8 @@ async def test_metrics_count_commands_outcomes_and_upstream_errors(
             text = (await http.get(f"http://127.0.0.1:{server.port}/metrics")).text
     finally:
         await close_core(core)
-    assert 'modelbridge_commands_total{command="ask",outcome="ok"} 2.0' in text
+    assert 'modelbridge_commands_total{command="ask",outcome="ok"} 1.0' in text
+    assert 'modelbridge_commands_total{command="ask",outcome="upstream_error"} 1.0' in text
     assert 'modelbridge_commands_total{command="imagine",outcome="bad_input"} 1.0' in text
     assert 'modelbridge_upstream_errors_total{kind="ServerError"} 1.0' in text
     assert 'modelbridge_command_seconds_count{command="ask"} 2.0' in text
