@@ -108,6 +108,10 @@ class Dispatcher:
         """A plain message (no command): voice notes are transcribed, text goes to /ask."""
         has_audio = any(a.is_audio for a in request.attachments)
         command = "transcribe" if has_audio and not request.text.strip() else "ask"
+        if command == "transcribe" and not (await self.chat_settings(request.chat)).auto_transcribe:
+            # The chat turned automatic transcription off: a voice note is just a voice note.
+            log.info("voice note in %s left alone (auto transcription off)", request.chat.chat_id)
+            return
         routed = CommandRequest(
             actor=request.actor,
             chat=request.chat,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.channel import ChatRef
+from bot.channel import Actor, ChatRef
 from bot.inbound import ChatSettings
+from bot.policy import Cost
 from bot.sandbox.server import SandboxServer
+from storage.base import ConversationKey
 from tests.core.conftest import fast_settings, running_harness
+from tests.core.test_audio import voice_note
 from tests.support.harness import Harness
 
 CHAT_COMPLETIONS = "POST /v1/chat/completions"
@@ -48,9 +51,6 @@ async def test_a_guild_allowlist_refuses_discord_servers_it_cannot_place(
     settings = fast_settings(tmp_path, allowed_guilds="123")
     async with running_harness(settings, sandbox) as h:
         policy = h.services.policy
-        from bot.channel import Actor
-        from bot.policy import Cost
-
         server_chat = ChatRef("discord", "555", is_private=False)
         dm = ChatRef("discord", "556", is_private=True)
         actor = Actor("discord", "7")
@@ -93,8 +93,6 @@ async def test_a_chat_set_to_shared_context_shares_one_conversation(
         await h.command("settings", "context chat", user="root", chat="g", private=False)
         await h.command("ask", "my name is Alice", user="alice", chat="g", private=False)
         await h.command("ask", "who spoke before me?", user="bob", chat="g", private=False)
-        from storage.base import ConversationKey
-
         shared = await h.services.store.load_context(ConversationKey("test", "g"))
         assert [m.role for m in shared] == ["user", "assistant", "user", "assistant"]
 
@@ -116,3 +114,14 @@ async def test_commands_are_turned_away_once_shutdown_begins(harness: Harness) -
     harness.bot.stop_accepting()
     await harness.command("ask", "still there?")
     assert harness.channel.texts()[-1] == "The bot is restarting. Please try again in a minute."
+
+
+async def test_voice_notes_are_left_alone_where_automatic_transcription_is_off(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    await harness.command("settings", "voice off")  # alice's private chat c1
+    await harness.message(attachments=(voice_note(1.0),))
+    assert sandbox.hits["POST /v1/audio/transcriptions"] == 0
+    await harness.command("settings", "voice on")
+    await harness.message(attachments=(voice_note(1.0),))
+    assert sandbox.hits["POST /v1/audio/transcriptions"] == 1
