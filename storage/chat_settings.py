@@ -49,6 +49,8 @@ class ChatSettingsStore:
         self._engine = engine
         # SQLite: take the write lock at BEGIN, as the store's own writes do.
         self._writer = engine.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
+        # ... and reads, one statement each, need no transaction around them.
+        self._reader = engine.execution_options(**{BEGIN_MODE: "NONE"})
         self._clock = clock
         self._cache: OrderedDict[tuple[str, str], tuple[float, StoredChatSettings]] = OrderedDict()
 
@@ -58,7 +60,7 @@ class ChatSettingsStore:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             row = (await conn.execute(_GET, {"platform": platform, "chat_id": chat_id})).first()
         found = StoredChatSettings() if row is None else StoredChatSettings(*row)
         self._remember(key, found)

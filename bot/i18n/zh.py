@@ -203,7 +203,7 @@ MESSAGES: dict[str, str] = {
     "usage.unavailable": "这个机器人不提供用量统计。",
     "stats.admins_only": "只有机器人管理员可以查看 /stats。",
     "stats.top_users": "**本月用量最多的用户**（按花费）",
-    "stats.user": "• {user}：{cost} 点额度，{calls} 次",
+    "stats.user": "• {user}：{cost} 点额度（{calls} 次付费调用）",
     "stats.errors": "**启动以来的网关错误**",
     "stats.error": "• {kind}：{count}",
     "stats.no_errors": "无。",

@@ -125,8 +125,8 @@ async def test_usage_shows_today_and_the_month_with_cost_and_limits(
         await h.command("usage")
         text = h.channel.texts()[-1]
 
-        assert text.count("/imagine: 1 calls") == 2  # today and this month
-        assert "/ask: 1 calls" in text and "tokens" in text
+        assert text.count("/imagine: 1×") == 2  # today and this month
+        assert "/ask: 1×, " in text and " tokens" in text
         assert "Cost: 50,0" in text  # the grid's 50 000 plus the answer's fraction
         assert "Midjourney jobs: 1 of 5" in text
 
@@ -146,7 +146,7 @@ async def test_stats_are_for_admins_and_rank_users_by_cost(
         await h.command("stats", user="root")
         text = h.channel.texts()[-1]
         lines = text.splitlines()
-        assert lines.index("• test:bob: 50,000 credits, 1 calls") < next(
+        assert lines.index("• test:bob: 50,000 credits (1 paid calls)") < next(
             i for i, line in enumerate(lines) if line.startswith("• test:alice:")
         )
         assert "• ServerError: 1" in text
