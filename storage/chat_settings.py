@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.dialects import BEGIN_MODE
 from storage.schema import chat_settings
 
 CACHE_TTL_S = 30.0
@@ -47,10 +46,6 @@ class ChatSettingsStore:
 
     def __init__(self, engine: AsyncEngine, *, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
-        # SQLite: take the write lock at BEGIN, as the store's own writes do.
-        self._writer = engine.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
-        # ... and reads, one statement each, need no transaction around them.
-        self._reader = engine.execution_options(**{BEGIN_MODE: "NONE"})
         self._clock = clock
         self._cache: OrderedDict[tuple[str, str], tuple[float, StoredChatSettings]] = OrderedDict()
 
@@ -60,7 +55,7 @@ class ChatSettingsStore:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        async with self._reader.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(_GET, {"platform": platform, "chat_id": chat_id})).first()
         found = StoredChatSettings() if row is None else StoredChatSettings(*row)
         self._remember(key, found)
@@ -81,7 +76,9 @@ class ChatSettingsStore:
             index_elements=[chat_settings.c.platform, chat_settings.c.chat_id],
             set_={name: values[name] for name in (*changes, "updated_at")},
         )
-        async with self._writer.begin() as conn:
+        # The upsert comes first: on SQLite it takes the write lock (waiting out the store's own
+        # writer), so the read after it sees the committed row.
+        async with self._engine.begin() as conn:
             await conn.execute(stmt)
             row = (await conn.execute(_GET, {"platform": platform, "chat_id": chat_id})).one()
         found = StoredChatSettings(*row)

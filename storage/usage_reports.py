@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.dialects import BEGIN_MODE
 from storage.schema import usage
 
 
@@ -39,8 +38,7 @@ class UsageReports:
     """Usage sums since a time, by subject (a user, a chat) or for everyone by user."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        # One statement per read: SQLite needs no transaction around it.
-        self._engine = engine.execution_options(**{BEGIN_MODE: "NONE"})
+        self._engine = engine
 
     async def of_user(self, platform: str, user_id: str, since: float) -> list[UsageTotal]:
         """One user's usage at or after `since`, per command and model."""
