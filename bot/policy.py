@@ -77,11 +77,11 @@ class Policy:
         if refused is not None:
             log.info("access refused to %s in %s:%s", actor.key, chat.platform, chat.chat_id)
             return refused
-        if self.ledger is None or not self.ledger.active or cost.kind == "none":
+        amounts = self.amounts(cost)
+        # A free call (a seed look-up) holds nothing, so it cannot take another call's settlement.
+        if self.ledger is None or not self.ledger.active or not amounts:
             return ALLOW
-        outcome = await self.ledger.reserve(
-            actor.platform, actor.user_id, chat.chat_id, self.amounts(cost)
-        )
+        outcome = await self.ledger.reserve(actor.platform, actor.user_id, chat.chat_id, amounts)
         if isinstance(outcome, Refusal):
             log.info("%s limit %s reached by %s", outcome.scope, outcome.kind, actor.key)
             return self._over_limit(outcome)
