@@ -206,6 +206,7 @@ MESSAGES: dict[str, str] = {
     "price.unit": "{price} per second or character",
     "price.free": "free",
     "chat.model_prices": "Prices (gateway credits):\n{prices}",
+    "chat.model_mj_prices": "Midjourney: {prices}",
     "usage.today": "**Today**",
     "usage.month": "**This month**",
     "usage.nothing": "Nothing yet.",

@@ -190,6 +190,7 @@ MESSAGES: dict[str, str] = {
     "price.unit": "每秒或每字符 {price}",
     "price.free": "免费",
     "chat.model_prices": "价格（网关额度）：\n{prices}",
+    "chat.model_mj_prices": "Midjourney：{prices}",
     "usage.today": "**今天**",
     "usage.month": "**本月**",
     "usage.nothing": "暂无。",

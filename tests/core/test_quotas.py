@@ -157,6 +157,7 @@ async def test_model_lists_each_models_price(harness: Harness) -> None:
     await harness.command("model")
     text = harness.channel.texts()[-1]
     assert "• gpt-4o-mini: 75 in / 300 out per 1K tokens" in text
+    assert "Midjourney: imagine 50,000 per call, upscale 25,000 per call" in text
 
 
 async def test_a_call_the_gateway_may_have_charged_keeps_its_place(
