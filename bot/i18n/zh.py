@@ -171,20 +171,20 @@ MESSAGES: dict[str, str] = {
     "policy.chat_not_allowed": "这个聊天未启用本机器人。",
     "policy.guild_not_allowed": "这个服务器未启用本机器人。",
     "quota.user": (
-        "你已达到每日上限：{limit} {kind}（已用 {used}）。"
+        "你已达到每日上限（{kind}：{limit}，已用 {used}）。"
         "将在 {hours} 小时 {minutes} 分钟后（UTC 00:00）重置。"
     ),
     "quota.chat": (
-        "这个聊天已达到每日上限：{limit} {kind}（已用 {used}）。"
+        "这个聊天已达到每日上限（{kind}：{limit}，已用 {used}）。"
         "将在 {hours} 小时 {minutes} 分钟后（UTC 00:00）重置。"
     ),
-    "quota.kind.chat_tokens": "个对话 token",
-    "quota.kind.mj_jobs": "个 Midjourney 任务",
-    "quota.kind.mj_actions": "次 Midjourney 按钮操作",
-    "quota.kind.images": "张图片",
-    "quota.kind.transcribe_seconds": "秒语音转写",
-    "quota.kind.speech_chars": "个朗读字符",
-    "quota.kind.cost": "点额度",
+    "quota.kind.chat_tokens": "对话 token",
+    "quota.kind.mj_jobs": "Midjourney 任务",
+    "quota.kind.mj_actions": "Midjourney 按钮操作",
+    "quota.kind.images": "图片",
+    "quota.kind.transcribe_seconds": "语音转写秒数",
+    "quota.kind.speech_chars": "朗读字符数",
+    "quota.kind.cost": "额度",
     "price.tokens": "每千 token 输入 {prompt} / 输出 {completion}",
     "price.call": "每次 {price}",
     "price.unit": "每秒或每字符 {price}",
