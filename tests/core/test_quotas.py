@@ -171,3 +171,16 @@ async def test_a_call_the_gateway_may_have_charged_keeps_its_place(
 
         assert sandbox.hits["POST /v1/images/generations"] == 1
         assert texts_with(h, "daily limit of 1 images")
+
+
+async def test_the_refusal_speaks_the_users_language(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    settings = fast_settings(tmp_path, user_daily_limits="speech_chars=5")
+    async with running_harness(settings, sandbox) as h:
+        await h.command("lang", "zh")
+        await h.command("speak", "hello there")
+        assert h.channel.texts()[-1].startswith(
+            "你不能使用这个命令：你已达到每日上限（朗读字符数：5，已用 0）。"
+        )
+        assert sandbox.hits["POST /v1/audio/speech"] == 0
