@@ -97,9 +97,15 @@ class Dispatcher:
         self._stopping = True
 
     async def wait_commands(self, bound: float) -> bool:
-        """Wait up to `bound` s for running commands (streams) to end; False if some still run."""
+        """Wait up to `bound` s for running commands (streams) and the work of presses and
+        submits to end; False if some still run."""
+
+        async def finished() -> None:
+            await self._idle.wait()
+            await self.drain()
+
         try:
-            await asyncio.wait_for(self._idle.wait(), bound)
+            await asyncio.wait_for(finished(), bound)
         except TimeoutError:
             return False
         return True
