@@ -66,14 +66,15 @@ def period_lines(ctx: CommandContext, totals: list[UsageTotal]) -> list[str]:
     return lines
 
 
-def limit_lines(ctx: CommandContext, today: list[UsageTotal], now: float) -> list[str]:
-    """The user's daily limits with what is used of each, and when they reset."""
-    limits = ctx.services.settings.user_daily_limits
+def limit_lines(
+    ctx: CommandContext, title: str, limits: dict[str, float], today: list[UsageTotal], now: float
+) -> list[str]:
+    """Daily limits with what is used of each, and when they reset."""
     if not limits:
         return []
     used = total_amounts(ctx.services.prices, today)
     left = day_start(now) + DAY_S - now
-    lines = [ctx.t("usage.limits", hours=int(left // 3600), minutes=int(left % 3600 // 60))]
+    lines = [ctx.t(title, hours=int(left // 3600), minutes=int(left % 3600 // 60))]
     for kind, limit in limits.items():
         lines.append(ctx.t("usage.limit", kind=ctx.t(f"quota.kind.{kind}"),
                            used=amount(used.get(kind, 0.0)), limit=amount(limit)))  # fmt: skip
@@ -91,7 +92,11 @@ async def usage_command(ctx: CommandContext) -> None:
     month = await reports.of_user(actor.platform, actor.user_id, month_start(now))
     lines = [ctx.t("usage.today"), *period_lines(ctx, today), ""]
     lines += [ctx.t("usage.month"), *period_lines(ctx, month)]
-    limits = limit_lines(ctx, today, now)
+    settings = ctx.services.settings
+    limits = limit_lines(ctx, "usage.limits", settings.user_daily_limits, today, now)
+    if settings.chat_daily_limits and not ctx.chat.is_private:
+        chat_today = await reports.of_chat(ctx.chat.platform, ctx.chat.chat_id, day_start(now))
+        limits += limit_lines(ctx, "usage.chat_limits", settings.chat_daily_limits, chat_today, now)
     if limits:
         lines += ["", *limits]
     await ctx.reply(text_reply("\n".join(lines)))

@@ -216,6 +216,7 @@ MESSAGES: dict[str, str] = {
     "usage.units.speak": "{units} characters",
     "usage.cost": "Cost: {cost} credits",
     "usage.limits": "**Daily limits** (reset in {hours} h {minutes} min, 00:00 UTC)",
+    "usage.chat_limits": "**This chat's daily limits** (reset in {hours} h {minutes} min)",
     "usage.limit": "• {kind}: {used} of {limit}",
     "usage.unavailable": "Usage is not available on this bot.",
     "stats.admins_only": "Only the bot's admins can see /stats.",

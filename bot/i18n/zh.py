@@ -200,6 +200,7 @@ MESSAGES: dict[str, str] = {
     "usage.units.speak": "{units} 个字符",
     "usage.cost": "花费：{cost} 点额度",
     "usage.limits": "**每日上限**（{hours} 小时 {minutes} 分钟后重置，UTC 00:00）",
+    "usage.chat_limits": "**本聊天的每日上限**（{hours} 小时 {minutes} 分钟后重置）",
     "usage.limit": "• {kind}：已用 {used} / {limit}",
     "usage.unavailable": "这个机器人不提供用量统计。",
     "stats.admins_only": "只有机器人管理员可以查看 /stats。",

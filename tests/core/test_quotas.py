@@ -70,6 +70,9 @@ async def test_a_chat_limit_counts_every_member(tmp_path: Path, sandbox: Sandbox
         assert texts_with(h, "this chat reached its daily limit of 1 Midjourney jobs")
         assert sandbox.hits[SUBMIT_IMAGINE] == 2
         await wait_results(h, 2)
+        await h.command("usage", user="bob", chat="g", private=False)
+        assert "This chat's daily limits" in h.channel.texts("g")[-1]
+        assert "• Midjourney jobs: 1 of 1" in h.channel.texts("g")[-1]
 
 
 async def test_button_actions_have_their_own_limit(tmp_path: Path, sandbox: SandboxServer) -> None:
