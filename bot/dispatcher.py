@@ -29,6 +29,7 @@ from bot.inbound import (
     PressAnswer,
     TextSubmit,
 )
+from bot.intake import Intake
 from bot.quotas import reservation_scope
 from bot.replies import text_reply
 from bot.services import CommandContext, Denied, Services, UserError
@@ -61,26 +62,17 @@ class Dispatcher:
         self._answering: set[str] = set()  # text requests whose answer is being handled
         self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
         # Shutdown: once stopping, new commands are turned away; running ones may finish.
-        self._stopping = False
-        self._running = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.intake = Intake()
 
     # --- commands and messages --------------------------------------------------------------
     async def handle_command(self, request: CommandRequest, channel: Channel) -> None:
         """Run a slash command; every failure ends as a message in the user's chat."""
         ctx = await self._context(request, channel)
-        if self._stopping:
+        if self.intake.stopping:
             await self._tell(ctx, ctx.t("bot.stopping"))
             return
-        self._running += 1
-        self._idle.clear()
-        try:
+        async with self.intake.running():
             await self._guarded(ctx, self._run_command)
-        finally:
-            self._running -= 1
-            if self._running == 0:
-                self._idle.set()
 
     async def chat_settings(self, chat: ChatRef) -> ChatSettings:
         """The chat's switches (/settings): the defaults when the store cannot say."""
@@ -94,14 +86,14 @@ class Dispatcher:
 
     def stop_accepting(self) -> None:
         """Shutdown begins: commands, presses and submits from now on are told to come back."""
-        self._stopping = True
+        self.intake.stop()
 
     async def wait_commands(self, bound: float) -> bool:
         """Wait up to `bound` s for running commands (streams) and the work of presses and
         submits to end; False if some still run."""
 
         async def finished() -> None:
-            await self._idle.wait()
+            await self.intake.idle()
             await self.drain()
 
         try:
@@ -150,7 +142,7 @@ class Dispatcher:
         ctx = CommandContext(
             self.services, request, channel, self.services.catalog.default_language, press.message
         )
-        if self._stopping:
+        if self.intake.stopping:
             return Notice(ctx.t("bot.stopping"))
         try:
             await self._load_prefs(ctx)
@@ -212,7 +204,7 @@ class Dispatcher:
             actor=submit.actor, chat=submit.chat, command="text", message=submit.answered
         )
         ctx = await self._context(request, channel)
-        if self._stopping:
+        if self.intake.stopping:
             await self._tell(ctx, ctx.t("bot.stopping"))
             return
         try:
