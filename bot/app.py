@@ -6,25 +6,35 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import signal
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channel import Channel
 from bot.commands import BUTTONS, COMMANDS
 from bot.commands.registry import ButtonKind, CommandTable
 from bot.config import ConfigError, Settings, load_settings
 from bot.dispatcher import Dispatcher
+from bot.health import HealthChecks, HealthServer
 from bot.i18n import Catalog
 from bot.logging_setup import setup_logging
 from bot.offers import model_problems
 from bot.policy import Policy
+from bot.prices import PriceError, PriceTable
+from bot.probes import HealthReporter, StoreProbe, UpstreamProbe
+from bot.quotas import QuotaLedger
 from bot.services import Services
 from bot.tasks.tracker import TaskTracker
 from bot.upstream import CapabilityWatch, FetchRules, UpstreamClient
-from storage import open_store
+from storage import create_store
 from storage.base import StoreLocked
+from storage.chat_settings import ChatSettingsStore
+from storage.usage_reports import UsageReports
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +50,18 @@ class Core:
     services: Services
     tracker: TaskTracker
     dispatcher: Dispatcher
+    # What /healthz runs: the store and the upstream here, adapters add theirs (`add_adapter`).
+    health: HealthChecks
     # Probes the gateway's capabilities now and then; cancelled by `close_core`.
     refresher: asyncio.Task[None] | None = None
+
+    def add_adapter(self, platform: str, channel: Channel, *, reporter: object = None) -> None:
+        """Register an adapter: its channel (job results find their chat there), and its health
+        check when it (or `reporter`, the object that holds the connection) has one."""
+        self.services.channels[platform] = channel
+        holder = reporter if reporter is not None else channel
+        if isinstance(holder, HealthReporter):
+            self.health.add(platform, holder.check_health)
 
 
 async def build_core(
@@ -56,7 +76,14 @@ async def build_core(
 
     `commands` and `buttons` replace the bot's own tables (tests that bring commands of their own).
     """
-    store = await open_store(settings.database_url)
+    # Read first: a wrong price file stops start-up before anything is opened.
+    prices = PriceTable.from_settings(settings.prices_file, settings.price_overrides)
+    store = create_store(settings.database_url)
+    await store.open()
+    reports = UsageReports(store.engine)
+    ledger = QuotaLedger(
+        reports, prices, settings.user_daily_limits, settings.chat_daily_limits
+    )
     client = UpstreamClient(
         upstream_url,
         api_key,
@@ -69,14 +96,22 @@ async def build_core(
         client=client,
         store=store,
         catalog=Catalog(settings.language),
-        policy=Policy(),
+        policy=Policy(settings, prices, ledger),
         menu=commands.menu(),
+        prices=prices,
+        quotas=ledger,
+        chat_store=ChatSettingsStore(store.engine),
+        reports=reports,
     )
     tracker = TaskTracker(services)
     services.tracker = tracker
+    services.metrics.pending_jobs.set_function(tracker.pending_count)
+    health = HealthChecks()
+    health.add("store", StoreProbe(store.engine))
+    health.add("upstream", UpstreamProbe(client))
     await learn_capabilities(client, settings)
     refresher = asyncio.create_task(_refresh_later(client.capabilities))
-    return Core(services, tracker, Dispatcher(services, commands, buttons), refresher)
+    return Core(services, tracker, Dispatcher(services, commands, buttons), health, refresher)
 
 
 async def learn_capabilities(client: UpstreamClient, settings: Settings) -> None:
@@ -95,6 +130,22 @@ async def _refresh_later(watch: CapabilityWatch) -> None:
     # The first probe ran at start-up; the next ones every max_age_s.
     await asyncio.sleep(watch.max_age_s)
     await watch.keep_fresh()
+
+
+@contextlib.asynccontextmanager
+async def health_server(core: Core, settings: Settings) -> AsyncIterator[HealthServer | None]:
+    """/healthz and /metrics on HEALTH_PORT while the bot runs; nothing when it is not set."""
+    if settings.health_port is None:
+        yield None
+        return
+    server = HealthServer(
+        core.health, core.services.metrics, host=settings.health_host, port=settings.health_port
+    )
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 def freeze_startup_objects() -> None:
@@ -148,6 +199,8 @@ class StartupError(Exception):
 async def _open_core(settings: Settings, url: str, key: str) -> Core:
     try:
         return await build_core(settings, upstream_url=url, api_key=key)
+    except PriceError as exc:
+        raise StartupError(str(exc)) from None
     except StoreLocked as exc:
         raise StartupError(str(exc)) from None
     except (OSError, SQLAlchemyError) as exc:
@@ -173,14 +226,50 @@ async def _main(settings: Settings, console_only: bool) -> int:
                 language=settings.language,
                 jobs=core.tracker,
             )
-            core.services.channels[adapter.platform] = adapter
+            core.add_adapter(adapter.platform, adapter)
             await core.tracker.start()
             freeze_startup_objects()
             if not settings.upstream_base_url:
                 adapter.notice(SANDBOX_NOTICE)
-            return await adapter.run()
+            async with health_server(core, settings):
+                return await run_until_stopped(core, settings, adapter.run())
         finally:
             await close_core(core)
+
+
+async def run_until_stopped(
+    core: Core, settings: Settings, adapters: Coroutine[Any, Any, int]
+) -> int:
+    """Run the adapters until they end, or until SIGTERM: then new commands are turned away,
+    running ones (streams) get SHUTDOWN_GRACE_S to finish, and 0 is returned. Midjourney jobs
+    still pending stay in the store: the next start resumes them. A second SIGTERM exits now."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def on_sigterm() -> None:
+        if stopping.is_set():
+            log.warning("second SIGTERM: exiting at once")
+            os._exit(128 + signal.SIGTERM)
+        log.info("SIGTERM: finishing what is running, taking no new commands")
+        stopping.set()
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    running = asyncio.create_task(adapters)
+    stopped = asyncio.create_task(stopping.wait())
+    try:
+        await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            return running.result()
+        core.dispatcher.stop_accepting()
+        if not await core.dispatcher.wait_commands(settings.shutdown_grace_s):
+            grace = settings.shutdown_grace_s
+            log.warning("commands still running after %.0f s; stopping them", grace)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        return 0
+    finally:
+        stopped.cancel()
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def settings_or_exit() -> Settings:

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.prices import parse_prices
+
+# What a daily limit may count (USER_DAILY_LIMITS, CHAT_DAILY_LIMITS); bot/quotas.py counts them.
+LIMIT_KINDS = (
+    "chat_tokens",
+    "mj_jobs",
+    "mj_actions",
+    "images",
+    "transcribe_seconds",
+    "speech_chars",
+    "cost",
+)
 
 
 class Settings(BaseSettings):
@@ -70,6 +84,24 @@ class Settings(BaseSettings):
     language: str = "en"
     # Comma-separated "platform:user_id" (e.g. "discord:1234,telegram:5678"): may press any button.
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Allowlists (empty = everyone): "platform:user_id", "platform:chat_id", Discord guild ids.
+    # Admins pass them all.
+    allowed_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allowed_chats: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allowed_guilds: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Daily limits per user and per chat, reset at 00:00 UTC: "mj_jobs=10,cost=200000"; kinds
+    # are chat_tokens, mj_jobs, mj_actions, images, transcribe_seconds, speech_chars and cost
+    # (in the gateway's quota units, see PRICES_FILE). A kind not listed is unlimited.
+    user_daily_limits: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    chat_daily_limits: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    # Prices in the gateway's quota units: a JSON file, then a JSON object in the environment,
+    # each over the defaults of bot/prices.py:
+    # {"gpt-4o": {"prompt_per_1k": 1250, "completion_per_1k": 5000}, "mj_imagine": 50000}.
+    prices_file: str | None = None
+    price_overrides: str | None = None
+    # On SIGTERM: how long answers being streamed may take to finish before the process exits.
+    shutdown_grace_s: float = Field(default=20.0, ge=0)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # "text" for people reading a terminal, "json" (one object per line) for log collectors.
     log_format: Literal["text", "json"] = "text"
@@ -93,7 +125,58 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL such as https://gateway.example")
         return url
 
-    @field_validator("allowed_models", "admins", "fetch_allowed_hosts", mode="before")
+    @field_validator("price_overrides")
+    @classmethod
+    def _price_json(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_prices(value, "JSON")  # raises naming the entry that is wrong
+            return value
+        return None
+
+    @field_validator("prices_file")
+    @classmethod
+    def _price_file(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read {value}: {exc.strerror}") from None
+        parse_prices(text, value)
+        return value
+
+    @field_validator("user_daily_limits", "chat_daily_limits", mode="before")
+    @classmethod
+    def _limits(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        limits: dict[str, float] = {}
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            kind, sep, amount = part.partition("=")
+            kind = kind.strip().lower()
+            if not sep or kind not in LIMIT_KINDS:
+                raise ValueError(
+                    f"expected kind=amount pairs with kinds {', '.join(LIMIT_KINDS)}; got {part!r}"
+                )
+            try:
+                limits[kind] = float(amount)
+            except ValueError:
+                raise ValueError(f"{kind}: expected a number, got {amount.strip()!r}") from None
+            if limits[kind] < 0:
+                raise ValueError(f"{kind}: expected a number >= 0")
+        return limits
+
+    @field_validator(
+        "allowed_models",
+        "admins",
+        "fetch_allowed_hosts",
+        "allowed_users",
+        "allowed_chats",
+        "allowed_guilds",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
-from bot.channel import Actor, Channel, MessageRef
+from bot.channel import Actor, Channel, ChatRef, MessageRef
 from bot.clean_text import clean_request, clean_text
 from bot.commands import BUTTONS, COMMANDS
 from bot.commands.imagine import ENGINES
@@ -30,15 +30,18 @@ from bot.error_text import upstream_error_text
 from bot.inbound import (
     Accepted,
     AskText,
+    ChatSettings,
     CommandInfo,
     CommandRequest,
     Notice,
-    ParamInfo,
     Press,
     PressAnswer,
     TextSubmit,
 )
-from bot.offers import missing, missing_text, offers
+from bot.intake import Intake
+from bot.menus import Menus
+from bot.offers import missing, missing_text
+from bot.quotas import reservation_scope
 from bot.replies import text_reply
 from bot.services import CommandContext, Denied, Services, UserError
 from bot.turns import Turns
@@ -47,11 +50,9 @@ from storage.base import PendingText
 
 log = logging.getLogger(__name__)
 
-MAX_SUGGESTIONS = 25  # Discord's autocomplete limit
 # 12 random bytes -> 16 URL-safe characters: fits a Discord custom_id and Telegram callback
 # data, and 96 bits cannot be guessed.
 TEXT_TOKEN_BYTES = 12
-SUGGESTIONS_TTL_S = 60.0  # autocomplete asks on every keystroke: the candidates are kept a while
 
 
 class Dispatcher:
@@ -69,22 +70,60 @@ class Dispatcher:
         self._background: set[asyncio.Task[None]] = set()
         self._opening: set[asyncio.Task[None]] = set()  # text requests being written
         self._answering: set[str] = set()  # text requests whose answer is being handled
-        self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        self._menus = Menus(services, commands)
         self._turns = Turns()
+        # Shutdown: once stopping, new commands are turned away; running ones may finish.
+        self.intake = Intake()
 
     # --- commands and messages --------------------------------------------------------------
     async def handle_command(self, request: CommandRequest, channel: Channel) -> None:
         """Run a slash command; every failure ends as a message in the user's chat."""
         ctx = await self._context(clean_request(request), channel)
-        await self._guarded(ctx, self._run_command)
+        if self.intake.stopping:
+            await self._tell(ctx, ctx.t("bot.stopping"))
+            return
+        async with self.intake.running():
+            await self._guarded(ctx, self._run_command)
+
+    async def chat_settings(self, chat: ChatRef) -> ChatSettings:
+        """The chat's switches (/settings): the defaults when the store cannot say."""
+        try:
+            return await self.services.chat_settings(chat)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("settings of chat %s not loaded; using the defaults", chat.chat_id)
+            return ChatSettings(context_scope=self.services.settings.context_scope)
+
+    def stop_accepting(self) -> None:
+        """Shutdown begins: commands, presses and submits from now on are told to come back."""
+        self.intake.stop()
+
+    async def wait_commands(self, bound: float) -> bool:
+        """Wait up to `bound` s for running commands (streams) and the work of presses and
+        submits to end; False if some still run."""
+
+        async def finished() -> None:
+            await self.intake.idle()
+            await self.drain()
+
+        try:
+            await asyncio.wait_for(finished(), bound)
+        except TimeoutError:
+            return False
+        return True
 
     async def handle_message(self, request: CommandRequest, channel: Channel) -> None:
         """A plain message (no command): voice notes are transcribed, text goes to /ask."""
         has_audio = any(a.is_audio for a in request.attachments)
         command = "transcribe" if has_audio and not request.text.strip() else "ask"
-        if command == "transcribe" and not request.chat.is_private:
+        if command == "transcribe":
+            if not (await self.chat_settings(request.chat)).auto_transcribe:
+                # The chat turned automatic transcription off: a voice note is just a voice note.
+                log.info("voice note in %s left alone (transcription off)", request.chat.chat_id)
+                return
             lack = missing(self.services, command)
-            if lack is not None:
+            if lack is not None and not request.chat.is_private:
                 # Nobody asked: a reply to every voice note in a group would only be noise.
                 log.info("voice note in %s left alone: %s", request.chat.chat_id, lack)
                 return
@@ -143,6 +182,8 @@ class Dispatcher:
         ctx = CommandContext(
             self.services, request, channel, self.services.catalog.default_language, press.message
         )
+        if self.intake.stopping:
+            return Notice(ctx.t("bot.stopping"))
         try:
             await self._load_prefs(ctx)
             return await self._decide(ctx, press.token)
@@ -216,6 +257,9 @@ class Dispatcher:
         )
         submit = dataclasses.replace(submit, text=clean_text(submit.text))
         ctx = await self._context(request, channel)
+        if self.intake.stopping:
+            await self._tell(ctx, ctx.t("bot.stopping"))
+            return
         try:
             pending = await self._pending(submit)
             if pending is None or pending.expires_at <= time.time():
@@ -295,51 +339,11 @@ class Dispatcher:
     # --- menus ------------------------------------------------------------------------------
     def commands(self, language: str) -> list[CommandInfo]:
         """The visible commands, described in `language` where the catalog has it."""
-        catalog = self.services.catalog
-        infos: list[CommandInfo] = []
-        for spec in self.commands_table.specs():
-            if spec.hidden or not offers(self.services, spec.name):
-                continue
-            key = f"help.cmd.{spec.name}"
-            description = (
-                catalog.t(language, key) if catalog.has(language, key) else spec.description
-            )
-            params = tuple(
-                ParamInfo(
-                    p.name, p.kind, p.description, p.required, p.choices, p.count, p.suggests
-                )
-                for p in spec.params
-            )
-            infos.append(CommandInfo(spec.name, description, params, spec.aliases))
-        return infos
+        return self._menus.commands(language)
 
     async def suggest(self, command: str, param: str, typed: str, actor: Actor) -> list[str]:
-        """Values to suggest while `param` of `command` is typed, at most MAX_SUGGESTIONS."""
-        spec = self.commands_table.get(command)
-        if spec is None or spec.suggest is None:
-            return []
-        try:
-            candidates = await self._suggestion_candidates(spec.name, param, spec.suggest)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.info("no suggestions for /%s %s: %r", command, param, exc)
-            return []
-        wanted = typed.strip().lower()
-        starts = [c for c in candidates if c.lower().startswith(wanted)]
-        inside = [c for c in candidates if wanted in c.lower() and c not in starts]
-        return (starts + inside)[:MAX_SUGGESTIONS]
-
-    async def _suggestion_candidates(
-        self, command: str, param: str, source: Callable[[Services, str], Awaitable[list[str]]]
-    ) -> list[str]:
-        key = (command, param)
-        cached = self._candidates.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        candidates = await source(self.services, param)
-        self._candidates[key] = (time.monotonic() + SUGGESTIONS_TTL_S, candidates)
-        return candidates
+        """Values to suggest while `param` of `command` is typed (see `Menus.suggest`)."""
+        return await self._menus.suggest(command, param, typed)
 
     # --- background work --------------------------------------------------------------------
     async def drain(self) -> None:
@@ -398,19 +402,36 @@ class Dispatcher:
         ctx.language = self.services.catalog.resolve_language(
             ctx.prefs.language or ctx.actor.language
         )
+        ctx.chat_settings = await self.services.chat_settings(ctx.chat)
 
     async def _guarded(
         self, ctx: CommandContext, run: Callable[[CommandContext], Awaitable[None]]
     ) -> None:
+        # Quota reservations the run makes are settled by its usage, or released at its end.
+        started = time.monotonic()
+        with reservation_scope():
+            outcome = await self._outcome(ctx, run)
+        metrics = self.services.metrics
+        metrics.commands.labels(ctx.request.command, outcome).inc()
+        metrics.command_seconds.labels(ctx.request.command).observe(time.monotonic() - started)
+
+    async def _outcome(
+        self, ctx: CommandContext, run: Callable[[CommandContext], Awaitable[None]]
+    ) -> str:
+        """Run it; every failure ends as a message. Returns how it ended, for the metrics."""
         try:
             await run(ctx)
+            return "upstream_error" if ctx.upstream_error else "ok"
         except UserError as exc:
             log.info("bad input for /%s from %s: %s", ctx.request.command, ctx.actor.key, exc.key)
             await self._tell(ctx, ctx.t(exc.key, **exc.values))
+            return "bad_input"
         except Denied as exc:
             log.info("policy denied /%s to %s", ctx.request.command, ctx.actor.key)
             await self._tell(ctx, ctx.t("error.denied", reason=exc.reason))
+            return "denied"
         except UpstreamError as exc:
+            self.services.upstream_failed(exc)
             # str(exc) carries the gateway's own words (redacted, capped), status and code.
             log.warning(
                 "upstream error in /%s for %s: %s: %s",
@@ -421,11 +442,13 @@ class Dispatcher:
             )
             text = upstream_error_text(self.services.catalog, ctx.language, exc)
             await self._tell(ctx, text)
+            return "upstream_error"
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("/%s failed for %s", ctx.request.command, ctx.actor.key)
             await self._tell(ctx, ctx.t("error.generic"))
+            return "error"
 
     async def _tell(self, ctx: CommandContext, text: str) -> None:
         # The chat itself may be what failed; losing the notice must not kill the loop.

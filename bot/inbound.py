@@ -122,6 +122,20 @@ class CommandInfo:
     aliases: tuple[str, ...] = ()  # other names that run it (/start for /help, /new for /reset)
 
 
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """A chat's switches as an admin set them with /settings (else the operator's defaults).
+
+    `answer_all`: in a group, answer every message, not only mentions and replies to the bot.
+    `auto_transcribe`: voice notes sent to the bot are transcribed without a command.
+    `context_scope`: "user" (each member has their own conversation) or "chat" (shared).
+    """
+
+    answer_all: bool = False
+    auto_transcribe: bool = True
+    context_scope: Literal["user", "chat"] = "user"
+
+
 class Inbound(Protocol):
     """What an adapter calls. None of these raise: failures end as messages to the user."""
 
@@ -151,6 +165,10 @@ class Inbound(Protocol):
 
     async def suggest(self, command: str, param: str, typed: str, actor: Actor) -> list[str]:
         """Values to suggest while `param` is typed (e.g. `/model name`), at most 25."""
+
+    async def chat_settings(self, chat: ChatRef) -> ChatSettings:
+        """The chat's switches: whether to pass every group message on, whether voice notes are
+        transcribed on their own (cached; a store failure gives the defaults)."""
 
     async def drain(self) -> None:
         """Wait for the background work presses and submits started (shutdown, piped console)."""

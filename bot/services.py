@@ -16,11 +16,16 @@ from typing import Protocol
 from bot.channel import Actor, Channel, ChatRef, MessageRef
 from bot.config import Settings
 from bot.i18n import Catalog
-from bot.inbound import CommandRequest
+from bot.inbound import ChatSettings, CommandRequest
+from bot.metrics import Metrics
 from bot.policy import Cost, Policy
+from bot.prices import PriceTable
+from bot.quotas import QuotaLedger, keep_reservations
 from bot.replies import Reply, text_reply
-from bot.upstream import UpstreamClient
+from bot.upstream import UpstreamClient, UpstreamError
 from storage.base import JobRecord, Store, UserPrefs
+from storage.chat_settings import ChatSettingsStore
+from storage.usage_reports import UsageReports
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ class UserError(Exception):
 
 
 class Denied(Exception):
-    """The policy said no; `reason` is already user-facing text."""
+    """The policy said no; `reason` is already user-facing text (in the user's language)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -82,9 +87,36 @@ class Services:
     channels: dict[str, Channel] = field(default_factory=dict)
     tracker: JobWatcher | None = None
     menu: tuple[MenuEntry, ...] = ()
+    prices: PriceTable = field(default_factory=PriceTable)
+    # Daily limits (None when the store offers no usage reports).
+    quotas: QuotaLedger | None = None
+    # Per-chat switches (/settings) and usage reports (/usage, /stats), on the store's engine.
+    chat_store: ChatSettingsStore | None = None
+    reports: UsageReports | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     def channel_for(self, platform: str) -> Channel | None:
         return self.channels.get(platform)
+
+    async def chat_settings(self, chat: ChatRef) -> ChatSettings:
+        """The chat's switches, the operator's defaults where an admin set none."""
+        default_scope = self.settings.context_scope
+        if self.chat_store is None:
+            return ChatSettings(context_scope=default_scope)
+        stored = await self.chat_store.get(chat.platform, chat.chat_id)
+        scope = stored.context_scope if stored.context_scope in ("user", "chat") else None
+        return ChatSettings(
+            answer_all=bool(stored.answer_all),
+            auto_transcribe=stored.auto_transcribe is not False,
+            context_scope="chat" if (scope or default_scope) == "chat" else "user",
+        )
+
+    def upstream_failed(self, exc: UpstreamError) -> None:
+        """Note a gateway error the command handles: counted by kind, and when the gateway may
+        have charged for it, the command's quota reservations count as spent."""
+        self.metrics.upstream_errors.labels(type(exc).__name__).inc()
+        if exc.maybe_charged:
+            keep_reservations()
 
     def is_admin(self, actor: Actor) -> bool:
         return actor.key in self.settings.admins
@@ -102,6 +134,10 @@ class CommandContext:
     message: MessageRef | None = None
     # The actor's preferences as loaded when the command started (saves commands a second read).
     prefs: UserPrefs = field(default_factory=UserPrefs)
+    # The chat's switches as loaded when the command started.
+    chat_settings: ChatSettings = field(default_factory=ChatSettings)
+    # Set when the command told the user of a gateway error itself (its outcome, for metrics).
+    upstream_error: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -123,13 +159,23 @@ class CommandContext:
         """Send one catalog message as a text reply."""
         return await self.reply(text_reply(self.t(key, **values)))
 
+    def upstream_failed(self, exc: UpstreamError) -> None:
+        """The command shows a gateway error itself: counted, and its outcome says so."""
+        self.upstream_error = True
+        self.services.upstream_failed(exc)
+
     async def check_policy(self, cost: Cost, command: str | None = None) -> None:
         """Ask the policy before an upstream call; raises Denied with a user-facing reason."""
         decision = await self.services.policy.check(
             self.actor, self.chat, command or self.request.command, cost
         )
         if not decision.allowed:
-            raise Denied(decision.reason)
+            if not decision.key:
+                raise Denied(decision.reason)
+            values = dict(decision.values)
+            if "kind" in values:  # a limit's kind, named in the user's words
+                values["kind"] = self.t(f"quota.kind.{values['kind']}")
+            raise Denied(self.t(decision.key, **values))
 
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

@@ -35,9 +35,22 @@ def usage_event(
 
 
 async def record_usage(services: Services, event: UsageEvent) -> None:
-    """Store the event; the user has paid and has the result, so a store error is only logged."""
+    """Store the event and settle the command's quota reservation to it; the user has paid and
+    has the result, so a store error is only logged."""
+    await settle_usage(services, event)
     try:
         await services.store.record_usage(event)
     except Exception:
         log.exception("usage of /%s not recorded", event.command)
+
+
+async def settle_usage(services: Services, event: UsageEvent) -> None:
+    """Turn the command's oldest open reservation into what `event` used (usage stored by other
+    means, such as a chat turn committed with its usage, settles through here)."""
+    if services.quotas is None:
+        return
+    try:
+        await services.quotas.record(event)
+    except Exception:
+        log.exception("usage of /%s not counted against the daily limits", event.command)
 

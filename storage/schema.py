@@ -169,3 +169,15 @@ usage = sa.Table(
 sa.Index(
     "ix_usage_platform_user_id_created_at", usage.c.platform, usage.c.user_id, usage.c.created_at
 )
+
+# Switches an admin sets in a chat (/settings); NULL = the operator's default.
+chat_settings = sa.Table(
+    "chat_settings",
+    metadata,
+    sa.Column("platform", sa.String(32), primary_key=True),
+    sa.Column("chat_id", sa.String(64), primary_key=True),
+    sa.Column("answer_all", sa.Boolean, nullable=True),
+    sa.Column("auto_transcribe", sa.Boolean, nullable=True),
+    sa.Column("context_scope", sa.String(8), nullable=True),
+    sa.Column("updated_at", sa.Double, nullable=False, server_default="0"),
+)

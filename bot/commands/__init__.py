@@ -9,13 +9,17 @@ from bot.commands import (
     help,
     imagine,
     jobs,
+    lang,
     mj_buttons,
     model,
     reset,
+    settings,
     shorten,
     speak,
+    stats,
     swapface,
     transcribe,
+    usage,
 )
 from bot.commands.registry import ButtonKind, button_table, command_table
 
@@ -32,6 +36,10 @@ COMMANDS = command_table(
     jobs.SPEC,
     transcribe.SPEC,
     speak.SPEC,
+    usage.SPEC,
+    lang.SPEC,
+    settings.SPEC,
+    stats.SPEC,
     help.SPEC,
 )
 

@@ -39,7 +39,7 @@ from bot.replies import Reply, text_reply
 from bot.services import CommandContext, UserError
 from bot.tasks.inputs import check_request_size, checked_image
 from bot.upstream import ModelNotAvailable, StreamInterrupted, UpstreamError, Usage
-from bot.usage import record_usage, usage_event
+from bot.usage import record_usage, settle_usage, usage_event
 from storage.base import UsageEvent
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class LiveAnswer:
 def _summarizer(ctx: CommandContext, model: str) -> Summarizer:
     async def summarize(messages: list[dict[str, object]]) -> str | None:
         tokens = sum(message_tokens(str(m["content"]), model) for m in messages)
-        await ctx.check_policy(Cost("chat", tokens))
+        await ctx.check_policy(Cost("chat", tokens, model))
         try:
             result = await ctx.services.client.chat(model, messages, max_tokens=SUMMARY_MAX_TOKENS)
         except UpstreamError as exc:
@@ -163,6 +163,7 @@ async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> A
             answer = await _generate(ctx, turn, live)
     except UpstreamError as exc:
         partial = exc.partial_text if isinstance(exc, StreamInterrupted) else ""
+        ctx.upstream_failed(exc)
         # str(exc): the gateway's own words (redacted, capped) with status and code
         log.warning(
             "chat answer with %s failed for %s: %s: %s (%d chars received)",
@@ -203,7 +204,7 @@ async def ask_command(ctx: CommandContext) -> None:
             raise UserError("chat.no_vision", model=model)
         header = ctx.t("chat.vision_switched", model=model, vision=vision)
         model = vision
-    key = conversation_key(ctx.chat, ctx.actor, settings.context_scope)
+    key = conversation_key(ctx.chat, ctx.actor, ctx.chat_settings.context_scope)
     try:
         turn = await prepare_turn(
             ctx.services.store,
@@ -217,13 +218,14 @@ async def ask_command(ctx: CommandContext) -> None:
         )
     except PromptTooLong as exc:
         raise UserError("chat.too_long", model=model, tokens=exc.tokens, limit=exc.limit) from None
-    await ctx.check_policy(Cost("chat", turn.prompt_tokens))
+    await ctx.check_policy(Cost("chat", turn.prompt_tokens, turn.model))
     answer = await answer_turn(ctx, turn, header)
     if answer is None:
         return
     answer_tokens = count_text(answer.text, model)
     # The turn and the usage it cost land in one transaction.
     usage = _usage_event(ctx, model, answer.usage, turn.prompt_tokens, answer_tokens)
+    await settle_usage(ctx.services, usage)
     await commit_turn(
         ctx.services.store, turn, answer.text, answer_tokens + MESSAGE_OVERHEAD, usage
     )

@@ -68,13 +68,14 @@ async def run_imagine(
 async def run_dalle(ctx: CommandContext, prompt: str) -> None:
     """One DALL·E 3 image, re-uploaded as bytes with the prompt the model actually used."""
     services = ctx.services
-    await ctx.check_policy(Cost("image", 1), command="imagine")
+    await ctx.check_policy(Cost("image", 1, services.settings.dalle_model), command="imagine")
     waiting = await ctx.channel.progress(
         None, ctx.chat, Progress(ctx.t("mj.title.dalle", prompt=prompt[:200]))
     )
     try:
         images = await services.client.create_image(prompt, model=services.settings.dalle_model)
     except UpstreamError as exc:
+        ctx.upstream_failed(exc)
         # The "drawing" message becomes the error, rather than staying behind.
         text = upstream_error_text(services.catalog, ctx.language, exc)
         await replace_text(ctx.channel, waiting, text)

@@ -7,6 +7,7 @@ import time
 
 from bot.commands.ask import chosen_model
 from bot.commands.registry import CommandSpec, Param
+from bot.commands.usage import price_text
 from bot.context.models import is_allowed, is_chat_model
 from bot.policy import Cost
 from bot.replies import Button, text_reply
@@ -16,6 +17,8 @@ from storage.base import ButtonAction
 
 log = logging.getLogger(__name__)
 
+# The Midjourney steps whose prices /model lists beside the chat models'.
+MJ_PRICES_SHOWN = ("mj_imagine", "mj_upscale", "mj_variation", "mj_describe")
 BUTTONS_PER_ROW = 3
 MAX_BUTTON_ROWS = 5  # Discord's limit for one message
 LISTED_IN_ERRORS = 30
@@ -92,6 +95,11 @@ async def model_command(ctx: CommandContext) -> None:
     text = "\n\n".join([
         ctx.t("chat.model_current", model=current),
         ctx.t("chat.model_choices", models=", ".join(choices)),
+        ctx.t("chat.model_prices", prices="\n".join(
+            f"• {m}: {price_text(ctx, ctx.services.prices.price(m))}" for m in on_buttons)),
+        ctx.t("chat.model_mj_prices", prices=", ".join(
+            f"{m.removeprefix('mj_')} {price_text(ctx, ctx.services.prices.price(m))}"
+            for m in MJ_PRICES_SHOWN)),
         ctx.t("chat.model_pick"),
     ])
     await ctx.reply(text_reply(text, rows))

@@ -9,7 +9,7 @@ from bot.services import CommandContext
 
 async def reset_command(ctx: CommandContext) -> None:
     """Start a new conversation in this chat (the shared one when the chat shares context)."""
-    key = conversation_key(ctx.chat, ctx.actor, ctx.services.settings.context_scope)
+    key = conversation_key(ctx.chat, ctx.actor, ctx.chat_settings.context_scope)
     await ctx.services.store.reset_conversation(key)
     await ctx.say("chat.reset_done")
 

@@ -34,8 +34,8 @@ async def speak_command(ctx: CommandContext) -> None:
     if len(text) > MAX_SPEECH_CHARS:
         raise UserError("input.too_long", length=len(text), limit=MAX_SPEECH_CHARS)
     voice = await _voice(ctx)
-    await ctx.check_policy(Cost("speech", len(text)))
     settings = ctx.services.settings
+    await ctx.check_policy(Cost("speech", len(text), settings.tts_model))
     async with ctx.typing():
         data = await ctx.services.client.speech(
             text, voice=voice, response_format="opus", model=settings.tts_model

@@ -84,8 +84,8 @@ async def transcribe_command(ctx: CommandContext) -> None:
     attachment, extension = _audio(ctx)
     translate = _wants_translation(ctx)
     seconds = await asyncio.to_thread(audio_duration, attachment.data)
-    await ctx.check_policy(Cost("audio", seconds or 1.0))
     settings = ctx.services.settings
+    await ctx.check_policy(Cost("audio", seconds or 1.0, settings.transcribe_model))
     async with ctx.typing():
         transcript = await ctx.services.client.transcribe(
             attachment.data,

@@ -10,6 +10,7 @@ from typing import Literal
 from bot.channel import Actor, Channel, ChatRef, MessageRef
 from bot.error_text import upstream_error_text
 from bot.policy import Cost
+from bot.prices import MJ_COMMAND_MODELS, mj_action_model
 from bot.replies import TextRequest, text_reply
 from bot.services import CommandContext, Services
 from bot.tasks.jobs import Submit, chat_of, send_submit
@@ -58,6 +59,7 @@ async def start_job(
             job = await services.store.create_job(job)
             return await send_submit(services, job, submit, language=language)
     except UpstreamError as exc:
+        services.upstream_failed(exc)
         log.warning(
             "%s submit refused for job %s: %s: %s (maybe_charged=%s)",
             job.kind,
@@ -78,20 +80,32 @@ async def start_job(
         return None
 
 
+def billing_model(job: JobRecord, command: str) -> str:
+    """The pseudo-model the gateway bills the job under: per command, or per button pressed."""
+    if job.kind == "action":
+        return mj_action_model(job.result.custom_id)
+    return MJ_COMMAND_MODELS.get(command, "mj_imagine")
+
+
 async def run_job(
     ctx: CommandContext,
     job: JobRecord,
     submit: Submit,
     *,
     command: str,
-    model: str = "midjourney",
+    model: str = "",
 ) -> tuple[JobRecord, SubmitResult] | None:
     """What every Midjourney command does: ask the policy, start the job, count its usage.
 
     A submit that must wait for the user's text (code 21) is counted when that text is sent.
+    Presses on a job's buttons count as actions, everything else as jobs.
     """
-    await ctx.check_policy(Cost("mj", 1), command=command)
+    model = model or billing_model(job, command)
+    kind = "mj_action" if job.kind == "action" else "mj"
+    await ctx.check_policy(Cost(kind, 1, model), command=command)
     started = await start_job(ctx.services, ctx.channel, ctx.chat, ctx.language, job, submit)
+    if started is None:
+        ctx.upstream_error = True  # refused, and shown in the job's message
     if started is not None and not started[1].needs_modal:
         await record_usage(ctx.services, usage_event(ctx.actor, ctx.chat, command, model, units=1))
     return started

@@ -22,6 +22,9 @@ from tests.support.harness import Harness
 from tests.support.recording import RecordingChannel
 from tests.upstream.foreign import ForeignGateway
 
+# What a chat-only gateway serves: chat, and the commands that need no upstream at all.
+CHAT_ONLY_MENU = ["ask", "reset", "model", "usage", "lang", "settings", "stats", "help"]
+
 KEY = "sk-offers-test-key-123"
 PNG = png()
 NOT_OFFERED_HERE = ("imagine", "describe", "blend", "swapface", "shorten", "transcribe", "speak")
@@ -65,7 +68,7 @@ async def test_menus_and_help_leave_out_what_a_chat_only_gateway_cannot_serve(
     async with harness_at(chat_only.url, tmp_path) as h:
         for language in ("en", "zh"):
             names = [info.name for info in h.bot.commands(language)]
-            assert names == ["ask", "reset", "model", "help"]
+            assert names == CHAT_ONLY_MENU
         await h.command("help")
         shown = last_text(h)
         assert "/ask" in shown and "/model" in shown
@@ -179,7 +182,7 @@ async def test_a_foreign_gateway_without_the_default_model_answers_with_one_it_l
                     "DEFAULT_MODEL gpt-4o-mini is not listed by the gateway; users who never "
                     "chose a model get llama-3.1-8b"
                 ]
-                assert [i.name for i in h.bot.commands("en")] == ["ask", "reset", "model", "help"]
+                assert [i.name for i in h.bot.commands("en")] == CHAT_ONLY_MENU
 
                 await h.command("ask", "hi")  # alice never chose a model
                 assert last_text(h) == "Hello from llama-3.1-8b"

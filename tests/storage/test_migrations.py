@@ -24,7 +24,8 @@ from storage.schema import metadata
 from storage.sql_store import SqlStore
 
 TABLES = {
-    "users", "conversations", "messages", "jobs", "button_tokens", "text_requests", "usage"
+    "users", "conversations", "messages", "jobs", "button_tokens", "text_requests", "usage",
+    "chat_settings",
 }
 
 
