@@ -52,14 +52,15 @@ class ConsoleCompleter(Completer):
         quote = opened.group("quote") or ""
         typed = opened.group("quoted") if quote else opened.group("bare")
         for found in self._paths.get_completions(Document(typed), complete_event):
-            path = typed[: len(typed) + found.start_position] + found.text
-            is_dir = found.display_text.endswith("/")
+            # A folder is completed with its slash, so the next Tab goes on inside it.
+            ending = "/" if found.display_text.endswith("/") else ""
+            path = typed[: len(typed) + found.start_position] + found.text + ending
             if not quote and not any(c.isspace() for c in path):
                 yield Completion(
-                    found.text, start_position=found.start_position, display=found.display
+                    found.text + ending, start_position=found.start_position, display=found.display
                 )
                 continue
             # A path with spaces is written quoted, and closed once it names a file.
             mark = quote or '"'
-            whole = f"@{mark}{path}{'' if is_dir else mark}"
+            whole = f"@{mark}{path}{'' if ending else mark}"
             yield Completion(whole, start_position=-(len(opened.group(0))), display=found.display)
