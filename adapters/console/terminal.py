@@ -60,6 +60,9 @@ class _KeptHistory(FileHistory):
             log.warning("console history %s could not be read", self._path, exc_info=True)
             return []
 
+    def append_string(self, string: str) -> None:
+        super().append_string(replace_undecodable(string))
+
     def store_string(self, string: str) -> None:
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,13 +73,22 @@ class _KeptHistory(FileHistory):
                 log.warning("console history %s could not be written", self._path, exc_info=True)
 
 
+class _SessionHistory(InMemoryHistory):
+    """History for this session only (no file), in the same form as the kept one."""
+
+    def append_string(self, string: str) -> None:
+        super().append_string(replace_undecodable(string))
+
+
 class Terminal:
     """Reads lines with a prompt at the bottom of the terminal; `output` prints above it."""
 
     def __init__(
         self, menu: Sequence[CommandInfo], *, history_file: Path | None, prompt: str = texts.PROMPT
     ) -> None:
-        history: History = InMemoryHistory() if history_file is None else _KeptHistory(history_file)
+        history: History = (
+            _SessionHistory() if history_file is None else _KeptHistory(history_file)
+        )
         self._prompt = prompt
         self._session: PromptSession[str] = PromptSession(
             history=history,
@@ -111,11 +123,12 @@ class Terminal:
         being typed and asks again."""
         while True:
             try:
-                return await self._session.prompt_async(self._prompt, default=default)
+                line = await self._session.prompt_async(self._prompt, default=default)
             except KeyboardInterrupt:
                 continue
             except EOFError:
                 return None
+            return replace_undecodable(line)
 
     def close(self) -> None:
         """Print what is still buffered and give the log back its stream."""
@@ -125,6 +138,12 @@ class Terminal:
         with contextlib.suppress(OSError, ValueError):
             self._proxy.flush()
             self._proxy.close()
+
+
+def replace_undecodable(text: str) -> str:
+    """Bytes typed that were not UTF-8 (the editor keeps them as lone surrogates, which cannot
+    be stored or sent) become U+FFFD, as they do in piped input."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _isatty(stream: TextIO | None) -> bool:

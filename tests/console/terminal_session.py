@@ -60,9 +60,9 @@ class TerminalSession:
         self.received = b""
         self.exited = False
 
-    def type(self, keys: str) -> None:
+    def type(self, keys: str | bytes) -> None:
         """Send keys as the keyboard would (arrows and Ctrl keys as their terminal bytes)."""
-        os.write(self._master, keys.encode())
+        os.write(self._master, keys.encode() if isinstance(keys, str) else keys)
 
     def lines(self) -> list[str]:
         """The visible screen, one string per row, without trailing blanks."""

@@ -134,3 +134,16 @@ async def test_a_line_of_escape_sequences_only_sends_nothing_upstream(
     console = await asyncio.to_thread(session)
     assert sandbox.hits["POST /v1/chat/completions"] == 1
     assert "Echo: after" in console.text()
+
+
+def test_bytes_that_are_not_utf8_are_sent_as_replacement_characters(
+    tmp_path: Path, sessions: list[TerminalSession]
+) -> None:
+    console = open_console(tmp_path, sessions)
+    console.type(b"/ask caf\xe9 ok" + ENTER.encode())  # a latin-1 terminal's "café"
+    console.wait_for_text("Echo: caf\ufffd ok")
+    console.wait_for_prompt()
+    console.type(UP)
+    console.wait_for_prompt("/ask caf\ufffd ok")  # kept in the history as it was sent
+    console.type("\x15" + CTRL_D)  # Ctrl-U clears the line, then Ctrl-D leaves
+    assert console.wait_exit() == 0
