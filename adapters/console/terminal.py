@@ -86,9 +86,7 @@ class Terminal:
     def __init__(
         self, menu: Sequence[CommandInfo], *, history_file: Path | None, prompt: str = texts.PROMPT
     ) -> None:
-        history: History = (
-            _SessionHistory() if history_file is None else _KeptHistory(history_file)
-        )
+        history: History = _SessionHistory() if history_file is None else _KeptHistory(history_file)
         self._prompt = prompt
         self._session: PromptSession[str] = PromptSession(
             history=history,
