@@ -239,7 +239,7 @@ class ConsoleAdapter:
                     break
                 line = typed_text(raw)
                 if line is None:
-                    log.info("ignored an input line of control characters only")
+                    log.debug("ignored an input line of control characters only")
                     continue
                 if self._asks:
                     if self._answer(line):

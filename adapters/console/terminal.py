@@ -3,6 +3,7 @@ completion, and everything else printed above the line being typed."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sys
@@ -11,8 +12,10 @@ from pathlib import Path
 from typing import TextIO, cast
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app_or_none, get_app_session, run_in_terminal
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.output import Output
 from prompt_toolkit.patch_stdout import StdoutProxy
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -80,6 +83,45 @@ class _SessionHistory(InMemoryHistory):
         super().append_string(replace_undecodable(string))
 
 
+class _AbovePrompt:
+    """The renderer's stream: straight to the terminal, or, while the line editor is shown,
+    whole lines printed above it (the editor is erased, the lines written, the editor redrawn).
+
+    Writing straight when no editor is up keeps the order of the output and leaves nothing to
+    print once the editor is back, when keys are being typed."""
+
+    def __init__(self, output: Output) -> None:
+        self._output = output
+        self._held = ""  # the start of a line written while the editor is up
+        self._printing: set[asyncio.Future[None]] = set()  # the loop holds tasks weakly
+
+    def write(self, text: str) -> int:
+        app = get_app_or_none()
+        if app is None or not app.is_running:
+            self._emit(self._held + text)
+            self._held = ""
+            return len(text)
+        lines, newline, self._held = (self._held + text).rpartition("\n")
+        if newline:
+            printing = asyncio.ensure_future(run_in_terminal(lambda: self._emit(lines + newline)))
+            self._printing.add(printing)
+            printing.add_done_callback(self._printing.discard)
+        return len(text)
+
+    def flush(self) -> None:
+        # The renderer ends its lines while the editor is up; a partial one waits for its end.
+        return None
+
+    def fileno(self) -> int:
+        return self._output.fileno()
+
+    def _emit(self, text: str) -> None:
+        if text:
+            self._output.enable_autowrap()  # the editor turns it off while drawing itself
+            self._output.write_raw(text)
+            self._output.flush()
+
+
 class Terminal:
     """Reads lines with a prompt at the bottom of the terminal; `output` prints above it."""
 
@@ -96,9 +138,9 @@ class Terminal:
             complete_in_thread=True,  # path completion lists folders: not on the event loop
             enable_open_in_editor=False,
         )
-        # Raw: the replies are already plain text, and the renderer's own escapes pass through.
+        self.output = cast(TextIO, _AbovePrompt(get_app_session().output))
+        # Log records may come from any thread: the proxy takes them to the loop.
         self._proxy = StdoutProxy(raw=True)
-        self.output = cast(TextIO, self._proxy)
         self._logs: list[tuple[logging.StreamHandler[TextIO], TextIO]] = []
 
     def _typing_command_name(self) -> bool:
@@ -112,7 +154,7 @@ class Terminal:
             if not isinstance(handler, logging.StreamHandler):
                 continue
             if id(handler.stream) in terminal_streams:
-                previous = handler.setStream(self.output)
+                previous = handler.setStream(cast(TextIO, self._proxy))
                 if previous is not None:
                     self._logs.append((handler, previous))
 

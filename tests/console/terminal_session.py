@@ -104,10 +104,34 @@ class TerminalSession:
     def wait_for_text(self, text: str) -> None:
         self.wait_for(lambda s: text in s.text(), repr(text))
 
-    def wait_for_prompt(self, typed: str = "") -> None:
-        """Until the line editor shows `> ` (and what was typed so far) at the cursor."""
+    def wait_for_prompt(self, typed: str = "", *, settle: bool = True) -> None:
+        """Until the line editor shows `> ` (and what was typed so far) at the cursor, and (with
+        `settle`) the screen has been still for a moment, as a person looks before typing on."""
         self.wait_for(lambda s: s.cursor_line() == f"> {typed}".rstrip(), f"the prompt '> {typed}'")
-        self.pump(0.1)  # the editor may still be finishing its first drawing
+        if settle:
+            self.settle()
+
+    def settle(self, quiet_s: float = 0.3) -> None:
+        """Read until nothing has been printed for `quiet_s` seconds (bounded)."""
+        deadline = time.monotonic() + WAIT_BOUND_S
+        while not self.exited and time.monotonic() < deadline:
+            before = len(self.received)
+            self.pump(quiet_s)
+            if len(self.received) == before:
+                return
+
+    def press_until(self, keys: str, seen: Callable[[TerminalSession], bool], what: str) -> None:
+        """Type `keys` and wait for `seen`, typing them again (up to three times) when the
+        program did not react: a key that comes while output is printed above the line editor
+        meets the terminal in cooked mode for that instant and may be lost, as for a person."""
+        for _ in range(3):
+            self.type(keys)
+            deadline = time.monotonic() + 3.0
+            while not seen(self) and not self.exited and time.monotonic() < deadline:
+                self.pump(0.1)
+            if seen(self) or self.exited:
+                return
+        raise AssertionError(f"never saw {what}; the screen:\n{self.text()}")
 
     def wait_exit(self) -> int:
         """The exit status, reading the screen meanwhile (a full terminal would block it)."""

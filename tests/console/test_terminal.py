@@ -100,14 +100,16 @@ def test_ctrl_c_drops_the_line_being_typed(tmp_path: Path, sessions: list[Termin
 def test_ctrl_d_waits_for_a_running_job_before_leaving(
     tmp_path: Path, sessions: list[TerminalSession]
 ) -> None:
-    console = open_console(tmp_path, sessions, SANDBOX_SPEED="20")
+    console = open_console(tmp_path, sessions, SANDBOX_SPEED="5")
     console.type("/imagine a cat" + ENTER)
     console.wait_for_text("% ")
-    console.wait_for_prompt()
-    console.type(CTRL_D)
+    console.wait_for_prompt(settle=False)  # progress keeps coming: the job runs
+    assert "[image]" not in console.text(), "the job ended before Ctrl-D: nothing was tested"
+    waiting = "Waiting for 1 running job(s) to finish"
+    console.press_until(CTRL_D, lambda s: waiting in s.text(), repr(waiting))
     assert console.wait_exit() == 0
     screen = console.text()
-    assert "Waiting for 1 running job(s) to finish" in screen
+    assert waiting in screen
     assert screen.index("Waiting for 1 running job(s)") < screen.index("[image] ")
     images = list((tmp_path / "out").glob("*mj_*.png"))
     assert len(images) == 1
