@@ -169,8 +169,9 @@ class ConsoleAdapter:
         texts.use_language(language)
         self.menu = inbound.commands(language)
         self.board = ButtonBoard()
-        # On a terminal (stdin and stdout both) lines are typed in a line editor and all output
-        # goes above it, one whole line at a time; otherwise lines are read as they come.
+        # On a terminal (stdin and stdout both) lines are typed in a line editor and output goes
+        # through the editor's own handle on that terminal, above the line being typed while it
+        # is shown; otherwise lines are read as they come and printed to `stdout`.
         self.terminal = Terminal(self.menu, history_file=history_file) if line_editor else None
         self.renderer = Renderer(
             _tolerant(stdout) if self.terminal is None else self.terminal.output,
