@@ -217,12 +217,14 @@ async def _main(settings: Settings, console_only: bool) -> int:
                     "Discord/Telegram adapters are not part of this build yet; starting the console"
                 )
             from adapters.console import ConsoleAdapter
+            from adapters.console.terminal import history_path
 
             adapter = ConsoleAdapter(
                 core.dispatcher,
                 stdin=sys.stdin,
                 stdout=sys.stdout,
                 output_dir=settings.console_output_dir,
+                history_file=history_path(settings.database_url, settings.console_history_file),
                 language=settings.language,
                 jobs=core.tracker,
             )

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
 
     # Where the console adapter saves images and audio it receives.
     console_output_dir: str = "./out"
+    # The console's line history on a terminal; empty: `console_history` beside the SQLite file
+    # (./data/ when the database is not a file).
+    console_history_file: str = ""
 
     language: str = "en"
     # Comma-separated "platform:user_id" (e.g. "discord:1234,telegram:5678"): may press any button.

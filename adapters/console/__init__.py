@@ -10,6 +10,11 @@
   press waits, bounded, for a button of a job still running).
 - `/quit` or end of input — leave. From a pipe, jobs still running are waited for first.
 
+On a terminal (stdin and stdout both) lines are typed in a line editor (`terminal.py`): history
+kept across runs, Tab completion of `/command` names and `@path` files, output printed above the
+line being typed; Ctrl-C drops the line and Ctrl-D leaves once running jobs are done. A line
+holding only control or escape sequences is ignored, from a pipe too.
+
 A press the bot answers privately (someone else's button, an expired one) prints `* <notice>`.
 A press that asks for text (Vary (Region), Custom Zoom, a remix ✏️) prints the question and the
 next line answers: an empty line keeps the default, `/cancel` sends nothing. Images, audio and

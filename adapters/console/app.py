@@ -28,8 +28,10 @@ from adapters.console.inbound import (
     PressLine,
     QuitLine,
     parse_line,
+    typed_text,
 )
 from adapters.console.render import Renderer
+from adapters.console.terminal import Terminal
 from bot.channel import Actor, ChatRef, MessageRef
 from bot.inbound import (
     Accepted,
@@ -154,11 +156,15 @@ class ConsoleAdapter:
         press_wait_s: float = PRESS_WAIT_S,
         idle_wait_s: float = IDLE_WAIT_S,
         interactive: bool | None = None,
+        line_editor: bool | None = None,
+        history_file: Path | None = None,
     ) -> None:
         self.inbound = inbound
         self.jobs = jobs
         self.stdin = stdin
         self.interactive = _isatty(stdin) if interactive is None else interactive
+        if line_editor is None:
+            line_editor = _isatty(stdin) and _isatty(stdout)
         self.press_wait_s = press_wait_s
         self.idle_wait_s = idle_wait_s
         name = user or local_user()
@@ -167,8 +173,15 @@ class ConsoleAdapter:
         texts.use_language(language)
         self.menu = inbound.commands(language)
         self.board = ButtonBoard()
+        # On a terminal (stdin and stdout both) lines are typed in a line editor and output goes
+        # through the editor's own handle on that terminal, above the line being typed while it
+        # is shown; otherwise lines are read as they come and printed to `stdout`.
+        self.terminal = Terminal(self.menu, history_file=history_file) if line_editor else None
         self.renderer = Renderer(
-            _tolerant(stdout), Path(output_dir), self.board, redraw=_isatty(stdout)
+            _tolerant(stdout) if self.terminal is None else self.terminal.output,
+            Path(output_dir),
+            self.board,
+            redraw=_isatty(stdout) and self.terminal is None,
         )
         self._ids = itertools.count(1)
         self._asks: deque[_Ask] = deque()
@@ -216,20 +229,23 @@ class ConsoleAdapter:
     async def run(self) -> int:
         """Read and handle lines until /quit or end of input; returns the exit status."""
         reader = _LineReader(self.stdin)
-        reader.start()
+        if self.terminal is None:
+            reader.start()
+        else:
+            self.terminal.start()
         quit_now = False
         try:
             while True:
                 await self._settle()
                 if self.renderer.closed:
                     break
-                if self.interactive and not self._asks:
-                    self.renderer.prompt()
-                line = await reader.next()
-                if line is None:
+                raw = await self._read(reader)
+                if raw is None:
                     break
-                if self.renderer.redraw:
-                    self.renderer.typed()
+                line = typed_text(raw)
+                if line is None:
+                    log.debug("ignored an input line of control characters only")
+                    continue
                 if self._asks:
                     if self._answer(line):
                         quit_now = True
@@ -246,7 +262,26 @@ class ConsoleAdapter:
                 task.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
             self.renderer.finish()
+            if self.terminal is not None:
+                self.terminal.close()
         return 0
+
+    async def _read(self, reader: _LineReader) -> str | None:
+        """The next input line; None at end of input (Ctrl-D on a terminal)."""
+        if self.terminal is None:
+            if self.interactive and not self._asks:
+                self.renderer.prompt()
+            line = await reader.next()
+            if line is not None and self.renderer.redraw:
+                self.renderer.typed()
+            return line
+        # While the line editor is up, output must come in whole lines: it is printed above.
+        self.renderer.finish()
+        self.renderer.whole_lines = True
+        try:
+            return await self.terminal.read(self._asks[0].request.default if self._asks else "")
+        finally:
+            self.renderer.whole_lines = False
 
     def _start(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -267,8 +302,10 @@ class ConsoleAdapter:
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=self.idle_wait_s)
         await self._drain()
-        if self.interactive or self.jobs is None:
+        if self.jobs is None or (self.interactive and self.terminal is None):
             return
+        if self.terminal is not None and (count := self.jobs.pending_count(PLATFORM)):
+            self.renderer.line(texts.say("waiting_for_jobs", count=count))
         if not await self.jobs.wait_idle(self.idle_wait_s, platform=PLATFORM):
             self.renderer.line(texts.say("still_running", count=self.jobs.pending_count(PLATFORM)))
         await self._drain()

@@ -66,6 +66,17 @@ CANCEL_COMMAND = "cancel"
 _TOKEN = re.compile(r"""@"[^"]*"|@'[^']*'|\S+""")
 _OPTION = re.compile(r"^([A-Za-z_][\w-]*):(.*)$", re.DOTALL)
 _NUMBER = re.compile(r"^\d{1,9}$")
+# What a terminal sends for keys rather than text: CSI (arrows `ESC [ A`, 7- or 8-bit), SS3
+# (`ESC O P`), string sequences (OSC, DCS, PM, APC up to their terminator), two-byte escapes,
+# and every other C0/C1 control character but the tab.
+_NOT_TYPED = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|\x1bO.?"
+    r"|(?:\x1b[\]P^_X]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|[\x00-\x08\x0a-\x1f\x7f-\x9f]",
+    re.DOTALL,
+)
 _FLAG_VALUES = {
     "yes": "true", "y": "true", "true": "true", "on": "true", "1": "true",
     "no": "false", "n": "false", "false": "false", "off": "false", "0": "false",
@@ -83,6 +94,16 @@ _EXTRA_TYPES = {
 
 class _Refused(Exception):
     """Raised inside the parser to turn a line into a BadLine."""
+
+
+def typed_text(line: str) -> str | None:
+    """The line without terminal escape sequences and control characters, which nobody types
+    as text (an arrow key in a terminal without line editing sends `ESC [ A`); None when the
+    line held nothing else, so it is ignored rather than sent on."""
+    text = _NOT_TYPED.sub("", line)
+    if text != line and not text.strip():
+        return None
+    return text
 
 
 def parse_line(

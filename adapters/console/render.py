@@ -82,6 +82,9 @@ class Renderer:
         self.output_dir = output_dir
         self.board = board
         self.redraw = redraw  # a terminal: progress lines are redrawn in place with \r
+        # Set while a line editor shows the line being typed: output is printed above it, so
+        # nothing may be left on an unfinished line (a streamed answer continues on a new one).
+        self.whole_lines = False
         self._shown: dict[str, _Shown] = {}
         self._lock = asyncio.Lock()
         self._at_line_start = True
@@ -260,6 +263,9 @@ class Renderer:
     def _flush(self) -> None:
         if self.closed:
             return
+        if self.whole_lines and not self._at_line_start:
+            self._write("\n")
+            self._tail = None
         try:
             self.out.flush()
         except (OSError, ValueError):

@@ -209,6 +209,10 @@ MESSAGES: dict[str, str] = {
     "console.ask_hint": "empty line = {default}, /cancel to cancel",
     "console.ask_hint_no_default": "/cancel to cancel",
     "console.ask_cancelled": "Cancelled.",
+    "console.waiting_for_jobs": (
+        "Waiting for {count} running job(s) to finish (Ctrl-C leaves now; they resume on the"
+        " next start)…"
+    ),
     "console.still_running": (
         "Stopped waiting: {count} job(s) still running; they resume on the next start."
     ),

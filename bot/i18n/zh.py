@@ -182,6 +182,9 @@ MESSAGES: dict[str, str] = {
     "console.answer_too_long": "内容太长了（{length} 个字符，上限为 {limit}），请重试。",
     "console.ask_hint": "空行 = {default}，/cancel 取消",
     "console.ask_hint_no_default": "/cancel 取消",
+    "console.waiting_for_jobs": (
+        "正在等待 {count} 个任务完成（按 Ctrl-C 立即退出，下次启动时会继续）…"
+    ),
     "console.still_running": "已停止等待：仍有 {count} 个任务在运行，下次启动时会继续。",
     "console.image": "[图片]",
     "console.preview": "[预览]",

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import io
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -104,43 +101,3 @@ def test_a_piped_session_chats_draws_upscales_speaks_and_transcribes(tmp_path: P
     (speech,) = paths_after("[audio]", out)
     samples, rate = soundfile.read(speech)
     assert speech.suffix == ".ogg" and rate > 0 and len(samples) > 0
-
-
-def test_on_a_terminal_it_prompts_and_ctrl_d_ends_the_session(tmp_path: Path) -> None:
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "console"],
-        stdin=slave,
-        stdout=slave,
-        stderr=subprocess.DEVNULL,
-        cwd=tmp_path,
-        env=console_env(tmp_path),
-    )
-    os.close(slave)
-    # Typed ahead: the terminal keeps the lines (and Ctrl-D, end of input) until they are read.
-    os.write(master, b"/ask hello\n/remix\n\x04")
-    seen = b""
-    deadline = time.monotonic() + SESSION_BOUND_S
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the console closed the terminal: it has exited
-                break
-            if not chunk:
-                break
-            seen += chunk
-        status = process.wait(timeout=SESSION_BOUND_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(master)
-    screen = seen.decode("utf-8", errors="replace")
-    assert status == 0, screen
-    assert "\n> " in screen.replace("\r\n", "\n")
-    assert "Echo: hello" in screen
-    assert "Unknown command /remix" in screen
