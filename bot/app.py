@@ -95,7 +95,7 @@ async def _main(settings: Settings, console_only: bool) -> int:
         services = await build_services(settings, upstream_url=url, api_key=key)
         bot = Bot(services)
         try:
-            wants_platform = settings.discord_token or settings.telegram_token
+            wants_platform = settings.discord_token or settings.telegram_bot_token
             if wants_platform and not console_only:
                 log.error(
                     "Discord/Telegram adapters are not part of this build yet; starting the console"

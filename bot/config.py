@@ -23,7 +23,10 @@ class Settings(BaseSettings):
 
     # Platforms. With neither token the console adapter runs.
     discord_token: SecretStr | None = None
-    telegram_token: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    # The Bot API server root; methods at {root}/bot{token}/{method} (a self-hosted
+    # telegram-bot-api server, or the tests' fake).
+    telegram_api_base_url: str = "https://api.telegram.org"
 
     database_url: str = "sqlite+aiosqlite:///./data/modelbridge.db"
 

@@ -1,0 +1,232 @@
+"""Telegram updates as core events: commands, messages, photos, albums, voice, presses, answers.
+
+Only translation lives here: which messages are for the bot, what they carry, and how a press's
+answer is shown (toast, alert, ForceReply prompt). What to do with them is the core's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from telegram import Bot, CallbackQuery, Message, MessageEntity, User
+from telegram.constants import ChatType
+
+from adapters.telegram import texts
+from adapters.telegram.channel import PLATFORM, TelegramChannel, message_ref
+from adapters.telegram.keyboards import prompt_text
+from adapters.telegram.media import DOWNLOAD_LIMIT, FileInfo, TooBig, fetch, files_of
+from adapters.telegram.redact import redact
+from adapters.telegram.render import Chunk
+from bot.channel import Actor, ChatRef, MessageRef
+from bot.inbound import (
+    Accepted,
+    AskText,
+    Attachment,
+    CommandRequest,
+    Inbound,
+    Notice,
+    Press,
+    TextSubmit,
+)
+from bot.replies import text_reply
+
+log = logging.getLogger(__name__)
+
+ALERT_LIMIT = 200
+
+
+class Prompts(Protocol):
+    """Where ForceReply prompts are remembered (storage.telegram_updates)."""
+
+    async def add_prompt(self, chat_id: str, message_id: int) -> None: ...
+
+    async def is_prompt(self, chat_id: str, message_id: int) -> bool: ...
+
+
+def chat_ref(message: Message) -> ChatRef:
+    thread = message.message_thread_id if message.is_topic_message else None
+    return ChatRef(
+        PLATFORM,
+        str(message.chat.id),
+        is_private=message.chat.type == ChatType.PRIVATE,
+        thread_id=str(thread) if thread else None,
+    )
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(PLATFORM, str(user.id), name=user.full_name, language=user.language_code)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCommand:
+    name: str
+    args: str
+
+
+def parse_command(
+    text: str, entities: Sequence[MessageEntity], username: str
+) -> ParsedCommand | None:
+    """`/cmd@bot args` at the start of the text; None if absent or meant for another bot."""
+    first = next((e for e in entities if e.type == MessageEntity.BOT_COMMAND), None)
+    if first is None or first.offset != 0 or not text.startswith("/"):
+        return None
+    word = text[: first.length]
+    name, _, target = word[1:].partition("@")
+    if target and target.lower() != username.lower():
+        return None
+    return ParsedCommand(name.lower(), text[first.length :].strip())
+
+
+def mentions(text: str, entities: Sequence[MessageEntity], me: User) -> bool:
+    handle = f"@{me.username}".lower() if me.username else None
+    for e in entities:
+        if e.type == MessageEntity.MENTION and handle:
+            if text[e.offset : e.offset + e.length].lower() == handle:
+                return True
+        if e.type == MessageEntity.TEXT_MENTION and e.user and e.user.id == me.id:
+            return True
+    return False
+
+
+def without_mention(text: str, me: User) -> str:
+    if not me.username:
+        return text
+    handle = f"@{me.username}"
+    start = text.lower().find(handle.lower())
+    if start < 0:
+        return text
+    return (text[:start] + text[start + len(handle) :]).strip()
+
+
+class UpdateHandlers:
+    """Turns one message, album or press into the core call it stands for."""
+
+    def __init__(
+        self, inbound: Inbound, channel: TelegramChannel, me: User, prompts: Prompts,
+        *, download_limit: int = DOWNLOAD_LIMIT,
+    ) -> None:  # fmt: skip
+        self.inbound = inbound
+        self.channel = channel
+        self.bot: Bot = channel.bot
+        self.me = me
+        self.prompts = prompts
+        self.download_limit = download_limit
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def on_messages(self, messages: Sequence[Message]) -> None:
+        """One message, or an album's messages (the one with the caption speaks for all)."""
+        lead = next((m for m in messages if m.text or m.caption), messages[0])
+        chat, actor = chat_ref(lead), actor_of(lead.from_user) if lead.from_user else None
+        if actor is None or (lead.from_user and lead.from_user.is_bot):
+            return
+        text = lead.text or lead.caption or ""
+        entities = lead.entities or lead.caption_entities or ()
+        ref = message_ref(chat, lead.message_id)
+        reply = lead.reply_to_message
+        to_me = bool(reply and reply.from_user and reply.from_user.id == self.me.id)
+        command = parse_command(text, entities, self.me.username or "")
+        own_files = [f for m in messages for f in files_of(m)]
+        try:
+            if command is None and to_me and reply is not None:
+                if await self.prompts.is_prompt(chat.chat_id, reply.message_id):
+                    submit = TextSubmit(
+                        actor, chat, text, answered=message_ref(chat, reply.message_id)
+                    )
+                    await self.inbound.handle_text_submit(submit, self.channel)
+                    return
+            if command is not None:
+                files = own_files or files_of(reply)
+                attachments = await self._fetch(files)
+                request = CommandRequest(
+                    actor, chat, command.name, command.args, tuple(attachments), message=ref
+                )
+                await self.inbound.handle_command(request, self.channel)
+                return
+            if not self._for_me(lead, text, entities, to_me, own_files):
+                return
+            if not chat.is_private:
+                text = without_mention(text, self.me)
+            attachments = await self._fetch(own_files)
+            request = CommandRequest(actor, chat, "", text, tuple(attachments), message=ref)
+            await self.inbound.handle_message(request, self.channel)
+        except TooBig as exc:
+            log.info("file of %d bytes refused in chat %s", exc.size, chat.chat_id)
+            await self._tell(
+                chat, ref, actor,
+                texts.say(actor.language, "too_big", size=_mb(exc.size),
+                          limit=_mb(self.download_limit)),
+            )  # fmt: skip
+
+    def _for_me(
+        self, message: Message, text: str, entities: Sequence[MessageEntity], to_me: bool,
+        files: list[FileInfo],
+    ) -> bool:  # fmt: skip
+        """Private chats: everything. Groups: a mention of the bot or a reply to it."""
+        if message.chat.type == ChatType.PRIVATE:
+            return bool(text.strip() or files)
+        if any(f.is_audio for f in files) and not text.strip():
+            return False  # voice in groups: only on /transcribe as a reply
+        return mentions(text, entities, self.me) or to_me
+
+    async def _fetch(self, files: list[FileInfo]) -> list[Attachment]:
+        return await fetch(self.bot, files, self.download_limit)
+
+    # --- presses ----------------------------------------------------------------------------
+
+    async def on_press(self, query: CallbackQuery) -> None:
+        """Decide the press, answer it at once (toast or alert), open a prompt if asked."""
+        message = query.message
+        actor = actor_of(query.from_user)
+        if message is None or not query.data:
+            await self._answer(query, texts.say(actor.language, "failed"), alert=True)
+            return
+        chat = ChatRef(
+            PLATFORM, str(message.chat.id), is_private=message.chat.type == ChatType.PRIVATE
+        )
+        ref = message_ref(chat, message.message_id)
+        press = Press(actor, chat, query.data, message=ref)
+        answer = await self.inbound.handle_press(press, self.channel)
+        if isinstance(answer, Notice):
+            await self._answer(query, answer.text, alert=True)
+        elif isinstance(answer, Accepted):
+            await self._answer(query, answer.notice, alert=False)
+        elif isinstance(answer, AskText):
+            await self._answer(query, "", alert=False)
+            await self._ask(chat, ref, query.from_user, answer)
+
+    async def _ask(self, chat: ChatRef, ref: MessageRef, user: User, ask: AskText) -> None:
+        # In a group the (selective) reply box opens for the people the prompt mentions.
+        words = Chunk(prompt_text(ask.request)) if chat.is_private else _addressed(user, ask)
+        prompt = await self.channel.ask_text(chat, words, ask.request, reply_to=ref)
+        await self.prompts.add_prompt(chat.chat_id, int(prompt.message_id))
+        await self.inbound.bind_text_request(ask.token, prompt)
+
+    async def _answer(self, query: CallbackQuery, text: str, *, alert: bool) -> None:
+        try:
+            await query.answer(text[:ALERT_LIMIT] or None, show_alert=alert and bool(text))
+        except Exception as exc:  # a late answer must not stop the action itself
+            log.info("callback answer failed: %s", redact(repr(exc)))
+
+    async def _tell(self, chat: ChatRef, ref: MessageRef, actor: Actor, text: str) -> None:
+        try:
+            await self.channel.send(chat, text_reply(text), reply_to=ref)
+        except Exception as exc:
+            log.warning("could not tell chat %s: %s", chat.chat_id, redact(repr(exc)))
+
+
+def _addressed(user: User, ask: AskText) -> Chunk:
+    name = user.first_name or "you"
+    body = prompt_text(ask.request)
+    return Chunk(
+        f"{name}, {body}",
+        (MessageEntity(MessageEntity.TEXT_MENTION, 0, len(name.encode("utf-16-le")) // 2,
+                       user=user),),
+    )  # fmt: skip
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")

@@ -1,0 +1,598 @@
+"""A fake Telegram Bot API server (aiohttp, loopback, port 0) that a real PTB `Bot` talks to.
+
+It checks what Telegram checks and PTB does not: text and caption lengths, callback data bytes,
+keyboard sizes, entity ranges, identical edits ("message is not modified"), per-chat and global
+flood limits (429 with `retry_after`). It serves file downloads, keeps every call, and lets a
+test push updates as users would and inject faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.telegram_limits import FloodLimits
+
+Json = dict[str, Any]
+
+BOT_ID = 4242
+BOT_USERNAME = "modelbridge_test_bot"
+BOT_USER: Json = {"id": BOT_ID, "is_bot": True, "first_name": "Modelbridge", "username": BOT_USERNAME}
+JSON_KEYS = {
+    "chat_id", "reply_markup", "media", "entities", "caption_entities", "commands", "message_id",
+    "offset", "limit", "timeout", "allowed_updates", "reply_parameters", "draft_id", "scope",
+    "show_alert", "message_thread_id", "duration",
+}  # fmt: skip
+# Requests that put something in a chat, so count against its flood limit.
+PACED = {
+    "sendMessage", "editMessageText", "editMessageCaption", "editMessageMedia",
+    "editMessageReplyMarkup", "sendPhoto", "sendVoice", "sendAudio", "sendDocument",
+    "sendMediaGroup", "sendMessageDraft",
+}  # fmt: skip
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status, self.description, self.retry_after = status, description, retry_after
+
+    def body(self) -> Json:
+        out: Json = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.retry_after is not None:
+            out["parameters"] = {"retry_after": self.retry_after}
+        return out
+
+
+@dataclass
+class Call:
+    """One request the bot made: method, decoded parameters, uploaded files, when."""
+
+    method: str
+    params: Json
+    files: dict[str, tuple[str, bytes]]
+    at: float
+    status: int = 200
+
+
+@dataclass
+class StoredFile:
+    data: bytes
+    path: str
+    size: int
+
+
+@dataclass
+class ChatMessage:
+    """A message in a chat as users see it; `history` holds (time, text) for every change."""
+
+    chat_id: int
+    message_id: int
+    sender: Json
+    text: str = ""
+    entities: list[Json] = field(default_factory=list)
+    kind: str = "text"  # text | photo | voice | audio | document | video_note
+    file_id: str = ""
+    reply_markup: Json | None = None
+    reply_to: int | None = None
+    force_reply: bool = False
+    deleted: bool = False
+    history: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def buttons(self) -> list[list[Json]]:
+        return list((self.reply_markup or {}).get("inline_keyboard", []))
+
+
+class FakeTelegram:
+    """The fake server; `await start()` returns its root URL."""
+
+    def __init__(self, token: str = "123456:TEST-token-secret", *, limits: bool = True) -> None:
+        self.token = token
+        self.limits = FloodLimits(enabled=limits)
+        self.calls: list[Call] = []
+        self.chats: dict[int, Json] = {}
+        self.messages: dict[tuple[int, int], ChatMessage] = {}
+        self.drafts: dict[int, list[tuple[float, str]]] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.commands: dict[str, list[Json]] = {}
+        self.faults: dict[str, list[ApiError]] = {}
+        self.rate_limited = 0
+        self._updates: list[Json] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(100)
+        self._file_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._new_update = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # --- server ---------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._method)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._download)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        self._new_update.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _method(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params, files = await _params(request)
+        call = Call(method, params, files, time.monotonic())
+        self.calls.append(call)
+        try:
+            result = await self._dispatch(method, params, files)
+        except ApiError as exc:
+            call.status = exc.status
+            if exc.status == 429:
+                self.rate_limited += 1
+            return web.json_response(exc.body(), status=exc.status)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        for stored in self.files.values():
+            if stored.path == path:
+                return web.Response(body=stored.data)
+        return web.Response(status=404)
+
+    async def _dispatch(self, method: str, p: Json, files: dict[str, tuple[str, bytes]]) -> Any:
+        queued = self.faults.get(method)
+        if queued:
+            raise queued.pop(0)
+        if method in PACED:
+            chat_id = int(p["chat_id"])
+            retry = self.limits.check(chat_id, self._chat(chat_id)["type"] == "private")
+            if retry:
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+        handler: Callable[[Json, dict[str, tuple[str, bytes]]], Any] | None = getattr(
+            self, f"_m_{method}", None
+        )
+        if handler is None:
+            if method in {"deleteWebhook", "setMyCommands", "sendChatAction", "close"}:
+                if method == "setMyCommands":
+                    self.commands[str(p.get("language_code", ""))] = list(p["commands"])
+                return True
+            raise ApiError(404, "Not Found: method not found")
+        result = handler(p, files)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return result
+
+    # --- methods ----------------------------------------------------------------------------
+
+    def _m_getMe(self, p: Json, f: Any) -> Json:
+        return BOT_USER
+
+    async def _m_getUpdates(self, p: Json, f: Any) -> list[Json]:
+        offset = int(p.get("offset") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates:
+            self._new_update.clear()
+            timeout = float(p.get("timeout") or 0)
+            if timeout:
+                try:
+                    await asyncio.wait_for(self._new_update.wait(), timeout)
+                except TimeoutError:
+                    pass
+        limit = int(p.get("limit") or 100)
+        return [u for u in self._updates if u["update_id"] >= offset][:limit]
+
+    def _m_sendMessage(self, p: Json, f: Any) -> Json:
+        text = str(p.get("text", ""))
+        entities = list(p.get("entities") or [])
+        _check_text(text, entities, 4096)
+        return self._post(p, text=text, entities=entities)
+
+    def _m_sendMessageDraft(self, p: Json, f: Any) -> bool:
+        text = str(p.get("text") or "")
+        _check_text(text, list(p.get("entities") or []), 4096, allow_empty=True)
+        if self._chat(int(p["chat_id"]))["type"] != "private":
+            raise ApiError(400, "Bad Request: drafts can be sent to private chats only")
+        self.drafts.setdefault(int(p["chat_id"]), []).append((time.monotonic(), text))
+        return True
+
+    def _m_sendPhoto(self, p: Json, f: dict[str, tuple[str, bytes]]) -> Json:
+        return self._post_file(p, f, "photo")
+
+    def _m_sendVoice(self, p: Json, f: dict[str, tuple[str, bytes]]) -> Json:
+        return self._post_file(p, f, "voice")
+
+    def _m_sendAudio(self, p: Json, f: dict[str, tuple[str, bytes]]) -> Json:
+        return self._post_file(p, f, "audio")
+
+    def _m_sendDocument(self, p: Json, f: dict[str, tuple[str, bytes]]) -> Json:
+        return self._post_file(p, f, "document")
+
+    def _m_sendMediaGroup(self, p: Json, f: dict[str, tuple[str, bytes]]) -> list[Json]:
+        media = list(p["media"])
+        if not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the group")
+        out = []
+        for item in media:
+            data = _attached(str(item["media"]), f)
+            caption = str(item.get("caption") or "")
+            _check_text(caption, list(item.get("caption_entities") or []), 1024, True)
+            out.append(
+                self._post(p, text=caption, kind=str(item["type"]), file_id=self.add_file(data))
+            )
+        return out
+
+    def _m_editMessageText(self, p: Json, f: Any) -> Json:
+        msg = self._message(p)
+        text = str(p.get("text", ""))
+        entities = list(p.get("entities") or [])
+        _check_text(text, entities, 4096)
+        if msg.kind != "text":
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        return self._edit(msg, p, text, entities)
+
+    def _m_editMessageCaption(self, p: Json, f: Any) -> Json:
+        msg = self._message(p)
+        text = str(p.get("caption") or "")
+        entities = list(p.get("caption_entities") or [])
+        _check_text(text, entities, 1024, allow_empty=True)
+        if msg.kind == "text":
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        return self._edit(msg, p, text, entities)
+
+    def _m_editMessageMedia(self, p: Json, f: dict[str, tuple[str, bytes]]) -> Json:
+        msg = self._message(p)
+        media = p["media"]
+        text = str(media.get("caption") or "")
+        _check_text(text, list(media.get("caption_entities") or []), 1024, allow_empty=True)
+        msg.kind = str(media["type"])
+        msg.file_id = self.add_file(_attached(str(media["media"]), f))
+        msg.text, msg.entities = text, list(media.get("caption_entities") or [])
+        msg.reply_markup = _markup(p)
+        msg.history.append((time.monotonic(), text))
+        return self._message_json(msg)
+
+    def _m_editMessageReplyMarkup(self, p: Json, f: Any) -> Json:
+        msg = self._message(p)
+        return self._edit(msg, p, msg.text, msg.entities)
+
+    def _m_deleteMessage(self, p: Json, f: Any) -> bool:
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        msg = self.messages.get(key)
+        if msg is None or msg.deleted:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        msg.deleted = True
+        return True
+
+    def _m_answerCallbackQuery(self, p: Json, f: Any) -> bool:
+        if len(str(p.get("text") or "")) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        return True
+
+    def _m_getFile(self, p: Json, f: Any) -> Json:
+        file_id = str(p["file_id"])
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if stored.size > 20 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": stored.size,
+            "file_path": stored.path,
+        }
+
+    # --- helpers for the methods -------------------------------------------------------------
+
+    def _chat(self, chat_id: int) -> Json:
+        return self.chats.setdefault(chat_id, {"id": chat_id, "type": "private"})
+
+    def _message(self, p: Json) -> ChatMessage:
+        msg = self.messages.get((int(p["chat_id"]), int(p["message_id"])))
+        if msg is None or msg.deleted:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return msg
+
+    def _edit(self, msg: ChatMessage, p: Json, text: str, entities: list[Json]) -> Json:
+        markup = _markup(p)
+        if (text, entities, markup) == (msg.text, msg.entities, msg.reply_markup):
+            raise ApiError(400, NOT_MODIFIED)
+        msg.text, msg.entities, msg.reply_markup = text, entities, markup
+        msg.history.append((time.monotonic(), text))
+        return self._message_json(msg)
+
+    def _post(
+        self, p: Json, *, text: str, entities: list[Json] | None = None, kind: str = "text",
+        file_id: str = "",
+    ) -> Json:  # fmt: skip
+        chat_id = int(p["chat_id"])
+        reply = p.get("reply_parameters") or {}
+        markup = _markup(p)
+        msg = ChatMessage(
+            chat_id, next(self._message_ids), BOT_USER, text, list(entities or []), kind, file_id,
+            reply_markup=markup if markup and "inline_keyboard" in markup else None,
+            reply_to=int(reply["message_id"]) if reply.get("message_id") else None,
+            force_reply=bool(markup and markup.get("force_reply")),
+        )  # fmt: skip
+        msg.history.append((time.monotonic(), text))
+        self.messages[(chat_id, msg.message_id)] = msg
+        return self._message_json(msg)
+
+    def _post_file(self, p: Json, f: dict[str, tuple[str, bytes]], kind: str) -> Json:
+        value = p.get(kind)
+        data = f[kind][1] if kind in f else _attached(str(value), f)
+        caption = str(p.get("caption") or "")
+        entities = list(p.get("caption_entities") or [])
+        _check_text(caption, entities, 1024, allow_empty=True)
+        return self._post(
+            p, text=caption, entities=entities, kind=kind, file_id=self.add_file(data)
+        )
+
+    def _message_json(self, msg: ChatMessage) -> Json:
+        out: Json = {
+            "message_id": msg.message_id,
+            "date": int(time.time()),
+            "chat": self._chat(msg.chat_id),
+            "from": msg.sender,
+        }
+        if msg.kind == "text":
+            out["text"] = msg.text
+            if msg.entities:
+                out["entities"] = msg.entities
+        else:
+            out.update(self._media_json(msg.kind, msg.file_id))
+            if msg.text:
+                out["caption"] = msg.text
+        if msg.reply_markup:
+            out["reply_markup"] = msg.reply_markup
+        return out
+
+    def _media_json(self, kind: str, file_id: str) -> Json:
+        size = self.files[file_id].size
+        base = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size}
+        if kind == "photo":
+            return {"photo": [{**base, "width": 512, "height": 512}]}
+        if kind in ("voice", "audio", "video_note"):
+            extra = {"length": 240} if kind == "video_note" else {"mime_type": "audio/ogg"}
+            return {kind: {**base, "duration": 2, **extra}}
+        return {"document": {**base, "file_name": "file.bin", "mime_type": "image/png"}}
+
+    # --- what tests do as users -------------------------------------------------------------
+
+    def add_file(self, data: bytes, *, size: int | None = None, folder: str = "files") -> str:
+        """Store bytes under a new file_id; `size` may claim more than is stored (big files)."""
+        file_id = f"F{next(self._file_ids)}"
+        self.files[file_id] = StoredFile(data, f"{folder}/file_{file_id}.bin", size or len(data))
+        return file_id
+
+    def add_chat(self, chat_id: int, kind: str = "private", title: str = "") -> None:
+        self.chats[chat_id] = {"id": chat_id, "type": kind, **({"title": title} if title else {})}
+
+    def user(self, user_id: int, name: str = "", language: str = "en") -> Json:
+        return {
+            "id": user_id, "is_bot": False, "first_name": name or f"user{user_id}",
+            "language_code": language,
+        }  # fmt: skip
+
+    def user_message(
+        self,
+        chat_id: int,
+        text: str = "",
+        *,
+        user_id: int | None = None,
+        language: str = "en",
+        reply_to: int | None = None,
+        photo: bytes | None = None,
+        voice: bytes | None = None,
+        voice_size: int | None = None,
+        audio: bytes | None = None,
+        video_note: bytes | None = None,
+        document: tuple[bytes, str] | None = None,
+        media_group_id: str | None = None,
+        push: bool = True,
+    ) -> Json:
+        """Push a user's message (text, or a caption with a photo/voice/...) as an update."""
+        chat = self._chat(chat_id)
+        sender = self.user(user_id if user_id is not None else chat_id, language=language)
+        msg: Json = {
+            "message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
+            "from": sender,
+        }  # fmt: skip
+        has_media = any(x is not None for x in (photo, voice, audio, video_note, document))
+        key = "caption" if has_media else "text"
+        if text or not has_media:
+            msg[key] = text
+            entities = _command_entities(text)
+            if entities:
+                msg[f"{key}_entities" if has_media else "entities"] = entities
+        if photo is not None:
+            msg.update(self._media_json("photo", self.add_file(photo, folder="photos")))
+        for kind, data in (("voice", voice), ("audio", audio), ("video_note", video_note)):
+            if data is not None:
+                file_id = self.add_file(data, size=voice_size, folder=kind)
+                msg.update(self._media_json(kind, file_id))
+        if document is not None:
+            file_id = self.add_file(document[0], folder="documents")
+            msg["document"] = {
+                "file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(document[0]),
+                "file_name": "upload", "mime_type": document[1],
+            }  # fmt: skip
+        if media_group_id:
+            msg["media_group_id"] = media_group_id
+        if reply_to is not None:
+            msg["reply_to_message"] = self._reply_target(chat_id, reply_to)
+        self.messages[(chat_id, msg["message_id"])] = ChatMessage(
+            chat_id, msg["message_id"], sender, text, kind="text" if not has_media else "photo",
+            file_id=_first_file_id(msg),
+        )  # fmt: skip
+        if push:
+            self.push({"message": msg})
+        return msg
+
+    def _reply_target(self, chat_id: int, message_id: int) -> Json:
+        target = self.messages[(chat_id, message_id)]
+        if target.sender.get("is_bot") or target.kind == "text":
+            return self._message_json(target) if target.sender.get("is_bot") else {
+                "message_id": message_id, "date": int(time.time()), "chat": self._chat(chat_id),
+                "from": target.sender, "text": target.text,
+            }  # fmt: skip
+        out: Json = {
+            "message_id": message_id, "date": int(time.time()), "chat": self._chat(chat_id),
+            "from": target.sender,
+        }  # fmt: skip
+        stored = self.files[target.file_id]
+        kind = stored.path.split("/", 1)[0]
+        kind = {"photos": "photo", "documents": "document"}.get(kind, kind)
+        out.update(self._media_json(kind, target.file_id))
+        return out
+
+    def press(self, chat_id: int, message_id: int, data: str, *, user_id: int) -> str:
+        """Press an inline button as `user_id`; returns the callback query id."""
+        query_id = f"Q{next(self._query_ids)}"
+        msg = self.messages[(chat_id, message_id)]
+        self.push({
+            "callback_query": {
+                "id": query_id, "from": self.user(user_id), "chat_instance": f"ci{chat_id}",
+                "data": data, "message": self._message_json(msg),
+            }
+        })  # fmt: skip
+        return query_id
+
+    def push(self, body: Json) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **body})
+        self._new_update.set()
+        return update_id
+
+    def fail_next(
+        self, method: str, status: int = 500, description: str = "Internal Server Error",
+        *, retry_after: int | None = None, times: int = 1,
+    ) -> None:  # fmt: skip
+        """The next `times` calls of `method` fail with this error."""
+        self.faults.setdefault(method, []).extend(
+            ApiError(status, description, retry_after) for _ in range(times)
+        )
+
+    # --- what tests read back ---------------------------------------------------------------
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def bot_messages(self, chat_id: int) -> list[ChatMessage]:
+        """The bot's visible messages in a chat, oldest first."""
+        return [
+            m for (c, _), m in sorted(self.messages.items())
+            if c == chat_id and m.sender.get("is_bot") and not m.deleted
+        ]  # fmt: skip
+
+    def answers(self, query_id: str) -> list[Json]:
+        return [c.params for c in self.called("answerCallbackQuery")
+                if c.params.get("callback_query_id") == query_id]  # fmt: skip
+
+
+def _first_file_id(msg: Json) -> str:
+    for kind in ("voice", "audio", "video_note", "document"):
+        if kind in msg:
+            return str(msg[kind]["file_id"])
+    if "photo" in msg:
+        return str(msg["photo"][-1]["file_id"])
+    return ""
+
+
+def _command_entities(text: str) -> list[Json]:
+    """The entities Telegram's clients add: a leading /command and @mentions."""
+    out = []
+    if text.startswith("/"):
+        word = text.split(maxsplit=1)[0]
+        out.append({"type": "bot_command", "offset": 0, "length": utf16_len(word)})
+    for match in re.finditer(r"(?<![\w/])@\w{3,}", text):
+        offset = utf16_len(text[: match.start()])
+        out.append({"type": "mention", "offset": offset, "length": utf16_len(match.group())})
+    return out
+
+
+def _markup(p: Json) -> Json | None:
+    markup = p.get("reply_markup")
+    if not markup:
+        return None
+    rows = markup.get("inline_keyboard")
+    if rows is not None:
+        if sum(len(r) for r in rows) > 100 or any(len(r) > 8 for r in rows):
+            raise ApiError(400, "Bad Request: too many inline keyboard buttons")
+        for row in rows:
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+    return dict(markup)
+
+
+def _check_text(text: str, entities: list[Json], limit: int, allow_empty: bool = False) -> None:
+    size = utf16_len(text)
+    if not text.strip() and not allow_empty:
+        raise ApiError(400, "Bad Request: message text is empty")
+    if size > limit:
+        what = "message is too long" if limit == 4096 else "message caption is too long"
+        raise ApiError(400, f"Bad Request: {what}")
+    for e in entities:
+        if int(e["offset"]) < 0 or int(e["offset"]) + int(e["length"]) > size:
+            raise ApiError(400, "Bad Request: can't parse entities: entity beyond the end")
+
+
+def _attached(value: str, files: dict[str, tuple[str, bytes]]) -> bytes:
+    if value.startswith("attach://"):
+        return files[value.removeprefix("attach://")][1]
+    raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+
+
+async def _params(req: web.Request) -> tuple[Json, dict[str, tuple[str, bytes]]]:
+    """Form, multipart, JSON or query parameters as one dict, plus uploaded files."""
+    p: Json = dict(req.query)
+    files: dict[str, tuple[str, bytes]] = {}
+    if req.content_type == "application/json":
+        p.update(await req.json())
+    elif req.content_type == "multipart/form-data":
+        reader = await req.multipart()
+        async for part in reader:
+            if part.filename is not None:  # type: ignore[union-attr]
+                files[str(part.name)] = (part.filename, bytes(await part.read()))  # type: ignore[union-attr]
+            else:
+                p[str(part.name)] = await part.text()  # type: ignore[union-attr]
+    elif req.can_read_body:
+        p.update(await req.post())
+    for key in p.keys() & JSON_KEYS:
+        if isinstance(p[key], str):
+            try:
+                p[key] = json.loads(p[key])
+            except ValueError:
+                pass
+    return p, files
