@@ -52,7 +52,7 @@ class TelegramAdapter:
         self, inbound: Inbound, engine: AsyncEngine, token: str,
         api_root: str = DEFAULT_API_ROOT, *, poll_timeout: float = POLL_TIMEOUT_S,
         pacer: Pacer | None = None, drafts: bool = True, download_limit: int = DOWNLOAD_LIMIT,
-    ) -> None:  # fmt: skip
+    ) -> None:
         protect(token)
         self.inbound = inbound
         self.engine = engine

@@ -123,7 +123,7 @@ class TelegramChannel:
                     chat, part, caption if i == 0 else None, markup if last else None,
                     first_reply(),
                 )
-            )  # fmt: skip
+            )
         if not sent:
             sent.append(await self.send_text(chat, Chunk("…"), markup, answer))
         return message_ref(chat, sent[-1].message_id)
@@ -228,7 +228,7 @@ class TelegramChannel:
             return lambda: self.bot.send_message(
                 chat_id, c.text, entities=c.entities or None, reply_markup=markup,
                 reply_parameters=_reply(reply_to), message_thread_id=_thread(chat),
-            )  # fmt: skip
+            )
 
         sent = await self._with_fallback(chat, chunk, op)
         self._remember(chat_id, sent.message_id, "text")
@@ -244,7 +244,7 @@ class TelegramChannel:
             return lambda: self.bot.edit_message_text(
                 c.text, chat_id, message_id, entities=c.entities or None,
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-            )  # fmt: skip
+            )
 
         await self._with_fallback(chat, chunk, op)
 
@@ -267,7 +267,7 @@ class TelegramChannel:
     async def _send_photo(
         self, chat: ChatRef, image: Image, caption: Chunk | None, markup: Markup = None,
         reply_to: int | None = None,
-    ) -> Message:  # fmt: skip
+    ) -> Message:
         chat_id = chat_id_of(chat)
 
         def op(c: Chunk) -> Callable[[], Awaitable[Message]]:
@@ -276,7 +276,7 @@ class TelegramChannel:
                 caption_entities=c.entities or None, reply_markup=markup,
                 reply_parameters=_reply(reply_to), message_thread_id=_thread(chat),
                 filename=image.filename,
-            )  # fmt: skip
+            )
 
         sent = await self._with_fallback(chat, caption or Chunk(""), op)
         self._remember(chat_id, sent.message_id, "photo")
@@ -285,7 +285,7 @@ class TelegramChannel:
     async def _send_album(
         self, chat: ChatRef, images: tuple[Image, ...], caption: Chunk | None,
         reply_to: int | None,
-    ) -> list[Message]:  # fmt: skip
+    ) -> list[Message]:
         chat_id = chat_id_of(chat)
         out: list[Message] = []
         for start in range(0, len(images), 10):
@@ -298,14 +298,14 @@ class TelegramChannel:
                     img.data, filename=img.filename,
                     caption=caption.text if caption and i == 0 else None,
                     caption_entities=caption.entities if caption and i == 0 else None,
-                )  # fmt: skip
+                )
                 for i, img in enumerate(group)
             ]
             sent = await self.lane(chat).run(
-                lambda media=media: self.bot.send_media_group(  # type: ignore[misc]
-                    chat_id, media, reply_parameters=_reply(reply_to),
+                lambda media=media, answer=reply_to: self.bot.send_media_group(  # type: ignore[misc]
+                    chat_id, media, reply_parameters=_reply(answer),
                     message_thread_id=_thread(chat),
-                )  # fmt: skip
+                )
             )
             out.extend(sent)
             caption, reply_to = None, None
@@ -314,14 +314,14 @@ class TelegramChannel:
     async def _send_media(
         self, chat: ChatRef, part: Audio | File, caption: Chunk | None, markup: Markup,
         reply_to: int | None,
-    ) -> Message:  # fmt: skip
+    ) -> Message:
         chat_id = chat_id_of(chat)
         c = caption or Chunk("")
         common = {
             "caption": c.text or None, "caption_entities": c.entities or None,
             "reply_markup": markup, "reply_parameters": _reply(reply_to),
             "message_thread_id": _thread(chat), "filename": part.filename,
-        }  # fmt: skip
+        }
         if isinstance(part, Audio) and part.voice and part.format == "opus":
             duration = round(part.duration_s) if part.duration_s else None
             sent: Message = await self.lane(chat).run(
@@ -341,19 +341,19 @@ class TelegramChannel:
     async def _edit_photo(
         self, chat: ChatRef, message_id: int, image: Image, caption: Chunk | None,
         markup: Markup,
-    ) -> None:  # fmt: skip
+    ) -> None:
         chat_id = chat_id_of(chat)
         c = caption or Chunk("")
         media = InputMediaPhoto(
             image.data, filename=image.filename, caption=c.text or None,
             caption_entities=c.entities or None,
-        )  # fmt: skip
+        )
         try:
             await self.lane(chat).run(
                 lambda: self.bot.edit_message_media(
                     media, chat_id, message_id,
                     reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-                )  # fmt: skip
+                )
             )
         except BadRequest as exc:
             if not not_modified(exc):
@@ -368,7 +368,7 @@ class TelegramChannel:
             return lambda: self.bot.edit_message_caption(
                 chat_id, message_id, caption=c.text, caption_entities=c.entities or None,
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-            )  # fmt: skip
+            )
 
         await self._with_fallback(chat, caption, op)
 
@@ -382,7 +382,7 @@ class TelegramChannel:
                 media = InputMediaPhoto(
                     state.preview.data, filename=state.preview.filename,
                     caption=text[:MAX_CAPTION],
-                )  # fmt: skip
+                )
                 await self.bot.edit_message_media(media, chat_id, message_id)
             elif kind == "photo":
                 await self.bot.edit_message_caption(chat_id, message_id, caption=text[:MAX_CAPTION])

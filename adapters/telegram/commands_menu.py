@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import BotCommand, BotCommandScopeDefault
 from telegram import Bot as PtbBot
+from telegram import BotCommand, BotCommandScopeDefault
 
 from adapters.telegram.redact import redact
 from bot.inbound import Inbound
@@ -36,6 +36,6 @@ async def register_commands(bot: PtbBot, inbound: Inbound) -> None:
             await bot.set_my_commands(
                 bot_commands(inbound, language), scope=BotCommandScopeDefault(),
                 language_code=code,
-            )  # fmt: skip
+            )
         except Exception as exc:
             log.warning("setMyCommands (%s) failed: %s", code or "default", redact(repr(exc)))

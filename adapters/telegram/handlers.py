@@ -82,9 +82,11 @@ def parse_command(
 
 def mentions(text: str, entities: Sequence[MessageEntity], me: User) -> bool:
     handle = f"@{me.username}".lower() if me.username else None
+    units = text.encode("utf-16-le")
     for e in entities:
         if e.type == MessageEntity.MENTION and handle:
-            if text[e.offset : e.offset + e.length].lower() == handle:
+            word = units[2 * e.offset : 2 * (e.offset + e.length)].decode("utf-16-le", "replace")
+            if word.lower() == handle:
                 return True
         if e.type == MessageEntity.TEXT_MENTION and e.user and e.user.id == me.id:
             return True
@@ -107,7 +109,7 @@ class UpdateHandlers:
     def __init__(
         self, inbound: Inbound, channel: TelegramChannel, me: User, prompts: Prompts,
         *, download_limit: int = DOWNLOAD_LIMIT,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.inbound = inbound
         self.channel = channel
         self.bot: Bot = channel.bot
@@ -131,13 +133,17 @@ class UpdateHandlers:
         command = parse_command(text, entities, self.me.username or "")
         own_files = [f for m in messages for f in files_of(m)]
         try:
-            if command is None and to_me and reply is not None:
-                if await self.prompts.is_prompt(chat.chat_id, reply.message_id):
-                    submit = TextSubmit(
-                        actor, chat, text, answered=message_ref(chat, reply.message_id)
-                    )
-                    await self.inbound.handle_text_submit(submit, self.channel)
-                    return
+            if (
+                command is None
+                and to_me
+                and reply is not None
+                and await self.prompts.is_prompt(chat.chat_id, reply.message_id)
+            ):
+                submit = TextSubmit(
+                    actor, chat, text, answered=message_ref(chat, reply.message_id)
+                )
+                await self.inbound.handle_text_submit(submit, self.channel)
+                return
             if command is not None:
                 files = own_files or files_of(reply)
                 attachments = await self._fetch(files)
@@ -159,12 +165,12 @@ class UpdateHandlers:
                 chat, ref, actor,
                 texts.say(actor.language, "too_big", size=_mb(exc.size),
                           limit=_mb(self.download_limit)),
-            )  # fmt: skip
+            )
 
     def _for_me(
         self, message: Message, text: str, entities: Sequence[MessageEntity], to_me: bool,
         files: list[FileInfo],
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         """Private chats: everything. Groups: a mention of the bot or a reply to it."""
         if message.chat.type == ChatType.PRIVATE:
             return bool(text.strip() or files)
@@ -225,7 +231,7 @@ def _addressed(user: User, ask: AskText) -> Chunk:
         f"{name}, {body}",
         (MessageEntity(MessageEntity.TEXT_MENTION, 0, len(name.encode("utf-16-le")) // 2,
                        user=user),),
-    )  # fmt: skip
+    )
 
 
 def _mb(size: int) -> str:

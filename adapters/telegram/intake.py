@@ -37,7 +37,7 @@ class Intake:
     def __init__(
         self, bot: Bot, store: TelegramUpdates, router: Router,
         *, poll_timeout: float = POLL_TIMEOUT_S,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.bot = bot
         self.store = store
         self.router = router
@@ -77,7 +77,7 @@ class Intake:
                 updates = await self.bot.get_updates(
                     offset=offset or None, timeout=int(self.poll_timeout),
                     allowed_updates=ALLOWED_UPDATES,
-                )  # fmt: skip
+                )
                 if updates:
                     offset = await self._store(updates)
                 delay = RETRY_MIN_S

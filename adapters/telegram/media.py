@@ -56,7 +56,7 @@ def files_of(message: Message | None) -> list[FileInfo]:
             FileInfo(
                 audio.file_id, audio.file_size or 0, audio.mime_type or "audio/mpeg",
                 audio.file_name or "audio.mp3",
-            )  # fmt: skip
+            )
         )
     if message.video_note:
         note = message.video_note

@@ -13,6 +13,7 @@ A `retry_after` stops only its own chat; other chats keep going.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import warnings
@@ -33,6 +34,7 @@ Op = Callable[[], Awaitable[Any]]
 
 # A must-run request retried after this many 429s in a row is given up (and raised).
 MAX_RETRIES = 8
+SETTLE_STEP_S = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,10 @@ class GlobalLimit:
 
     async def acquire(self) -> None:
         async with self._lock:
-            while wait := self._bucket.wait_for(1.0, time.monotonic()):
+            while True:
+                wait = self._bucket.wait_for(1.0, time.monotonic())
+                if wait <= 0:
+                    break
                 await asyncio.sleep(wait)
             self._bucket.spend()
 
@@ -170,10 +175,8 @@ class Lane:
             wait, offer_key = self._next_wait(time.monotonic())
             if wait > 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
-                except TimeoutError:
-                    pass
                 continue
             await self.limit.acquire()
             self.bucket.spend()
@@ -274,11 +277,15 @@ class Pacer:
         """How many 429s all chats received."""
         return sum(lane.rate_limited for lane in self._lanes.values())
 
-    async def settle(self, timeout: float = 30.0) -> None:
-        """Wait until no lane has work left (shutdown, tests)."""
-        deadline = time.monotonic() + timeout
-        while any(lane.busy for lane in self._lanes.values()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+    async def settle(self, bound_s: float = 30.0) -> None:
+        """Wait until no lane has work left, up to `bound_s` (shutdown, tests)."""
+        deadline = time.monotonic() + bound_s
+        for _ in range(int(bound_s / SETTLE_STEP_S) + 1):
+            if not any(lane.busy for lane in self._lanes.values()):
+                return
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(SETTLE_STEP_S)
 
     async def close(self) -> None:
         await asyncio.gather(*(lane.close() for lane in self._lanes.values()))

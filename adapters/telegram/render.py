@@ -78,10 +78,8 @@ def split(text: str, entities: list[MdEntity], limit: int) -> list[tuple[str, li
     start = 0
     while start < len(text):
         budget = units[start] + limit
-        if units[-1] <= budget:
-            end = len(text)
-        else:
-            end = _best_cut(text, units, start, budget, code)
+        fits = units[-1] <= budget
+        end = len(text) if fits else _best_cut(text, units, start, budget, code)
         piece = text[start:end]
         lead = len(piece) - len(piece.lstrip("\n"))
         body_start, body_end = start + lead, start + len(piece.rstrip())

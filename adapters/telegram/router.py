@@ -92,10 +92,10 @@ class Router:
 
         self._spawn(tell())
 
-    async def drain(self, timeout: float = 30.0) -> None:
-        """Wait for scheduled work (albums still gathering included), up to `timeout`."""
+    async def drain(self, bound_s: float = 30.0) -> None:
+        """Wait for scheduled work (albums still gathering included), up to `bound_s`."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + bound_s
         while (self._tasks or self._albums) and loop.time() < deadline:
             if self._tasks:
                 await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - loop.time()))

@@ -36,7 +36,7 @@ class TelegramStream:
     def __init__(
         self, channel: TelegramChannel, chat: ChatRef, reply_to: MessageRef | None,
         *, use_draft: bool,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._channel = channel
         self._chat = chat
         self._chat_id = int(chat.chat_id)
@@ -92,7 +92,7 @@ class TelegramStream:
         await self._channel.bot.send_message_draft(
             self._chat_id, self._draft_id, chunk.text, entities=chunk.entities or None,
             message_thread_id=self._thread,
-        )  # fmt: skip
+        )
         self._draft_shown = chunk
 
     async def _edit_step(self, chunks: list[Chunk]) -> bool:
@@ -111,7 +111,7 @@ class TelegramStream:
                     self._chat_id, chunk.text, entities=chunk.entities or None,
                     reply_parameters=_reply(self._reply_to if i == 0 else None),
                     message_thread_id=self._thread,
-                )  # fmt: skip
+                )
                 self._ids.append(sent.message_id)
                 self._shown.append(chunk)
             return i == len(chunks) - 1

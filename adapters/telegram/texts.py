@@ -17,7 +17,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "download_failed": "I could not fetch your file from Telegram; please send it again.",
     },
     "zh": {
-        "too_big": "这个文件有 {size} MB；Telegram 只允许机器人下载不超过 {limit} MB 的文件。请发送更短或更小的文件。",
+        "too_big": (
+            "这个文件有 {size} MB；Telegram 只允许机器人下载不超过 {limit} MB 的文件。"
+            "请发送更短或更小的文件。"
+        ),
         "interrupted": "处理这条消息时我重启了。如果没有收到回复，请重新发送。",
         "failed": "处理这条消息时出错了，请再试一次。",
         "not_yours_prompt": "这个问题是问别人的。",

@@ -9,97 +9,49 @@ test push updates as users would and inject faults.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes.telegram_limits import FloodLimits
-
-Json = dict[str, Any]
+from tests.fakes.telegram_model import (
+    ApiError,
+    Call,
+    ChatMessage,
+    Json,
+    StoredFile,
+    utf16_len,
+)
+from tests.fakes.telegram_users import UserSide
 
 BOT_ID = 4242
 BOT_USERNAME = "modelbridge_test_bot"
-BOT_USER: Json = {"id": BOT_ID, "is_bot": True, "first_name": "Modelbridge", "username": BOT_USERNAME}
+BOT_USER: Json = {
+    "id": BOT_ID, "is_bot": True, "first_name": "Modelbridge", "username": BOT_USERNAME,
+}
 JSON_KEYS = {
     "chat_id", "reply_markup", "media", "entities", "caption_entities", "commands", "message_id",
     "offset", "limit", "timeout", "allowed_updates", "reply_parameters", "draft_id", "scope",
     "show_alert", "message_thread_id", "duration",
-}  # fmt: skip
+}
 # Requests that put something in a chat, so count against its flood limit.
 PACED = {
     "sendMessage", "editMessageText", "editMessageCaption", "editMessageMedia",
     "editMessageReplyMarkup", "sendPhoto", "sendVoice", "sendAudio", "sendDocument",
     "sendMediaGroup", "sendMessageDraft",
-}  # fmt: skip
+}
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.status, self.description, self.retry_after = status, description, retry_after
-
-    def body(self) -> Json:
-        out: Json = {"ok": False, "error_code": self.status, "description": self.description}
-        if self.retry_after is not None:
-            out["parameters"] = {"retry_after": self.retry_after}
-        return out
-
-
-@dataclass
-class Call:
-    """One request the bot made: method, decoded parameters, uploaded files, when."""
-
-    method: str
-    params: Json
-    files: dict[str, tuple[str, bytes]]
-    at: float
-    status: int = 200
-
-
-@dataclass
-class StoredFile:
-    data: bytes
-    path: str
-    size: int
-
-
-@dataclass
-class ChatMessage:
-    """A message in a chat as users see it; `history` holds (time, text) for every change."""
-
-    chat_id: int
-    message_id: int
-    sender: Json
-    text: str = ""
-    entities: list[Json] = field(default_factory=list)
-    kind: str = "text"  # text | photo | voice | audio | document | video_note
-    file_id: str = ""
-    reply_markup: Json | None = None
-    reply_to: int | None = None
-    force_reply: bool = False
-    deleted: bool = False
-    history: list[tuple[float, str]] = field(default_factory=list)
-
-    @property
-    def buttons(self) -> list[list[Json]]:
-        return list((self.reply_markup or {}).get("inline_keyboard", []))
-
-
-class FakeTelegram:
+class FakeTelegram(UserSide):
     """The fake server; `await start()` returns its root URL."""
 
     def __init__(self, token: str = "123456:TEST-token-secret", *, limits: bool = True) -> None:
@@ -203,10 +155,8 @@ class FakeTelegram:
             self._new_update.clear()
             timeout = float(p.get("timeout") or 0)
             if timeout:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._new_update.wait(), timeout)
-                except TimeoutError:
-                    pass
         limit = int(p.get("limit") or 100)
         return [u for u in self._updates if u["update_id"] >= offset][:limit]
 
@@ -313,9 +263,6 @@ class FakeTelegram:
 
     # --- helpers for the methods -------------------------------------------------------------
 
-    def _chat(self, chat_id: int) -> Json:
-        return self.chats.setdefault(chat_id, {"id": chat_id, "type": "private"})
-
     def _message(self, p: Json) -> ChatMessage:
         msg = self.messages.get((int(p["chat_id"]), int(p["message_id"])))
         if msg is None or msg.deleted:
@@ -333,7 +280,7 @@ class FakeTelegram:
     def _post(
         self, p: Json, *, text: str, entities: list[Json] | None = None, kind: str = "text",
         file_id: str = "",
-    ) -> Json:  # fmt: skip
+    ) -> Json:
         chat_id = int(p["chat_id"])
         reply = p.get("reply_parameters") or {}
         markup = _markup(p)
@@ -342,7 +289,7 @@ class FakeTelegram:
             reply_markup=markup if markup and "inline_keyboard" in markup else None,
             reply_to=int(reply["message_id"]) if reply.get("message_id") else None,
             force_reply=bool(markup and markup.get("force_reply")),
-        )  # fmt: skip
+        )
         msg.history.append((time.monotonic(), text))
         self.messages[(chat_id, msg.message_id)] = msg
         return self._message_json(msg)
@@ -385,159 +332,6 @@ class FakeTelegram:
             extra = {"length": 240} if kind == "video_note" else {"mime_type": "audio/ogg"}
             return {kind: {**base, "duration": 2, **extra}}
         return {"document": {**base, "file_name": "file.bin", "mime_type": "image/png"}}
-
-    # --- what tests do as users -------------------------------------------------------------
-
-    def add_file(self, data: bytes, *, size: int | None = None, folder: str = "files") -> str:
-        """Store bytes under a new file_id; `size` may claim more than is stored (big files)."""
-        file_id = f"F{next(self._file_ids)}"
-        self.files[file_id] = StoredFile(data, f"{folder}/file_{file_id}.bin", size or len(data))
-        return file_id
-
-    def add_chat(self, chat_id: int, kind: str = "private", title: str = "") -> None:
-        self.chats[chat_id] = {"id": chat_id, "type": kind, **({"title": title} if title else {})}
-
-    def user(self, user_id: int, name: str = "", language: str = "en") -> Json:
-        return {
-            "id": user_id, "is_bot": False, "first_name": name or f"user{user_id}",
-            "language_code": language,
-        }  # fmt: skip
-
-    def user_message(
-        self,
-        chat_id: int,
-        text: str = "",
-        *,
-        user_id: int | None = None,
-        language: str = "en",
-        reply_to: int | None = None,
-        photo: bytes | None = None,
-        voice: bytes | None = None,
-        voice_size: int | None = None,
-        audio: bytes | None = None,
-        video_note: bytes | None = None,
-        document: tuple[bytes, str] | None = None,
-        media_group_id: str | None = None,
-        push: bool = True,
-    ) -> Json:
-        """Push a user's message (text, or a caption with a photo/voice/...) as an update."""
-        chat = self._chat(chat_id)
-        sender = self.user(user_id if user_id is not None else chat_id, language=language)
-        msg: Json = {
-            "message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
-            "from": sender,
-        }  # fmt: skip
-        has_media = any(x is not None for x in (photo, voice, audio, video_note, document))
-        key = "caption" if has_media else "text"
-        if text or not has_media:
-            msg[key] = text
-            entities = _command_entities(text)
-            if entities:
-                msg[f"{key}_entities" if has_media else "entities"] = entities
-        if photo is not None:
-            msg.update(self._media_json("photo", self.add_file(photo, folder="photos")))
-        for kind, data in (("voice", voice), ("audio", audio), ("video_note", video_note)):
-            if data is not None:
-                file_id = self.add_file(data, size=voice_size, folder=kind)
-                msg.update(self._media_json(kind, file_id))
-        if document is not None:
-            file_id = self.add_file(document[0], folder="documents")
-            msg["document"] = {
-                "file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(document[0]),
-                "file_name": "upload", "mime_type": document[1],
-            }  # fmt: skip
-        if media_group_id:
-            msg["media_group_id"] = media_group_id
-        if reply_to is not None:
-            msg["reply_to_message"] = self._reply_target(chat_id, reply_to)
-        self.messages[(chat_id, msg["message_id"])] = ChatMessage(
-            chat_id, msg["message_id"], sender, text, kind="text" if not has_media else "photo",
-            file_id=_first_file_id(msg),
-        )  # fmt: skip
-        if push:
-            self.push({"message": msg})
-        return msg
-
-    def _reply_target(self, chat_id: int, message_id: int) -> Json:
-        target = self.messages[(chat_id, message_id)]
-        if target.sender.get("is_bot") or target.kind == "text":
-            return self._message_json(target) if target.sender.get("is_bot") else {
-                "message_id": message_id, "date": int(time.time()), "chat": self._chat(chat_id),
-                "from": target.sender, "text": target.text,
-            }  # fmt: skip
-        out: Json = {
-            "message_id": message_id, "date": int(time.time()), "chat": self._chat(chat_id),
-            "from": target.sender,
-        }  # fmt: skip
-        stored = self.files[target.file_id]
-        kind = stored.path.split("/", 1)[0]
-        kind = {"photos": "photo", "documents": "document"}.get(kind, kind)
-        out.update(self._media_json(kind, target.file_id))
-        return out
-
-    def press(self, chat_id: int, message_id: int, data: str, *, user_id: int) -> str:
-        """Press an inline button as `user_id`; returns the callback query id."""
-        query_id = f"Q{next(self._query_ids)}"
-        msg = self.messages[(chat_id, message_id)]
-        self.push({
-            "callback_query": {
-                "id": query_id, "from": self.user(user_id), "chat_instance": f"ci{chat_id}",
-                "data": data, "message": self._message_json(msg),
-            }
-        })  # fmt: skip
-        return query_id
-
-    def push(self, body: Json) -> int:
-        update_id = next(self._update_ids)
-        self._updates.append({"update_id": update_id, **body})
-        self._new_update.set()
-        return update_id
-
-    def fail_next(
-        self, method: str, status: int = 500, description: str = "Internal Server Error",
-        *, retry_after: int | None = None, times: int = 1,
-    ) -> None:  # fmt: skip
-        """The next `times` calls of `method` fail with this error."""
-        self.faults.setdefault(method, []).extend(
-            ApiError(status, description, retry_after) for _ in range(times)
-        )
-
-    # --- what tests read back ---------------------------------------------------------------
-
-    def called(self, method: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method]
-
-    def bot_messages(self, chat_id: int) -> list[ChatMessage]:
-        """The bot's visible messages in a chat, oldest first."""
-        return [
-            m for (c, _), m in sorted(self.messages.items())
-            if c == chat_id and m.sender.get("is_bot") and not m.deleted
-        ]  # fmt: skip
-
-    def answers(self, query_id: str) -> list[Json]:
-        return [c.params for c in self.called("answerCallbackQuery")
-                if c.params.get("callback_query_id") == query_id]  # fmt: skip
-
-
-def _first_file_id(msg: Json) -> str:
-    for kind in ("voice", "audio", "video_note", "document"):
-        if kind in msg:
-            return str(msg[kind]["file_id"])
-    if "photo" in msg:
-        return str(msg["photo"][-1]["file_id"])
-    return ""
-
-
-def _command_entities(text: str) -> list[Json]:
-    """The entities Telegram's clients add: a leading /command and @mentions."""
-    out = []
-    if text.startswith("/"):
-        word = text.split(maxsplit=1)[0]
-        out.append({"type": "bot_command", "offset": 0, "length": utf16_len(word)})
-    for match in re.finditer(r"(?<![\w/])@\w{3,}", text):
-        offset = utf16_len(text[: match.start()])
-        out.append({"type": "mention", "offset": offset, "length": utf16_len(match.group())})
-    return out
 
 
 def _markup(p: Json) -> Json | None:
@@ -591,8 +385,6 @@ async def _params(req: web.Request) -> tuple[Json, dict[str, tuple[str, bytes]]]
         p.update(await req.post())
     for key in p.keys() & JSON_KEYS:
         if isinstance(p[key], str):
-            try:
+            with contextlib.suppress(ValueError):
                 p[key] = json.loads(p[key])
-            except ValueError:
-                pass
     return p, files
