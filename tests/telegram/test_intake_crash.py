@@ -66,7 +66,8 @@ async def test_updates_stored_but_unhandled_at_a_kill_9_are_handled_once_after_r
         second.send_signal(signal.SIGKILL)
         await second.wait()
     shown = texts(fake)
-    assert sorted(t for t in shown if t.startswith("ran")) == ["ran /cmd0", "ran /cmd1", "ran /cmd2"]
+    ran = sorted(t for t in shown if t.startswith("ran"))
+    assert ran == ["ran /cmd0", "ran /cmd1", "ran /cmd2"]
     restarted = [m for m in fake.bot_messages(ALICE) if "restarted" in m.text]
     assert len(restarted) == 1 and restarted[0].reply_to == slow["message_id"]
     assert len(shown) == 4
