@@ -119,6 +119,7 @@ class CommandInfo:
     name: str
     description: str
     params: tuple[ParamInfo, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names that run it (/start for /help, /new for /reset)
 
 
 class Inbound(Protocol):
