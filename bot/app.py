@@ -111,11 +111,17 @@ async def _main(settings: Settings, console_only: bool) -> int:
     async with upstream_endpoint(settings) as (url, key):
         core = await build_core(settings, upstream_url=url, api_key=key)
         try:
-            wants_platform = settings.discord_token or settings.telegram_bot_token
-            if wants_platform and not console_only:
-                log.error(
-                    "Discord/Telegram adapters are not part of this build yet; starting the console"
+            # --- Telegram (adapters/telegram): runs instead of the console when configured ---
+            if settings.telegram_bot_token and not console_only:
+                from adapters.telegram.run import run_telegram
+
+                return await run_telegram(
+                    core.dispatcher, core.services.channels, core.services.store, settings,
+                    start_tracker=core.tracker.start,
                 )
+            # --- end Telegram ---
+            if settings.discord_token and not console_only:
+                log.error("the Discord adapter is not part of this build yet; starting the console")
             from adapters.console import ConsoleAdapter
 
             adapter = ConsoleAdapter(

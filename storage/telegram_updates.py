@@ -106,7 +106,7 @@ class TelegramUpdates:
                         {
                             "bot_id": self._bot, "update_id": u.update_id, "payload": u.payload,
                             "state": int(UpdateState.STORED), "stored_at": now,
-                        }  # fmt: skip
+                        }
                         for u in fresh
                     ],
                 )
@@ -172,7 +172,7 @@ class TelegramUpdates:
                 prompts_table.insert().values(
                     bot_id=self._bot, chat_id=chat_id, message_id=message_id,
                     created_at=time.time(),
-                )  # fmt: skip
+                )
             )
 
     async def is_prompt(self, chat_id: str, message_id: int) -> bool:
