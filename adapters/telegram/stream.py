@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from telegram import ReplyParameters
+from telegram import Bot, ForceReply, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest
 
 from adapters.telegram.keyboards import keyboard
+from adapters.telegram.pacing import Lane
 from adapters.telegram.redact import redact
 from adapters.telegram.render import Chunk, render
 from bot.channel import ChatRef, MessageRef
 from bot.replies import Reply, Text
-
-if TYPE_CHECKING:
-    from adapters.telegram.channel import TelegramChannel
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +28,35 @@ _draft_ids = itertools.count(1)
 _stream_ids = itertools.count(1)
 
 
+class Sender(Protocol):
+    """What a stream needs of the channel (adapters.telegram.channel.TelegramChannel)."""
+
+    bot: Bot
+
+    def lane(self, chat: ChatRef) -> Lane: ...
+
+    async def send(
+        self, chat: ChatRef, reply: Reply, *, reply_to: MessageRef | None = None
+    ) -> MessageRef: ...
+
+    async def send_text(
+        self, chat: ChatRef, chunk: Chunk,
+        markup: InlineKeyboardMarkup | ForceReply | None = None, reply_to: int | None = None,
+    ) -> Message: ...
+
+    async def edit_text(
+        self, chat: ChatRef, message_id: int, chunk: Chunk,
+        markup: InlineKeyboardMarkup | ForceReply | None = None,
+    ) -> None: ...
+
+    async def delete(self, message: MessageRef) -> None: ...
+
+
 class TelegramStream:
     """Implements `bot.channel.TextStream`."""
 
     def __init__(
-        self, channel: TelegramChannel, chat: ChatRef, reply_to: MessageRef | None,
+        self, channel: Sender, chat: ChatRef, reply_to: MessageRef | None,
         *, use_draft: bool,
     ) -> None:
         self._channel = channel

@@ -57,7 +57,8 @@ def button(message: ChatMessage, label: str) -> str:
         for b in row:
             if label in b["text"]:
                 return str(b["callback_data"])
-    raise AssertionError(f"no {label!r} button in {[b['text'] for r in message.buttons for b in r]}")
+    labels = [b["text"] for row in message.buttons for b in row]
+    raise AssertionError(f"no {label!r} button in {labels}")
 
 
 @contextlib.asynccontextmanager
