@@ -191,6 +191,7 @@ class TelegramChannel:
     async def delete(self, message: MessageRef) -> None:
         """Delete a message; one already gone (or too old to delete) is not an error."""
         chat_id = chat_id_of(message.chat)
+        self.lane(message.chat).drop(f"progress:{message.message_id}")
         try:
             await self.lane(message.chat).run(
                 lambda: self.bot.delete_message(chat_id, int(message.message_id))
@@ -389,7 +390,7 @@ class TelegramChannel:
             else:
                 await self.bot.edit_message_text(text[:4096], chat_id, message_id)
         except BadRequest as exc:
-            if not not_modified(exc):
+            if not not_modified(exc) and "not found" not in exc.message.lower():
                 raise
 
     def _remember(self, chat_id: int, message_id: int, kind: str) -> None:

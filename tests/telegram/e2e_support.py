@@ -63,9 +63,11 @@ def button(message: ChatMessage, label: str) -> str:
 
 @contextlib.asynccontextmanager
 async def telegram_bot(
-    tmp_path: Path, sandbox: SandboxServer, fake: FakeTelegram, **settings: Any
+    tmp_path: Path, sandbox: SandboxServer, fake: FakeTelegram, *, grace_s: float = 5.0,
+    **settings: Any,
 ) -> AsyncIterator[TelegramBot]:
-    """Start the bot as `modelbridge run` does with a token; stop it on exit."""
+    """Start the bot as `modelbridge run` does with a token; stop it on exit (`grace_s` 0:
+    no waiting for work in flight, as in a crash)."""
     config = fast_settings(
         tmp_path, telegram_bot_token=TOKEN, telegram_api_base_url=fake.url, **settings
     )
@@ -80,7 +82,7 @@ async def telegram_bot(
         await adapter.start()
         yield TelegramBot(core, adapter, fake)
     finally:
-        await adapter.stop(grace_s=5.0)
+        await adapter.stop(grace_s=grace_s)
         await close_core(core)
 
 
