@@ -46,8 +46,9 @@ class Pace:
     edit_gap: float
 
 
-PRIVATE = Pace(rate=1.0, burst=3.0, edit_gap=1.0)
-GROUP = Pace(rate=20 / 60, burst=3.0, edit_gap=3.0)
+# Bursts a little under Telegram's, for the same reason as the global limit's rate.
+PRIVATE = Pace(rate=1.0, burst=2.0, edit_gap=1.0)
+GROUP = Pace(rate=20 / 60, burst=2.0, edit_gap=3.0)
 
 
 @dataclass(slots=True)
@@ -75,20 +76,20 @@ class Bucket:
 
 
 class GlobalLimit:
-    """The bot-wide rate (about 30 requests per second) all lanes draw from."""
+    """The bot-wide rate all lanes draw from: a little under Telegram's ~30/s, since requests
+    paced here can still bunch up on the way; offers leave `reserve` tokens to must-runs."""
 
-    def __init__(self, rate: float = 30.0, burst: float = 30.0) -> None:
+    def __init__(self, rate: float = 25.0, burst: float = 20.0, reserve: float = 5.0) -> None:
         self._bucket = Bucket(rate, burst)
-        self._lock = asyncio.Lock()
+        self._reserve = reserve
 
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                wait = self._bucket.wait_for(1.0, time.monotonic())
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            self._bucket.spend()
+    def wait_for(self, *, must: bool) -> float:
+        """Seconds until a request of this kind may go (0: now)."""
+        need = 1.0 if must else 1.0 + self._reserve
+        return self._bucket.wait_for(need, time.monotonic())
+
+    def spend(self) -> None:
+        self._bucket.spend()
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -173,12 +174,14 @@ class Lane:
     async def _work(self) -> None:
         while self._must or self._offers:
             wait, offer_key = self._next_wait(time.monotonic())
+            if wait <= 0:
+                wait = self.limit.wait_for(must=bool(self._must))
             if wait > 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
                 continue
-            await self.limit.acquire()
+            self.limit.spend()
             self.bucket.spend()
             async with self._running:
                 if self._must:

@@ -77,8 +77,8 @@ class TelegramStream:
 
     def update(self, markdown: str) -> None:
         """Offer the whole text so far; returns at once."""
-        if self._finished or markdown == self._latest or not markdown.strip():
-            return
+        if self._finished or markdown == self._latest or not _has_words(markdown):
+            return  # a bare placeholder ("…"): the typing action already says we are on it
         self._latest = markdown
         self._lane.offer(self._key, self._step)
 
@@ -166,6 +166,10 @@ class TelegramStream:
         if media or last is None:
             last = await channel.send(self._chat, Reply(parts=media, buttons=reply.buttons))
         return last
+
+
+def _has_words(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
 
 
 def _reply(message_id: int | None) -> ReplyParameters | None:

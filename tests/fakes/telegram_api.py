@@ -80,6 +80,9 @@ class FakeTelegram(UserSide):
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.*}", self._download)
+        # Control from another process (bench/telegram.py runs the fake in a child).
+        app.router.add_post("/_control/message", self._control_message)
+        app.router.add_get("/_control/state", self._control_state)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -110,6 +113,24 @@ class FakeTelegram(UserSide):
                 self.rate_limited += 1
             return web.json_response(exc.body(), status=exc.status)
         return web.json_response({"ok": True, "result": result})
+
+    async def _control_message(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.add_chat(int(body["chat_id"]), str(body.get("type", "private")))
+        update_id = self.push_text(int(body["chat_id"]), str(body["text"]))
+        return web.json_response({"update_id": update_id})
+
+    async def _control_state(self, request: web.Request) -> web.Response:
+        """Every bot message's history and every draft, with monotonic timestamps."""
+        return web.json_response({
+            "rate_limited": self.rate_limited,
+            "messages": [
+                {"chat_id": m.chat_id, "message_id": m.message_id, "deleted": m.deleted,
+                 "history": m.history}
+                for m in self.messages.values() if m.sender.get("is_bot")
+            ],
+            "drafts": {str(chat): items for chat, items in self.drafts.items()},
+        })
 
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

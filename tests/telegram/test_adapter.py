@@ -146,6 +146,7 @@ async def test_vary_region_asks_with_a_force_reply_and_the_reply_completes_it(
             await wait_for(lambda: [m for m in fake.bot_messages(GROUP) if m.force_reply])
         )[0]
         assert fake.answers(query), "the press was acknowledged"
+        await wait_for(lambda: "req-1" in inbound.bound, what="the prompt bound")
         assert inbound.bound["req-1"].message_id == str(prompt.message_id)
         assert any(e["type"] == "text_mention" for e in prompt.entities), "asks the presser"
         fake.user_message(GROUP, "a red hat", user_id=ALICE, reply_to=prompt.message_id)

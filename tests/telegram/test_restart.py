@@ -1,4 +1,4 @@
-"""A restart of the whole bot on Telegram: jobs in flight land in their chats, old keyboards work."""
+"""A restart of the bot on Telegram: jobs in flight land in their chats, old keyboards work."""
 
 from __future__ import annotations
 
