@@ -22,8 +22,8 @@ from storage import open_store
 from storage.base import ConversationKey, StoredMessage
 from storage.migrate import HEAD_REVISION, current_revision, head_revision
 from storage.schema import metadata
-from storage.telegram_updates import metadata as telegram_metadata
 from storage.sql_store import SqlStore
+from storage.telegram_updates import metadata as telegram_metadata
 
 TABLES = {
     "users", "conversations", "messages", "jobs", "button_tokens", "text_requests", "usage",
