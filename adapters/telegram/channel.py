@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -32,8 +33,6 @@ T = TypeVar("T")
 PLATFORM = "telegram"
 # How many sent messages' kinds (text or media) are remembered, to pick the right edit call.
 KINDS_KEPT = 20_000
-# /imagine progress: at most one edit per this many seconds per message.
-PROGRESS_GAP_S = 3.0
 BAR_CELLS = 10
 
 Markup = InlineKeyboardMarkup | ForceReply | None
@@ -78,6 +77,9 @@ class TelegramChannel:
         # Progress messages: what each shows now, and when it last changed.
         self._shown: OrderedDict[tuple[int, int], tuple[str, int]] = OrderedDict()
         self._progress_at: dict[tuple[int, int], float] = {}
+        # Messages replaced by a resend (text -> photo): old id -> new id, in each chat.
+        self._moved: OrderedDict[tuple[int, int], int] = OrderedDict()
+        self._replacing: dict[tuple[int, int], asyncio.Future[MessageRef]] = {}
 
     def lane(self, chat: ChatRef) -> Lane:
         return self.pacer.lane(chat_id_of(chat), chat.is_private)
@@ -130,7 +132,9 @@ class TelegramChannel:
 
     async def edit(self, message: MessageRef, reply: Reply) -> MessageRef:
         """Edit in place where Telegram can; otherwise send anew and delete the old message."""
+        message = await self._settled(message)
         chat, message_id = message.chat, int(message.message_id)
+        self._end_progress(message)
         kind = self._kinds.get((chat_id_of(chat), message_id))
         markup = keyboard(reply.buttons)
         images = reply.images
@@ -149,7 +153,8 @@ class TelegramChannel:
                 await self._edit_caption(chat, message_id, chunks[0], markup)
                 return message
         new = await self.send(chat, reply)
-        await self.delete(message)
+        self._moved_to(message, new)
+        await self._delete(message)
         return new
 
     async def progress(
@@ -157,6 +162,7 @@ class TelegramChannel:
     ) -> MessageRef:
         """A progress message (bar, percent, preview photo), edited at most every few seconds."""
         text = progress_text(state)
+        message = await self._settled(message) if message is not None else None
         if message is None:
             if state.preview is not None:
                 sent = await self._send_photo(chat, state.preview, Chunk(text[:MAX_CAPTION]))
@@ -172,16 +178,25 @@ class TelegramChannel:
         shown = self._shown.get(key)
         if shown == (text, _digest(state)):
             return message
+        if state.preview is not None and self._kinds.get(key, "text") == "text":
+            # The first preview: Telegram cannot put a photo into a text message, so the
+            # progress moves to a photo message (once per job) and the core keeps the new ref.
+            # Shielded: a caller cancelled half-way must not leave two progress messages.
+            move = asyncio.ensure_future(self._to_photo(message, state, text))
+            self._replacing[key] = move
+            move.add_done_callback(lambda _: self._replacing.pop(key, None))
+            return await asyncio.shield(move)
 
         async def show() -> None:
-            if self._shown.get(key) == (text, _digest(state)):
-                return
+            if key not in self._shown or self._shown[key] == (text, _digest(state)):
+                return  # no longer a progress message (it became the result), or no change
             await self._show_progress(message, state, text)
             self._shown[key] = (text, _digest(state))
             self._progress_at[key] = time.monotonic()
 
-        due = self._progress_at.get(key, 0.0) + PROGRESS_GAP_S
-        self.lane(chat).offer(f"progress:{message.message_id}", show, not_before=due)
+        lane = self.lane(chat)
+        due = self._progress_at.get(key, 0.0) + lane.pace.progress_gap
+        lane.offer(f"progress:{message.message_id}", show, not_before=due)
         return message
 
     def open_stream(self, chat: ChatRef, *, reply_to: MessageRef | None = None) -> TelegramStream:
@@ -190,8 +205,19 @@ class TelegramChannel:
 
     async def delete(self, message: MessageRef) -> None:
         """Delete a message; one already gone (or too old to delete) is not an error."""
-        chat_id = chat_id_of(message.chat)
+        message = await self._settled(message)
+        await self._delete(message)
+
+    def _end_progress(self, message: MessageRef) -> None:
+        """`message` shows something else now: drop its pending progress."""
+        key = (chat_id_of(message.chat), int(message.message_id))
         self.lane(message.chat).drop(f"progress:{message.message_id}")
+        self._shown.pop(key, None)
+        self._progress_at.pop(key, None)
+
+    async def _delete(self, message: MessageRef) -> None:
+        chat_id = chat_id_of(message.chat)
+        self._end_progress(message)
         try:
             await self.lane(message.chat).run(
                 lambda: self.bot.delete_message(chat_id, int(message.message_id))
@@ -392,6 +418,38 @@ class TelegramChannel:
         except BadRequest as exc:
             if not not_modified(exc) and "not found" not in exc.message.lower():
                 raise
+
+    async def _to_photo(self, message: MessageRef, state: Progress, text: str) -> MessageRef:
+        chat = message.chat
+        assert state.preview is not None
+        sent = await self._send_photo(chat, state.preview, Chunk(text[:MAX_CAPTION]))
+        new = message_ref(chat, sent.message_id)
+        self._moved_to(message, new)
+        key = (chat_id_of(chat), sent.message_id)
+        self._shown[key], self._progress_at[key] = (text, _digest(state)), time.monotonic()
+        await self._delete(message)
+        return new
+
+    async def _settled(self, message: MessageRef) -> MessageRef:
+        """`message` as it is now: after a replacement in flight ends, and followed to where
+        a replacement moved it."""
+        pending = self._replacing.get((chat_id_of(message.chat), int(message.message_id)))
+        if pending is not None:
+            await asyncio.wait([pending])
+        return self.current(message)
+
+    def current(self, message: MessageRef) -> MessageRef:
+        """The message that replaced `message` (a resend), for callers holding an older ref."""
+        chat_id, message_id = chat_id_of(message.chat), int(message.message_id)
+        seen = 0
+        while (moved := self._moved.get((chat_id, message_id))) is not None and seen < 8:
+            message_id, seen = moved, seen + 1
+        return message if not seen else message_ref(message.chat, message_id)
+
+    def _moved_to(self, old: MessageRef, new: MessageRef) -> None:
+        self._moved[(chat_id_of(old.chat), int(old.message_id))] = int(new.message_id)
+        if len(self._moved) > KINDS_KEPT:
+            self._moved.popitem(last=False)
 
     def _remember(self, chat_id: int, message_id: int, kind: str) -> None:
         self._kinds[(chat_id, message_id)] = kind

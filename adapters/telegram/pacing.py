@@ -39,16 +39,18 @@ SETTLE_STEP_S = 0.02
 
 @dataclass(frozen=True, slots=True)
 class Pace:
-    """A chat's limits: request rate and burst, and the gap between two edits of shown state."""
+    """A chat's limits: request rate and burst, the gap between two edits of a growing answer,
+    and between two edits of a job's progress (a bar moving is worth less than words)."""
 
     rate: float
     burst: float
     edit_gap: float
+    progress_gap: float = 3.0
 
 
 # Bursts a little under Telegram's, for the same reason as the global limit's rate.
 PRIVATE = Pace(rate=1.0, burst=2.0, edit_gap=1.0)
-GROUP = Pace(rate=20 / 60, burst=2.0, edit_gap=3.0)
+GROUP = Pace(rate=20 / 60, burst=2.0, edit_gap=3.0, progress_gap=6.0)
 
 
 @dataclass(slots=True)

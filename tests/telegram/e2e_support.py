@@ -14,6 +14,7 @@ import soundfile as sf
 from PIL import Image as PILImage
 
 from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.pacing import GlobalLimit, Pace, Pacer
 from bot.app import Core, build_core, close_core
 from bot.sandbox.server import SandboxServer
 from storage.sql_store import SqlStore
@@ -21,6 +22,15 @@ from tests.core.conftest import fast_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_model import ChatMessage
 from tests.telegram.support import TOKEN, wait_for
+
+
+# Behaviour tests run the fake without flood limits and pace only lightly; pacing itself is
+# tested with the limits on (test_adapter.py, bench/telegram.py).
+QUICK = Pace(rate=50.0, burst=50.0, edit_gap=0.05, progress_gap=0.1)
+
+
+def quick_pacer() -> Pacer:
+    return Pacer(QUICK, QUICK, GlobalLimit(500.0, 500.0))
 
 
 @dataclass
@@ -74,7 +84,9 @@ async def telegram_bot(
     core = await build_core(config, upstream_url=sandbox.url, api_key="sk-test-key-123")
     store = core.services.store
     assert isinstance(store, SqlStore)
-    adapter = TelegramAdapter(core.dispatcher, store.engine, TOKEN, fake.url, poll_timeout=1.0)
+    adapter = TelegramAdapter(
+        core.dispatcher, store.engine, TOKEN, fake.url, poll_timeout=1.0, pacer=quick_pacer()
+    )
     try:
         await adapter.connect()
         core.services.channels[adapter.platform] = adapter.channel

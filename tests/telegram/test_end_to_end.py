@@ -18,7 +18,7 @@ ALICE, BOB, GROUP = 2001, 2002, -7001
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram(TOKEN)
+    server = FakeTelegram(TOKEN, limits=False)
     await server.start()
     server.add_chat(GROUP, "supergroup", "Friends")
     try:
@@ -86,7 +86,9 @@ async def test_imagine_shows_progress_then_a_grid_with_the_upstream_buttons(
     assert {"U1", "U2", "V1", "V4"} <= set(labels)
     assert all(len(b["callback_data"].encode()) <= 64 for r in grid.buttons for b in r)
     assert tg.fake.files[grid.file_id].data.startswith(b"\x89PNG")
-    assert len(tg.results(ALICE)) == 1
+    # One message per job: the progress (a preview photo with its percent) became the grid.
+    await wait_for(lambda: tg.fake.bot_messages(ALICE) == [grid])
+    assert any("%" in text for _, text in grid.history)
 
 
 async def test_pressing_u1_on_my_grid_brings_the_upscale(tg: TelegramBot) -> None:

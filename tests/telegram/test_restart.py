@@ -29,7 +29,7 @@ async def slow_sandbox() -> AsyncIterator[SandboxServer]:
 async def test_a_grid_pending_at_a_restart_lands_in_its_chat_and_old_buttons_still_work(
     tmp_path: Path, slow_sandbox: SandboxServer
 ) -> None:
-    fake = FakeTelegram(TOKEN)
+    fake = FakeTelegram(TOKEN, limits=False)
     await fake.start()
     fake.add_chat(GROUP, "group", "Team")
     try:
@@ -38,6 +38,9 @@ async def test_a_grid_pending_at_a_restart_lands_in_its_chat_and_old_buttons_sti
             old = await first.photo_in(ALICE, bound=30)
             fake.user_message(GROUP, "/imagine a job in flight", user_id=ALICE)
             await wait_for(lambda: fake.bot_messages(GROUP), 15, "the progress message")
+            # Stop once the job is with the upstream (not while it is being submitted).
+            await wait_for(lambda: slow_sandbox.hits.get("POST /mj/submit/imagine") == 2)
+            await wait_for(lambda: "Working on" in fake.bot_messages(GROUP)[-1].text, 15)
         assert first.results(GROUP) == [], "finished before the restart"
 
         async with telegram_bot(tmp_path, slow_sandbox, fake) as second:
