@@ -23,7 +23,6 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_model import ChatMessage
 from tests.telegram.support import TOKEN, wait_for
 
-
 # Behaviour tests run the fake without flood limits and pace only lightly; pacing itself is
 # tested with the limits on (test_adapter.py, bench/telegram.py).
 QUICK = Pace(rate=50.0, burst=50.0, edit_gap=0.05, progress_gap=0.1)
