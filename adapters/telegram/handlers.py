@@ -18,6 +18,7 @@ from adapters.telegram import texts
 from adapters.telegram.channel import PLATFORM, TelegramChannel, message_ref
 from adapters.telegram.keyboards import prompt_text
 from adapters.telegram.media import DOWNLOAD_LIMIT, FileInfo, TooBig, fetch, files_of
+from adapters.telegram.options import BadOption, split_options
 from adapters.telegram.redact import redact
 from adapters.telegram.render import Chunk
 from bot.channel import Actor, ChatRef, MessageRef
@@ -25,6 +26,7 @@ from bot.inbound import (
     Accepted,
     AskText,
     Attachment,
+    CommandInfo,
     CommandRequest,
     Inbound,
     Notice,
@@ -116,6 +118,7 @@ class UpdateHandlers:
         self.me = me
         self.prompts = prompts
         self.download_limit = download_limit
+        self._specs: dict[str, CommandInfo] | None = None
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -145,10 +148,11 @@ class UpdateHandlers:
                 await self.inbound.handle_text_submit(submit, self.channel)
                 return
             if command is not None:
+                args, options = split_options(command.args, self._spec(command.name))
                 files = own_files or files_of(reply)
                 attachments = await self._fetch(files)
                 request = CommandRequest(
-                    actor, chat, command.name, command.args, tuple(attachments), message=ref
+                    actor, chat, command.name, args, tuple(attachments), options, message=ref
                 )
                 await self.inbound.handle_command(request, self.channel)
                 return
@@ -159,6 +163,12 @@ class UpdateHandlers:
             attachments = await self._fetch(own_files)
             request = CommandRequest(actor, chat, "", text, tuple(attachments), message=ref)
             await self.inbound.handle_message(request, self.channel)
+        except BadOption as exc:
+            words = texts.say(
+                actor.language, "bad_option", name=exc.name, value=exc.value,
+                choices=", ".join(exc.choices),
+            )
+            await self._tell(chat, ref, actor, words)
         except TooBig as exc:
             log.info("file of %d bytes refused in chat %s", exc.size, chat.chat_id)
             await self._tell(
@@ -166,6 +176,14 @@ class UpdateHandlers:
                 texts.say(actor.language, "too_big", size=_mb(exc.size),
                           limit=_mb(self.download_limit)),
             )
+
+    def _spec(self, name: str) -> CommandInfo | None:
+        if self._specs is None:
+            self._specs = {}
+            for info in self.inbound.commands("en"):
+                for alias in (info.name, *info.aliases):
+                    self._specs[alias] = info
+        return self._specs.get(name)
 
     def _for_me(
         self, message: Message, text: str, entities: Sequence[MessageEntity], to_me: bool,

@@ -15,6 +15,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "failed": "Something went wrong with that message; please try again.",
         "not_yours_prompt": "That question was for someone else.",
         "download_failed": "I could not fetch your file from Telegram; please send it again.",
+        "bad_option": "{name}:{value} is not an option here; {name} takes one of: {choices}.",
     },
     "zh": {
         "too_big": (
@@ -25,6 +26,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "failed": "处理这条消息时出错了，请再试一次。",
         "not_yours_prompt": "这个问题是问别人的。",
         "download_failed": "无法从 Telegram 获取你的文件，请重新发送。",
+        "bad_option": "{name}:{value} 不是有效选项；{name} 可以是：{choices}。",
     },
 }
 

@@ -195,3 +195,15 @@ async def test_an_upstream_fault_is_a_short_message_and_the_bot_goes_on(tg: Tele
     assert first[-1].text and "Echo" not in first[-1].text
     tg.fake.user_message(ALICE, "/ask hello again")
     await tg.answer_in(ALICE, "Echo: hello again")
+
+
+async def test_options_are_typed_as_name_value_words(
+    tg: TelegramBot, sandbox: SandboxServer
+) -> None:
+    tg.fake.user_message(ALICE, "/imagine a fox in the snow engine:dalle")
+    picture = await wait_for(lambda: [m for m in tg.fake.bot_messages(ALICE) if m.kind == "photo"])
+    assert "a fox in the snow" in picture[-1].text
+    assert sandbox.hits.get("POST /v1/images/generations") == 1
+    tg.fake.user_message(ALICE, "/imagine a fox engine:paint")
+    told = await tg.answer_in(ALICE, "engine:paint")
+    assert "midjourney" in told.text and "dalle" in told.text
