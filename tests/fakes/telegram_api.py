@@ -142,9 +142,10 @@ class FakeTelegram(UserSide):
         return web.Response(status=404)
 
     async def _dispatch(self, method: str, p: Json, files: dict[str, tuple[str, bytes]]) -> Any:
-        queued = self.faults.get(method)
-        if queued:
-            raise queued.pop(0)
+        for key in (f"{method}@{p.get('chat_id')}", method):
+            queued = self.faults.get(key)
+            if queued:
+                raise queued.pop(0)
         if method in PACED:
             chat_id = int(p["chat_id"])
             retry = self.limits.check(chat_id, self._chat(chat_id)["type"] == "private")

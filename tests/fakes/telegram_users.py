@@ -147,10 +147,11 @@ class UserSide:
 
     def fail_next(
         self, method: str, status: int = 500, description: str = "Internal Server Error",
-        *, retry_after: int | None = None, times: int = 1,
+        *, retry_after: int | None = None, times: int = 1, chat_id: int | None = None,
     ) -> None:
-        """The next `times` calls of `method` fail with this error."""
-        self.faults.setdefault(method, []).extend(
+        """The next `times` calls of `method` (in `chat_id` only, if given) fail like this."""
+        key = method if chat_id is None else f"{method}@{chat_id}"
+        self.faults.setdefault(key, []).extend(
             ApiError(status, description, retry_after) for _ in range(times)
         )
 

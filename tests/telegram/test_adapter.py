@@ -257,3 +257,44 @@ async def test_the_bot_token_never_appears_in_logs_even_when_telegram_fails(
         await asyncio.sleep(0.5)
     assert TOKEN not in caplog.text
     assert "getUpdates failed" in caplog.text
+
+
+async def test_one_chat_told_to_wait_does_not_hold_up_another(
+    fake: FakeTelegram, engine: AsyncEngine
+) -> None:
+    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 4", retry_after=4,
+                   chat_id=ALICE)
+    inbound = StubInbound()
+    async with running_adapter(fake, inbound, engine):
+        fake.user_message(ALICE, "/first")
+        await wait_for(lambda: fake.rate_limited == 1, what="Alice's chat told to wait")
+        fake.user_message(BOB, "/second")
+        await wait_for(lambda: fake.bot_messages(BOB), 2.0, "Bob's answer while Alice waits")
+        assert fake.bot_messages(ALICE) == []
+        await wait_for(lambda: fake.bot_messages(ALICE), 8.0, "Alice's answer after the wait")
+
+
+async def test_where_drafts_are_refused_the_answer_grows_by_edits_instead(
+    fake: FakeTelegram, engine: AsyncEngine
+) -> None:
+    fake.fail_next("sendMessageDraft", 400, "Bad Request: draft messages are not available")
+    words = " ".join(f"w{i}" for i in range(20))
+    inbound = StubInbound(answer=words, word_delay=0.05)
+    async with running_adapter(fake, inbound, engine):
+        fake.user_message(ALICE, "/ask hi")
+        await wait_for(lambda: [m for m in fake.bot_messages(ALICE) if m.text == words])
+    assert len(fake.bot_messages(ALICE)) == 1
+
+
+async def test_a_wrong_token_fails_start_with_an_error_that_does_not_contain_it(
+    fake: FakeTelegram, engine: AsyncEngine
+) -> None:
+    from adapters.telegram.adapter import TelegramAdapter
+    from adapters.telegram.redact import TelegramFailure
+
+    wrong = "999999:WRONG-token-value"
+    adapter = TelegramAdapter(StubInbound(), engine, wrong, fake.url)
+    with pytest.raises(TelegramFailure) as raised:
+        await adapter.connect()
+    assert wrong not in str(raised.value) and "WRONG-token" not in repr(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__

@@ -207,3 +207,29 @@ async def test_options_are_typed_as_name_value_words(
     tg.fake.user_message(ALICE, "/imagine a fox engine:paint")
     told = await tg.answer_in(ALICE, "engine:paint")
     assert "midjourney" in told.text and "dalle" in told.text
+
+
+async def test_a_429_on_the_grid_is_waited_out_and_the_grid_still_lands(tg: TelegramBot) -> None:
+    for method in ("sendPhoto", "editMessageMedia"):
+        tg.fake.fail_next(method, 429, "Too Many Requests: retry after 1", retry_after=1)
+    tg.fake.user_message(ALICE, "/imagine a red fox")
+    await tg.photo_in(ALICE)
+    assert tg.fake.rate_limited >= 1
+
+
+async def test_swapface_from_an_album_of_two_photos(tg: TelegramBot) -> None:
+    tg.fake.user_message(ALICE, "/swapface", photo=png((10, 10, 200)), media_group_id="S1")
+    tg.fake.user_message(ALICE, photo=png((200, 200, 10)), media_group_id="S1")
+    shown = await wait_for(lambda: [m for m in tg.fake.bot_messages(ALICE) if m.kind == "photo"])
+    assert shown
+
+
+async def test_describe_takes_an_image_sent_as_a_file(tg: TelegramBot) -> None:
+    tg.fake.user_message(ALICE, "/describe", document=(png(), "image/png"))
+    await wait_for(lambda: [m for m in tg.fake.bot_messages(ALICE) if m.buttons], 20)
+
+
+async def test_describe_with_a_pdf_is_explained(tg: TelegramBot) -> None:
+    tg.fake.user_message(ALICE, "/describe", document=(b"%PDF-1.4", "application/pdf"))
+    shown = await wait_for(lambda: tg.fake.bot_messages(ALICE))
+    assert shown[-1].kind == "text" and not shown[-1].buttons
