@@ -208,8 +208,12 @@ class UpdateHandlers:
         if message is None or not query.data:
             await self._answer(query, texts.say(actor.language, "failed"), alert=True)
             return
-        chat = ChatRef(
-            PLATFORM, str(message.chat.id), is_private=message.chat.type == ChatType.PRIVATE
+        chat = (
+            chat_ref(message)
+            if isinstance(message, Message)
+            else ChatRef(
+                PLATFORM, str(message.chat.id), is_private=message.chat.type == ChatType.PRIVATE
+            )
         )
         ref = message_ref(chat, message.message_id)
         press = Press(actor, chat, query.data, message=ref)

@@ -14,7 +14,7 @@ import json
 import logging
 
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.error import Conflict, InvalidToken, RetryAfter
 
 from adapters.telegram.pacing import retry_seconds
 from adapters.telegram.redact import redact
@@ -92,7 +92,7 @@ class Intake:
                 delay = RETRY_MAX_S
                 await asyncio.sleep(delay)
                 continue
-            except (TelegramError, OSError, Exception) as exc:
+            except Exception as exc:  # network, 5xx, bad JSON: retry, never give up
                 log.warning("getUpdates failed (%s); retrying in %.1f s", redact(repr(exc)), delay)
                 await asyncio.sleep(delay)
                 delay = min(RETRY_MAX_S, delay * 2)
@@ -131,4 +131,5 @@ class Intake:
             return Update.de_json(json.loads(stored.payload), self.bot)
         except Exception:
             log.exception("stored update %d could not be read; skipped", stored.update_id)
+            self.router.skip(stored.update_id)
             return None

@@ -269,10 +269,15 @@ class Pacer:
         self.private, self.group = private, group
         self.limit = limit or GlobalLimit()
         self._lanes: dict[int, Lane] = {}
+        self._forgotten_429s = 0
+        # Idle lanes are dropped when there are this many (a bot in many chats).
+        self.prune_above = 5000
 
     def lane(self, chat_id: int, is_private: bool) -> Lane:
         lane = self._lanes.get(chat_id)
         if lane is None:
+            if len(self._lanes) >= self.prune_above:
+                self._prune()
             pace = self.private if is_private else self.group
             lane = self._lanes[chat_id] = Lane(pace, self.limit, name=f"chat {chat_id}")
         return lane
@@ -280,7 +285,16 @@ class Pacer:
     @property
     def rate_limited(self) -> int:
         """How many 429s all chats received."""
-        return sum(lane.rate_limited for lane in self._lanes.values())
+        return self._forgotten_429s + sum(lane.rate_limited for lane in self._lanes.values())
+
+    def _prune(self) -> None:
+        """Forget idle lanes whose bucket has refilled (they would start the same anew)."""
+        now = time.monotonic()
+        for chat_id, lane in list(self._lanes.items()):
+            if not lane.busy and lane.bucket.wait_for(lane.pace.burst, now) == 0:
+                self._forgotten_429s += lane.rate_limited
+                del self._lanes[chat_id]
+        self.prune_above = max(self.prune_above, 2 * len(self._lanes))
 
     async def settle(self, bound_s: float = 30.0) -> None:
         """Wait until no lane has work left, up to `bound_s` (shutdown, tests)."""

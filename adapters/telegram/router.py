@@ -73,6 +73,10 @@ class Router:
         job = _Job([update_id], lambda: self.handlers.on_messages([message]), message)
         self._enqueue(_queue_key(message), job)
 
+    def skip(self, update_id: int) -> None:
+        """Mark an update done without handling it (one that cannot be read)."""
+        self._spawn(self._mark([update_id], UpdateState.DONE))
+
     def interrupted(self, update_id: int, update: Update) -> None:
         """An update whose handling a crash cut short: not run again (it may have started paid
         work); its sender is told to send it again if no answer came."""
