@@ -85,10 +85,16 @@ class Harness:
         await self.bot.handle_message(request, self.channel)
 
     async def press(
-        self, token: str, *, user: str = "alice", chat: str = "c1", wait: bool = True
+        self,
+        token: str,
+        *,
+        user: str = "alice",
+        chat: str = "c1",
+        message: MessageRef | None = None,
+        wait: bool = True,
     ) -> PressAnswer:
-        """Press a button; with `wait`, return once the work it started is done."""
-        press = Press(self.actor(user), self.chat(chat), token)
+        """Press a button (under `message`); with `wait`, return once its work is done."""
+        press = Press(self.actor(user), self.chat(chat), token, message)
         answer = await self.bot.handle_press(press, self.channel)
         if wait:
             await self.bot.drain()
