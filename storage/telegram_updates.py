@@ -3,8 +3,7 @@
 A batch and the offset that confirms it to Telegram are written in one transaction, before the
 next `getUpdates` call; an update is marked started when the core receives it and done when
 it ends. After a crash the stored, unstarted updates are handled once (the key is
-`update_id`, so a batch fetched twice is stored once). Also the ForceReply prompts the bot
-asked, so a reply to one is known as an answer even after a restart.
+`update_id`, so a batch fetched twice is stored once).
 """
 
 from __future__ import annotations
@@ -18,9 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.dialects import BEGIN_MODE
-
-# A ForceReply prompt is recognised this long (the core says when its request has expired).
-PROMPT_KEEP_S = 30 * 24 * 3600.0
 
 metadata = sa.MetaData()
 
@@ -42,17 +38,6 @@ offsets_table = sa.Table(
     sa.Column("bot_id", sa.String(32), primary_key=True),
     sa.Column("next_offset", sa.BigInteger, nullable=False),
 )
-
-prompts_table = sa.Table(
-    "telegram_prompts",
-    metadata,
-    sa.Column("bot_id", sa.String(32), nullable=False),
-    sa.Column("chat_id", sa.String(64), nullable=False),
-    sa.Column("message_id", sa.BigInteger, nullable=False),
-    sa.Column("created_at", sa.Double, nullable=False),
-    sa.PrimaryKeyConstraint("bot_id", "chat_id", "message_id", name="pk_telegram_prompts"),
-)
-
 
 class UpdateState(IntEnum):
     STORED = 0
@@ -157,31 +142,4 @@ class TelegramUpdates:
                     updates_table.c.stored_at < cutoff,
                 )
             )
-            await conn.execute(
-                prompts_table.delete().where(
-                    prompts_table.c.bot_id == self._bot,
-                    prompts_table.c.created_at < time.time() - PROMPT_KEEP_S,
-                )
-            )
         return int(result.rowcount or 0)
-
-    async def add_prompt(self, chat_id: str, message_id: int) -> None:
-        """Remember a ForceReply prompt the bot sent."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                prompts_table.insert().values(
-                    bot_id=self._bot, chat_id=chat_id, message_id=message_id,
-                    created_at=time.time(),
-                )
-            )
-
-    async def is_prompt(self, chat_id: str, message_id: int) -> bool:
-        async with self._engine.begin() as conn:
-            found = await conn.scalar(
-                sa.select(prompts_table.c.message_id).where(
-                    prompts_table.c.bot_id == self._bot,
-                    prompts_table.c.chat_id == chat_id,
-                    prompts_table.c.message_id == message_id,
-                )
-            )
-        return found is not None

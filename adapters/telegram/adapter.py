@@ -83,7 +83,7 @@ class TelegramAdapter:
         await self.connect()
         store = TelegramUpdates(self.engine, str(self.bot.id))
         handlers = UpdateHandlers(
-            self.inbound, self.channel, self.bot.bot, store, download_limit=self.download_limit
+            self.inbound, self.channel, self.bot.bot, download_limit=self.download_limit
         )
         self.router = Router(handlers, store)
         self.intake = Intake(self.bot, store, self.router, poll_timeout=self.poll_timeout)

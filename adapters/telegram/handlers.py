@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from telegram import Bot, CallbackQuery, Message, MessageEntity, User
 from telegram.constants import ChatType
@@ -38,14 +37,6 @@ from bot.replies import text_reply
 log = logging.getLogger(__name__)
 
 ALERT_LIMIT = 200
-
-
-class Prompts(Protocol):
-    """Where ForceReply prompts are remembered (storage.telegram_updates)."""
-
-    async def add_prompt(self, chat_id: str, message_id: int) -> None: ...
-
-    async def is_prompt(self, chat_id: str, message_id: int) -> bool: ...
 
 
 def chat_ref(message: Message) -> ChatRef:
@@ -109,14 +100,13 @@ class UpdateHandlers:
     """Turns one message, album or press into the core call it stands for."""
 
     def __init__(
-        self, inbound: Inbound, channel: TelegramChannel, me: User, prompts: Prompts,
+        self, inbound: Inbound, channel: TelegramChannel, me: User,
         *, download_limit: int = DOWNLOAD_LIMIT,
     ) -> None:
         self.inbound = inbound
         self.channel = channel
         self.bot: Bot = channel.bot
         self.me = me
-        self.prompts = prompts
         self.download_limit = download_limit
         self._specs: dict[str, CommandInfo] | None = None
 
@@ -140,7 +130,7 @@ class UpdateHandlers:
                 command is None
                 and to_me
                 and reply is not None
-                and await self.prompts.is_prompt(chat.chat_id, reply.message_id)
+                and await self.inbound.awaits_text(message_ref(chat, reply.message_id))
             ):
                 submit = TextSubmit(
                     actor, chat, text, answered=message_ref(chat, reply.message_id)
@@ -230,7 +220,6 @@ class UpdateHandlers:
         # In a group the (selective) reply box opens for the people the prompt mentions.
         words = Chunk(prompt_text(ask.request)) if chat.is_private else _addressed(user, ask)
         prompt = await self.channel.ask_text(chat, words, ask.request, reply_to=ref)
-        await self.prompts.add_prompt(chat.chat_id, int(prompt.message_id))
         await self.inbound.bind_text_request(ask.token, prompt)
 
     async def _answer(self, query: CallbackQuery, text: str, *, alert: bool) -> None:

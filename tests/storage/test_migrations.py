@@ -27,7 +27,7 @@ from storage.telegram_updates import metadata as telegram_metadata
 
 TABLES = {
     "users", "conversations", "messages", "jobs", "button_tokens", "text_requests", "usage",
-    "telegram_updates", "telegram_offsets", "telegram_prompts",
+    "telegram_updates", "telegram_offsets",
 }
 
 

@@ -86,6 +86,9 @@ class StubInbound:
     async def bind_text_request(self, token: str, asked: MessageRef) -> None:
         self.bound[token] = asked
 
+    async def awaits_text(self, message: MessageRef) -> bool:
+        return message in self.bound.values()
+
     def commands(self, language: str) -> list[CommandInfo]:
         if language == "zh":
             return [CommandInfo("ask", "向模型提问"), CommandInfo("imagine", "生成图片")]

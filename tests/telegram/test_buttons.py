@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -119,3 +120,21 @@ async def test_an_unknown_button_answers_the_presser_alone(tg: TelegramBot) -> N
     alert = (await wait_for(lambda: tg.fake.answers(query)))[0]
     assert alert["show_alert"] is True and alert["text"]
     assert len(tg.fake.bot_messages(ALICE)) == before
+
+
+async def test_a_reply_to_an_expired_prompt_says_so_and_sends_nothing(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    fake = FakeTelegram(TOKEN, limits=False)
+    await fake.start()
+    try:
+        async with telegram_bot(tmp_path, sandbox, fake, text_request_ttl_s=0.5) as tg:
+            up = await upscale(tg)
+            await press(tg, up, "Custom Zoom")
+            asked = await prompt(tg, 1)
+            await asyncio.sleep(1.0)
+            fake.user_message(ALICE, "a red fox --zoom 1.5", reply_to=asked.message_id)
+            await tg.answer_in(ALICE, "expired")
+            assert sandbox.hits.get("POST /mj/submit/modal", 0) == 0
+    finally:
+        await fake.stop()

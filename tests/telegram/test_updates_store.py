@@ -44,13 +44,6 @@ async def test_states_move_from_stored_to_started_to_done(updates: TelegramUpdat
     assert await updates.prune(older_than_s=-1) == 1  # only the done one goes
 
 
-async def test_prompts_are_remembered_per_chat(updates: TelegramUpdates) -> None:
-    await updates.add_prompt("-100", 55)
-    assert await updates.is_prompt("-100", 55)
-    assert not await updates.is_prompt("-101", 55)
-    assert not await updates.is_prompt("-100", 56)
-
-
 async def test_two_bots_sharing_a_database_keep_their_own_updates(tmp_path: Path) -> None:
     async with SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}") as store:
         one, two = TelegramUpdates(store.engine, "1"), TelegramUpdates(store.engine, "2")

@@ -1,4 +1,4 @@
-"""The Telegram intake: fetched updates with their state, the poll offset, ForceReply prompts.
+"""The Telegram intake: fetched updates with their state, and the poll offset.
 
 Revision ID: 0003
 Revises: 0002
@@ -37,18 +37,9 @@ def upgrade() -> None:
         sa.Column("next_offset", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("bot_id", name="pk_telegram_offsets"),
     )
-    op.create_table(
-        "telegram_prompts",
-        sa.Column("bot_id", sa.String(32), nullable=False),
-        sa.Column("chat_id", sa.String(64), nullable=False),
-        sa.Column("message_id", sa.BigInteger, nullable=False),
-        sa.Column("created_at", sa.Double, nullable=False),
-        sa.PrimaryKeyConstraint("bot_id", "chat_id", "message_id", name="pk_telegram_prompts"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("telegram_prompts")
     op.drop_table("telegram_offsets")
     op.drop_index("ix_telegram_updates_state", table_name="telegram_updates")
     op.drop_table("telegram_updates")
