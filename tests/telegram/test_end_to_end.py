@@ -228,3 +228,27 @@ async def test_describe_with_a_pdf_is_explained(tg: TelegramBot) -> None:
     tg.fake.user_message(ALICE, "/describe", document=(b"%PDF-1.4", "application/pdf"))
     shown = await wait_for(lambda: tg.fake.bot_messages(ALICE))
     assert shown[-1].kind == "text" and not shown[-1].buttons
+
+
+async def test_model_offers_buttons_and_a_press_switches_the_model(tg: TelegramBot) -> None:
+    tg.fake.user_message(ALICE, "/model")
+    menu = await tg.answer_in(ALICE, "Your model: gpt-4o-mini")
+    assert any(e["type"] == "bold" for e in menu.entities), "markdown shown as formatting"
+    choice = next(b for row in menu.buttons for b in row if "gpt-4o-mini" not in b["text"])
+    tg.fake.press(ALICE, menu.message_id, choice["callback_data"], user_id=ALICE)
+    await tg.answer_in(ALICE, "From now on your questions go to")
+
+
+async def test_reset_starts_a_new_conversation(tg: TelegramBot) -> None:
+    tg.fake.user_message(ALICE, "/ask remember me")
+    await tg.answer_in(ALICE, "[context: 2 messages]")
+    tg.fake.user_message(ALICE, "/reset")
+    await tg.answer_in(ALICE, "Started a new conversation")
+    tg.fake.user_message(ALICE, "/ask and now?")
+    shown = await tg.answer_in(ALICE, "Echo: and now?")
+    assert "[context: 2 messages]" in shown.text
+
+
+async def test_shorten_answers_with_shorter_prompts(tg: TelegramBot) -> None:
+    tg.fake.user_message(ALICE, "/shorten a very long and detailed prompt about a red fox in snow")
+    await tg.answer_in(ALICE, "Shorter prompts")
