@@ -114,10 +114,13 @@ class TelegramChannel:
             )
             caption = None
         elif images:
-            sent.extend(await self._send_album(chat, images, caption, first_reply()))
+            # An album cannot carry a keyboard: its words and buttons follow it as a message.
+            keyed = markup is not None and not media
+            album_caption = None if keyed else caption
+            sent.extend(await self._send_album(chat, images, album_caption, first_reply()))
+            if keyed:
+                sent.append(await self.send_text(chat, caption or Chunk("⬆️"), markup, None))
             caption = None
-            if markup is not None and not media:
-                sent.append(await self.send_text(chat, Chunk("⬇"), markup, None))
         for i, part in enumerate(media):
             last = i == len(media) - 1
             sent.append(

@@ -52,6 +52,14 @@ class StubInbound:
                 request.chat, Reply(parts=(Text("done"), image), buttons=buttons),
                 reply_to=request.message,
             )
+        elif request.command == "album":
+            images = tuple(Image(f"img{i}".encode(), filename=f"{i}.png") for i in range(3))
+            await channel.send(
+                request.chat,
+                Reply(parts=(Text("three **pictures**"), *images),
+                      buttons=((Button("tok-a", "Again"),),)),
+                reply_to=request.message,
+            )
         else:
             await channel.send(
                 request.chat, text_reply(f"ran /{request.command} {request.text}".strip()),

@@ -298,3 +298,16 @@ async def test_a_wrong_token_fails_start_with_an_error_that_does_not_contain_it(
         await adapter.connect()
     assert wrong not in str(raised.value) and "WRONG-token" not in repr(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+async def test_several_pictures_come_as_an_album_with_the_words_and_buttons_below(
+    fake: FakeTelegram, engine: AsyncEngine
+) -> None:
+    async with running_adapter(fake, StubInbound(), engine):
+        asked = fake.user_message(ALICE, "/album")
+        await wait_for(lambda: [m for m in fake.bot_messages(ALICE) if m.buttons])
+    photos = [m for m in fake.bot_messages(ALICE) if m.kind == "photo"]
+    below = fake.bot_messages(ALICE)[-1]
+    assert [fake.files[p.file_id].data for p in photos] == [b"img0", b"img1", b"img2"]
+    assert photos[0].reply_to == asked["message_id"]
+    assert below.text == "three pictures" and below.buttons[0][0]["callback_data"] == "tok-a"
