@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from telegram import Bot, CallbackQuery, Message, MessageEntity, User
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from adapters.telegram import texts
 from adapters.telegram.channel import PLATFORM, TelegramChannel, message_ref
@@ -96,6 +97,10 @@ def without_mention(text: str, me: User) -> str:
     return (text[:start] + text[start + len(handle) :]).strip()
 
 
+class _DownloadFailed(Exception):
+    """Telegram did not hand over a file the user sent."""
+
+
 class UpdateHandlers:
     """Turns one message, album or press into the core call it stands for."""
 
@@ -159,6 +164,8 @@ class UpdateHandlers:
                 choices=", ".join(exc.choices),
             )
             await self._tell(chat, ref, actor, words)
+        except _DownloadFailed:
+            await self._tell(chat, ref, actor, texts.say(actor.language, "download_failed"))
         except TooBig as exc:
             log.info("file of %d bytes refused in chat %s", exc.size, chat.chat_id)
             await self._tell(
@@ -187,7 +194,11 @@ class UpdateHandlers:
         return mentions(text, entities, self.me) or to_me
 
     async def _fetch(self, files: list[FileInfo]) -> list[Attachment]:
-        return await fetch(self.bot, files, self.download_limit)
+        try:
+            return await fetch(self.bot, files, self.download_limit)
+        except TelegramError as exc:
+            log.warning("file download failed: %s", redact(repr(exc)))
+            raise _DownloadFailed from None
 
     # --- presses ----------------------------------------------------------------------------
 

@@ -311,3 +311,15 @@ async def test_several_pictures_come_as_an_album_with_the_words_and_buttons_belo
     assert [fake.files[p.file_id].data for p in photos] == [b"img0", b"img1", b"img2"]
     assert photos[0].reply_to == asked["message_id"]
     assert below.text == "three pictures" and below.buttons[0][0]["callback_data"] == "tok-a"
+
+
+async def test_a_file_telegram_fails_to_hand_over_is_explained(
+    fake: FakeTelegram, engine: AsyncEngine
+) -> None:
+    fake.fail_next("getFile", 500, "Internal Server Error")
+    inbound = StubInbound()
+    async with running_adapter(fake, inbound, engine):
+        fake.user_message(ALICE, voice=b"OggS voice")
+        told = (await wait_for(lambda: fake.bot_messages(ALICE)))[0]
+    assert "could not fetch your file" in told.text
+    assert inbound.messages_seen == []
