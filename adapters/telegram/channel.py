@@ -308,7 +308,15 @@ class TelegramChannel:
                 filename=image.filename,
             )
 
-        sent = await self._with_fallback(chat, caption or Chunk(""), op)
+        try:
+            sent = await self._with_fallback(chat, caption or Chunk(""), op)
+        except BadRequest as exc:
+            if "photo" not in exc.message.lower():
+                raise
+            # Too big or too oddly shaped for a photo (10 MB, sides): the file goes as a document.
+            log.info("photo refused in %s (%s); sent as a file", chat_id, exc.message)
+            part = File(image.data, image.filename, image.mime)
+            return await self._send_media(chat, part, caption, markup, reply_to)
         self._remember(chat_id, sent.message_id, "photo")
         return sent
 

@@ -6,6 +6,7 @@ answer is shown (toast, alert, ForceReply prompt). What to do with them is the c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,6 +115,7 @@ class UpdateHandlers:
         self.me = me
         self.download_limit = download_limit
         self._specs: dict[str, CommandInfo] | None = None
+        self._binding: dict[tuple[str, str], asyncio.Future[None]] = {}
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -135,7 +137,7 @@ class UpdateHandlers:
                 command is None
                 and to_me
                 and reply is not None
-                and await self.inbound.awaits_text(message_ref(chat, reply.message_id))
+                and await self._asked(chat, reply.message_id)
             ):
                 submit = TextSubmit(
                     actor, chat, text, answered=message_ref(chat, reply.message_id)
@@ -231,7 +233,21 @@ class UpdateHandlers:
         # In a group the (selective) reply box opens for the people the prompt mentions.
         words = Chunk(prompt_text(ask.request)) if chat.is_private else _addressed(user, ask)
         prompt = await self.channel.ask_text(chat, words, ask.request, reply_to=ref)
-        await self.inbound.bind_text_request(ask.token, prompt)
+        # A reply may arrive before the core has stored which message asked: it waits for this.
+        key = (chat.chat_id, prompt.message_id)
+        binding = asyncio.ensure_future(self.inbound.bind_text_request(ask.token, prompt))
+        self._binding[key] = binding
+        try:
+            await binding
+        finally:
+            self._binding.pop(key, None)
+
+    async def _asked(self, chat: ChatRef, message_id: int) -> bool:
+        """Whether the message replied to is one of our prompts (bound, or being bound)."""
+        binding = self._binding.get((chat.chat_id, str(message_id)))
+        if binding is not None:
+            await asyncio.wait([binding])
+        return await self.inbound.awaits_text(message_ref(chat, message_id))
 
     async def _answer(self, query: CallbackQuery, text: str, *, alert: bool) -> None:
         try:

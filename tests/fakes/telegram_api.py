@@ -197,6 +197,8 @@ class FakeTelegram(UserSide):
         return True
 
     def _m_sendPhoto(self, p: Json, f: dict[str, tuple[str, bytes]]) -> Json:
+        if "photo" in f and len(f["photo"][1]) > 10 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
         return self._post_file(p, f, "photo")
 
     def _m_sendVoice(self, p: Json, f: dict[str, tuple[str, bytes]]) -> Json:

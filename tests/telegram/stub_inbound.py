@@ -52,6 +52,11 @@ class StubInbound:
                 request.chat, Reply(parts=(Text("done"), image), buttons=buttons),
                 reply_to=request.message,
             )
+        elif request.command == "huge":
+            huge = Image(b"\x89PNG" + bytes(11 * 1024 * 1024), filename="huge.png")
+            await channel.send(
+                request.chat, Reply(parts=(Text("big one"), huge), buttons=((Button("tok-h"),),))
+            )
         elif request.command == "album":
             images = tuple(Image(f"img{i}".encode(), filename=f"{i}.png") for i in range(3))
             await channel.send(

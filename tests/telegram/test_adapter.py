@@ -323,3 +323,13 @@ async def test_a_file_telegram_fails_to_hand_over_is_explained(
         told = (await wait_for(lambda: fake.bot_messages(ALICE)))[0]
     assert "could not fetch your file" in told.text
     assert inbound.messages_seen == []
+
+
+async def test_a_picture_too_big_for_a_photo_arrives_as_a_file_with_its_buttons(
+    fake: FakeTelegram, engine: AsyncEngine
+) -> None:
+    async with running_adapter(fake, StubInbound(), engine):
+        fake.user_message(ALICE, "/huge")
+        sent = (await wait_for(lambda: fake.bot_messages(ALICE), 20))[0]
+    assert sent.kind == "document" and sent.text == "big one" and sent.buttons
+    assert len(fake.files[sent.file_id].data) > 11 * 1024 * 1024
