@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.channel import TelegramChannel
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 DEFAULT_API_ROOT = "https://api.telegram.org"
 # Concurrent requests to the Bot API (PTB's default pool holds one connection).
 POOL_SIZE = 256
+# Start-up while Telegram is unreachable: retry with these delays, this many times.
+CONNECT_RETRY_MIN_S = 1.0
+CONNECT_RETRY_MAX_S = 60.0
+CONNECT_ATTEMPTS = 12
 
 
 def make_bot(token: str, api_root: str = DEFAULT_API_ROOT, *, poll_timeout: float = 25.0) -> Bot:
@@ -52,6 +57,7 @@ class TelegramAdapter:
         self, inbound: Inbound, engine: AsyncEngine, token: str,
         api_root: str = DEFAULT_API_ROOT, *, poll_timeout: float = POLL_TIMEOUT_S,
         pacer: Pacer | None = None, drafts: bool = True, download_limit: int = DOWNLOAD_LIMIT,
+        connect_attempts: int = CONNECT_ATTEMPTS,
     ) -> None:
         protect(token)
         self.inbound = inbound
@@ -61,6 +67,7 @@ class TelegramAdapter:
         self.channel = TelegramChannel(self.bot, self.pacer, drafts=drafts)
         self.poll_timeout = poll_timeout
         self.download_limit = download_limit
+        self.connect_attempts = connect_attempts
         self.intake: Intake | None = None
         self.router: Router | None = None
         self._connected = False
@@ -69,11 +76,22 @@ class TelegramAdapter:
         """getMe (raises a token-free error when Telegram refuses), then the command menus."""
         if self._connected:
             return
-        try:
-            await self.bot.initialize()
-            await self.bot.delete_webhook()  # getUpdates and a webhook exclude each other
-        except TelegramError as exc:
-            raise scrubbed(exc) from None
+        delay = CONNECT_RETRY_MIN_S
+        for attempt in range(1, self.connect_attempts + 1):
+            try:
+                await self.bot.initialize()
+                await self.bot.delete_webhook()  # getUpdates and a webhook exclude each other
+                break
+            except BadRequest as exc:
+                raise scrubbed(exc) from None
+            except NetworkError as exc:  # Telegram unreachable for now: wait and try again
+                if attempt == self.connect_attempts:
+                    raise scrubbed(exc) from None
+                log.warning("Telegram unreachable (%s); retrying in %.0f s", scrubbed(exc), delay)
+                await asyncio.sleep(delay)
+                delay = min(CONNECT_RETRY_MAX_S, delay * 2)
+            except TelegramError as exc:  # a wrong token, a refused call: no use retrying
+                raise scrubbed(exc) from None
         self._connected = True
         log.info("Telegram: connected as @%s", self.bot.username)
         await register_commands(self.bot, self.inbound)

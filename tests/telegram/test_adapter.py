@@ -333,3 +333,14 @@ async def test_a_picture_too_big_for_a_photo_arrives_as_a_file_with_its_buttons(
         sent = (await wait_for(lambda: fake.bot_messages(ALICE), 20))[0]
     assert sent.kind == "document" and sent.text == "big one" and sent.buttons
     assert len(fake.files[sent.file_id].data) > 11 * 1024 * 1024
+
+
+async def test_telegram_unreachable_at_start_is_waited_for(
+    fake: FakeTelegram, engine: AsyncEngine
+) -> None:
+    fake.fail_next("getMe", 502, "Bad Gateway")
+    inbound = StubInbound()
+    async with running_adapter(fake, inbound, engine):
+        fake.user_message(ALICE, "/hello")
+        await wait_for(lambda: fake.bot_messages(ALICE))
+    assert len(fake.called("getMe")) == 2
