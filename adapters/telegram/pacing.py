@@ -2,7 +2,7 @@
 
 Each chat has a lane: one worker running that chat's requests in order, under a token bucket
 shaped like Telegram's limits (about 1 message/s in a private chat, 20/min in a group, bursts
-tolerated) and one bucket shared by all chats (30/s). Two kinds of work:
+tolerated) and one bucket shared by all chats (a little under 30/s). Two kinds of work:
 - `run`: a request that must happen (a reply, a final edit). Awaited; retried after a 429.
 - `offer`: a state to show (a growing answer, progress). Returns at once; a newer offer under
   the same key replaces an older one not yet sent; offers keep a token in reserve, so a `run`
@@ -81,7 +81,7 @@ class GlobalLimit:
     """The bot-wide rate all lanes draw from: a little under Telegram's ~30/s, since requests
     paced here can still bunch up on the way; offers leave `reserve` tokens to must-runs."""
 
-    def __init__(self, rate: float = 25.0, burst: float = 20.0, reserve: float = 5.0) -> None:
+    def __init__(self, rate: float = 27.0, burst: float = 25.0, reserve: float = 12.0) -> None:
         self._bucket = Bucket(rate, burst)
         self._reserve = reserve
 
