@@ -269,7 +269,7 @@ async def test_one_chat_told_to_wait_does_not_hold_up_another(
         fake.user_message(ALICE, "/first")
         await wait_for(lambda: fake.rate_limited == 1, what="Alice's chat told to wait")
         fake.user_message(BOB, "/second")
-        await wait_for(lambda: fake.bot_messages(BOB), 2.0, "Bob's answer while Alice waits")
+        await wait_for(lambda: fake.bot_messages(BOB), 3.0, "Bob's answer while Alice waits")
         assert fake.bot_messages(ALICE) == []
         await wait_for(lambda: fake.bot_messages(ALICE), 8.0, "Alice's answer after the wait")
 
