@@ -40,6 +40,8 @@ offsets_table = sa.Table(
 )
 
 class UpdateState(IntEnum):
+    """Where an update is: stored, started (handed to the core) or done."""
+
     STORED = 0
     STARTED = 1
     DONE = 2
@@ -121,6 +123,7 @@ class TelegramUpdates:
             return [StoredUpdate(int(r[0]), str(r[1])) for r in result]
 
     async def mark(self, update_ids: Iterable[int], state: UpdateState) -> None:
+        """Move updates to `state`."""
         ids = list(update_ids)
         if not ids:
             return

@@ -37,6 +37,7 @@ __all__ = ["PLATFORM", "TelegramChannel", "chat_id_of", "message_ref", "progress
 
 
 def progress_text(state: Progress) -> str:
+    """A job's state as words: a bar and percent when known, then its text."""
     if state.percent is None:
         return state.text
     filled = max(0, min(BAR_CELLS, round(state.percent * BAR_CELLS / 100)))
@@ -62,6 +63,7 @@ class TelegramChannel:
         self._replacing: dict[tuple[int, int], asyncio.Future[MessageRef]] = {}
 
     def lane(self, chat: ChatRef) -> Lane:
+        """The pacing lane of `chat`."""
         return self.pacer.lane(chat_id_of(chat), chat.is_private)
 
     # --- Channel ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ MENU_LANGUAGES: dict[str | None, str] = {None: "en", "zh": "zh"}
 
 
 def bot_commands(inbound: Inbound, language: str) -> list[BotCommand]:
+    """The core's commands as Telegram menu entries in `language` (names Telegram accepts)."""
     out = []
     for info in inbound.commands(language):
         if _NAME.match(info.name) and info.description.strip():

@@ -42,6 +42,7 @@ ALERT_LIMIT = 200
 
 
 def chat_ref(message: Message) -> ChatRef:
+    """The core's reference to a message's chat (and forum topic)."""
     thread = message.message_thread_id if message.is_topic_message else None
     return ChatRef(
         PLATFORM,
@@ -52,11 +53,14 @@ def chat_ref(message: Message) -> ChatRef:
 
 
 def actor_of(user: User) -> Actor:
+    """The core's view of a Telegram user."""
     return Actor(PLATFORM, str(user.id), name=user.full_name, language=user.language_code)
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedCommand:
+    """A command's name (lower case, no @bot) and the text after it."""
+
     name: str
     args: str
 
@@ -76,6 +80,7 @@ def parse_command(
 
 
 def mentions(text: str, entities: Sequence[MessageEntity], me: User) -> bool:
+    """Whether the text @mentions the bot (by username or as a text mention)."""
     handle = f"@{me.username}".lower() if me.username else None
     units = text.encode("utf-16-le")
     for e in entities:
@@ -89,6 +94,7 @@ def mentions(text: str, entities: Sequence[MessageEntity], me: User) -> bool:
 
 
 def without_mention(text: str, me: User) -> str:
+    """The text with the bot's @username taken out."""
     if not me.username:
         return text
     handle = f"@{me.username}"

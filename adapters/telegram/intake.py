@@ -62,6 +62,7 @@ class Intake:
         self._task = asyncio.get_running_loop().create_task(self._poll(), name="telegram-intake")
 
     async def stop(self) -> None:
+        """Stop polling (stored work is left for the next start)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -32,6 +32,7 @@ class FileInfo:
 
     @property
     def is_audio(self) -> bool:
+        """Voice, audio and video notes: what transcription takes."""
         return self.mime.startswith(("audio/", "video/"))
 
 

@@ -38,14 +38,17 @@ Markup = InlineKeyboardMarkup | ForceReply | None
 
 
 def chat_id_of(chat: ChatRef) -> int:
+    """Telegram's chat id from the core's chat reference."""
     return int(chat.chat_id)
 
 
 def message_ref(chat: ChatRef, message_id: int) -> MessageRef:
+    """The core's reference to a Telegram message."""
     return MessageRef(chat, str(message_id))
 
 
 def not_modified(exc: BadRequest) -> bool:
+    """Telegram's answer to an edit that changes nothing: a success for us."""
     return "not modified" in exc.message.lower()
 
 
@@ -56,12 +59,14 @@ def entities_rejected(exc: BadRequest) -> bool:
 
 
 def reply_parameters(message_id: int | None) -> ReplyParameters | None:
+    """Reply to `message_id`, still sending if that message is gone."""
     if message_id is None:
         return None
     return ReplyParameters(message_id, allow_sending_without_reply=True)
 
 
 def thread_of(chat: ChatRef) -> int | None:
+    """The forum topic to post in, if any."""
     return int(chat.thread_id) if chat.thread_id else None
 
 
@@ -74,6 +79,7 @@ class Outbox:
         self._kinds: OrderedDict[tuple[int, int], str] = OrderedDict()
 
     def lane(self, chat: ChatRef) -> Lane:
+        """The pacing lane of `chat`."""
         return self.pacer.lane(chat_id_of(chat), chat.is_private)
 
     def kind_of(self, chat: ChatRef, message_id: int) -> str | None:
@@ -81,6 +87,7 @@ class Outbox:
         return self._kinds.get((chat_id_of(chat), message_id))
 
     def forget(self, chat: ChatRef, message_id: int) -> None:
+        """Drop what is known about a deleted message."""
         self._kinds.pop((chat_id_of(chat), message_id), None)
 
     async def delete(self, message: MessageRef) -> None:
@@ -127,6 +134,7 @@ class Outbox:
     async def with_fallback(
         self, chat: ChatRef, chunk: Chunk, op: Callable[[Chunk], Callable[[], Awaitable[T]]]
     ) -> T:
+        """Run `op(chunk)` in the chat's lane; plain text if the formatting is refused."""
         lane = self.lane(chat)
         try:
             return await lane.run(op(chunk))
@@ -142,6 +150,7 @@ class Outbox:
         self, chat: ChatRef, image: Image, caption: Chunk | None, markup: Markup = None,
         reply_to: int | None = None,
     ) -> Message:
+        """A photo with caption and keyboard; a file when Telegram refuses it as a photo."""
         chat_id = chat_id_of(chat)
 
         def op(c: Chunk) -> Callable[[], Awaitable[Message]]:
@@ -168,6 +177,7 @@ class Outbox:
         self, chat: ChatRef, images: tuple[Image, ...], caption: Chunk | None,
         reply_to: int | None,
     ) -> list[Message]:
+        """Photos as media groups of up to 10, the caption on the first."""
         chat_id = chat_id_of(chat)
         out: list[Message] = []
         for start in range(0, len(images), 10):
@@ -197,6 +207,7 @@ class Outbox:
         self, chat: ChatRef, part: Audio | File, caption: Chunk | None, markup: Markup,
         reply_to: int | None,
     ) -> Message:
+        """Voice (Ogg/Opus), other audio, or a document."""
         chat_id = chat_id_of(chat)
         c = caption or Chunk("")
         common = {
@@ -224,6 +235,7 @@ class Outbox:
         self, chat: ChatRef, message_id: int, image: Image, caption: Chunk | None,
         markup: Markup,
     ) -> None:
+        """Replace a photo message's picture, caption and keyboard."""
         chat_id = chat_id_of(chat)
         c = caption or Chunk("")
         media = InputMediaPhoto(
@@ -244,6 +256,7 @@ class Outbox:
     async def edit_caption(
         self, chat: ChatRef, message_id: int, caption: Chunk, markup: Markup
     ) -> None:
+        """Replace a media message's caption and keyboard."""
         chat_id = chat_id_of(chat)
 
         def op(c: Chunk) -> Callable[[], Awaitable[object]]:
@@ -255,6 +268,7 @@ class Outbox:
         await self.with_fallback(chat, caption, op)
 
     def remember(self, chat_id: int, message_id: int, kind: str) -> None:
+        """Note what kind a sent message is (text, photo, media), for later edits."""
         self._kinds[(chat_id, message_id)] = kind
         if len(self._kinds) > KINDS_KEPT:
             self._kinds.popitem(last=False)

@@ -71,9 +71,11 @@ class Bucket:
         return 0.0 if self.tokens >= need else (need - self.tokens) / self.rate
 
     def spend(self) -> None:
+        """Use one token."""
         self.tokens -= 1.0
 
     def empty(self) -> None:
+        """Telegram said wait: start from an empty bucket after the wait."""
         self.tokens = 0.0
 
 
@@ -91,6 +93,7 @@ class GlobalLimit:
         return self._bucket.wait_for(need, time.monotonic())
 
     def spend(self) -> None:
+        """Use one token."""
         self._bucket.spend()
 
 
@@ -164,6 +167,7 @@ class Lane:
 
     @property
     def busy(self) -> bool:
+        """Whether work is queued or running."""
         return bool(self._must or self._offers) or (
             self._worker is not None and not self._worker.done()
         )
@@ -250,6 +254,7 @@ class Lane:
         log.info("Telegram asked %s to wait %.0f s", self.name, seconds)
 
     async def close(self) -> None:
+        """Stop the worker(s); queued work is dropped."""
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.cancel()
@@ -274,6 +279,7 @@ class Pacer:
         self.prune_above = 5000
 
     def lane(self, chat_id: int, is_private: bool) -> Lane:
+        """The lane of a chat, made on first use."""
         lane = self._lanes.get(chat_id)
         if lane is None:
             if len(self._lanes) >= self.prune_above:
@@ -307,5 +313,6 @@ class Pacer:
             await asyncio.sleep(SETTLE_STEP_S)
 
     async def close(self) -> None:
+        """Stop the worker(s); queued work is dropped."""
         await asyncio.gather(*(lane.close() for lane in self._lanes.values()))
         self._lanes.clear()

@@ -39,6 +39,7 @@ class Chunk:
 
 
 def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
     return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 

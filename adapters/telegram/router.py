@@ -107,6 +107,7 @@ class Router:
                 await asyncio.sleep(0.05)
 
     async def close(self) -> None:
+        """Cancel what still runs (after `drain`)."""
         for album in self._albums.values():
             if album.timer is not None:
                 album.timer.cancel()

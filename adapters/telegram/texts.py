@@ -38,4 +38,5 @@ def language_of(code: str | None) -> str:
 
 
 def say(code: str | None, key: str, **values: object) -> str:
+    """The adapter's sentence `key` in the user's language."""
     return _TEXTS[language_of(code)][key].format(**values)
