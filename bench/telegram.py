@@ -10,7 +10,9 @@ child process at real speed). Printed per K:
 - replies whose final text equals the model's output (rendered), and 429s received;
 - first visible model text after the model's first token reached the bot, p50 (target <= 1 s);
 - the model's last token to the complete answer on screen, p50 / p99 (target <= 1.5 s);
-- the bot process's CPU seconds and peak RSS.
+- the bot process's CPU seconds and peak RSS (peak of the whole run so far).
+Then, for reference, the same with 10 groups (20 messages/min each: the answer is edited every
+3 s instead of growing as a draft).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from storage.sql_store import SqlStore  # noqa: E402
 TOKEN = "123456:BENCH-token"
 WORDS = 500
 TPS = 50
+GROUPS = 10
 PROMPT = f"/ask write me a long story [[tokens:{WORDS}]] [[tps:{TPS}]]"
 
 _FAKE_CHILD = """
@@ -145,7 +148,7 @@ def machine_speed() -> float:
     return (time.process_time() - start) / 5 * 1000
 
 
-async def run_k(k: int, sandbox_url: str, fake_url: str, db: Path) -> None:
+async def run_k(k: int, sandbox_url: str, fake_url: str, db: Path, kind: str = "private") -> None:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, database_url=f"sqlite+aiosqlite:///{db}",
         telegram_bot_token=TOKEN, telegram_api_base_url=fake_url,
@@ -166,12 +169,14 @@ async def run_k(k: int, sandbox_url: str, fake_url: str, db: Path) -> None:
     await core.tracker.start()
     await adapter.start()
     base = 10_000 * k
-    chats = [str(base + i) for i in range(k)]
+    sign = 1 if kind == "private" else -1
+    chats = [str(sign * (base + i)) for i in range(k)]
     cpu0 = time.process_time()
     limited0 = (await asyncio.to_thread(control, fake_url, "state"))["rate_limited"]
     try:
         for chat in chats:
-            await asyncio.to_thread(control, fake_url, "message", {"chat_id": chat, "text": PROMPT})
+            body = {"chat_id": chat, "text": PROMPT, "type": kind}
+            await asyncio.to_thread(control, fake_url, "message", body)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             done = [c for c in chats if recorder.chats.get(c, Seen()).final]
@@ -185,10 +190,12 @@ async def run_k(k: int, sandbox_url: str, fake_url: str, db: Path) -> None:
         await adapter.stop(grace_s=5)
         await close_core(core)
     state["rate_limited"] -= limited0
-    report(k, chats, recorder, state, cpu)
+    report(k, chats, recorder, state, cpu, kind)
 
 
-def report(k: int, chats: list[str], recorder: Recorder, state: Any, cpu: float) -> None:
+def report(
+    k: int, chats: list[str], recorder: Recorder, state: Any, cpu: float, kind: str
+) -> None:
     by_chat: dict[str, list[Any]] = {}
     for m in state["messages"]:
         if not m["deleted"]:
@@ -212,7 +219,8 @@ def report(k: int, chats: list[str], recorder: Recorder, state: Any, cpu: float)
         ]
         if visible and seen.first_token:
             first_lat.append(min(visible) - seen.first_token)
-    print(f"K = {k:>2}: final text equals the model's output {equal}/{k} "
+    where = "private chats" if kind == "private" else "groups (20 messages/min each)"
+    print(f"K = {k:>2} {where}: final text equals the model's output {equal}/{k} "
           f"({100 * equal / k:.0f} %); 429s received {state['rate_limited']}")
     print(f"        first visible text after first token p50 {percentile(first_lat, .5):.2f} s; "
           f"last token -> complete on screen p50 {percentile(end_lat, .5):.2f} s, "
@@ -231,6 +239,8 @@ async def main(ks: list[int]) -> None:
         for k in ks:
             with tempfile.TemporaryDirectory() as tmp:
                 await run_k(k, sandbox_url, fake_url, Path(tmp) / "bench.db")
+        with tempfile.TemporaryDirectory() as tmp:  # for reference: groups, edited every 3 s
+            await run_k(GROUPS, sandbox_url, fake_url, Path(tmp) / "bench.db", "supergroup")
 
 
 if __name__ == "__main__":
