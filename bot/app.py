@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,11 +211,10 @@ async def _main(settings: Settings, console_only: bool) -> int:
     async with upstream_endpoint(settings) as (url, key):
         core = await _open_core(settings, url, key)
         try:
-            wants_platform = settings.discord_bot_token or settings.telegram_bot_token
-            if wants_platform and not console_only:
-                log.error(
-                    "Discord/Telegram adapters are not part of this build yet; starting the console"
-                )
+            if not console_only:
+                platforms = await open_platforms(core, settings)
+                if platforms:
+                    return await serve_platforms(core, settings, platforms)
             from adapters.console import ConsoleAdapter
             from adapters.console.terminal import history_path
 
@@ -272,6 +271,76 @@ async def run_until_stopped(
     finally:
         stopped.cancel()
         loop.remove_signal_handler(signal.SIGTERM)
+
+
+@dataclass(slots=True)
+class Platform:
+    """A chat platform's adapter as the composition root drives it: connected (its channel
+    registered, so results of jobs from before a restart find their chat), then started (events
+    flow), served until stopped, closed."""
+
+    name: str
+    start: Callable[[], Awaitable[None]]
+    serve: Callable[[], Awaitable[None]]
+    close: Callable[[], Awaitable[None]]
+
+
+async def open_platforms(core: Core, settings: Settings) -> list[Platform]:
+    """Connect every platform whose token is set (each imported only then)."""
+    platforms: list[Platform] = []
+    try:
+        if settings.telegram_bot_token is not None:
+            platforms.append(await _open_telegram(core, settings))
+    except BaseException:
+        for platform in platforms:
+            await platform.close()
+        raise
+    return platforms
+
+
+async def serve_platforms(core: Core, settings: Settings, platforms: list[Platform]) -> int:
+    """Start the tracker and the platforms, and serve them until SIGTERM (or all end)."""
+    try:
+        await core.tracker.start()
+        for platform in platforms:
+            await platform.start()
+        freeze_startup_objects()
+        async with health_server(core, settings):
+            serving = asyncio.gather(*(platform.serve() for platform in platforms))
+            return await run_until_stopped(core, settings, _served(serving))
+    finally:
+        for platform in platforms:
+            await platform.close()
+
+
+async def _served(serving: Awaitable[object]) -> int:
+    await serving
+    return 0
+
+
+async def _open_telegram(core: Core, settings: Settings) -> Platform:
+    from adapters.telegram.adapter import TelegramAdapter
+    from adapters.telegram.redact import TelegramFailure
+
+    token = settings.telegram_bot_token
+    assert token is not None
+    adapter = TelegramAdapter(
+        core.dispatcher,
+        core.services.store.engine,
+        token.get_secret_value(),
+        settings.telegram_api_base_url,
+    )
+    try:
+        await adapter.connect()
+    except TelegramFailure as exc:
+        raise StartupError(f"Telegram refused to connect: {exc}") from None
+    core.add_adapter(adapter.platform, adapter.channel)
+    return Platform(adapter.platform, adapter.start, _until_cancelled, adapter.stop)
+
+
+async def _until_cancelled() -> None:
+    # Telegram's intake runs in its own tasks: serving it is waiting for the stop.
+    await asyncio.Event().wait()
 
 
 def settings_or_exit() -> Settings:

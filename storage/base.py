@@ -5,7 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    # Only named in annotations: `import storage.base` stays free of SQLAlchemy.
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,11 @@ class JobNotFound(StoreError, LookupError):
 
 class Store(Protocol):
     """Everything the core remembers. Implementations must be safe for concurrent coroutines."""
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The open engine, for modules that keep tables of their own (platform intake,
+        chat settings): their migrations are the store's."""
 
     async def open(self) -> None:
         """Connect, apply migrations, take the single-process lock where the backend needs one."""

@@ -1,7 +1,7 @@
 """Per-chat switches set by an admin with /settings.
 
-Revision ID: 0006
-Revises: 0002
+Revision ID: 0005
+Revises: 0003
 Create Date: 2026-12-05
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
