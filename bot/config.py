@@ -22,8 +22,17 @@ class Settings(BaseSettings):
     sandbox_speed: float = 1.0
 
     # Platforms. With neither token the console adapter runs.
-    discord_token: SecretStr | None = None
     telegram_token: SecretStr | None = None
+
+    # Discord. Comma-separated guild ids sync the app commands to those guilds at once (global
+    # sync otherwise, which Discord may take a while to show). The URLs are for API proxies.
+    discord_bot_token: SecretStr | None = None
+    discord_guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    # Comma-separated channel ids where voice messages are transcribed without being asked
+    # (needs the privileged Message Content intent enabled for the bot).
+    discord_transcribe_channels: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
     database_url: str = "sqlite+aiosqlite:///./data/modelbridge.db"
 
@@ -57,7 +66,8 @@ class Settings(BaseSettings):
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
 
-    @field_validator("allowed_models", "admins", mode="before")
+    @field_validator("allowed_models", "admins", "discord_guild_ids",
+                     "discord_transcribe_channels", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import storage.discord_interactions  # noqa: F401  (its table is part of the schema)
 import storage.migrate
 from storage import open_store
 from storage.base import ConversationKey, StoredMessage
@@ -24,7 +25,8 @@ from storage.migrate import HEAD_REVISION, current_revision, head_revision
 from storage.schema import metadata
 from storage.sql_store import SqlStore
 
-TABLES = {"users", "conversations", "messages", "jobs", "button_tokens", "usage"}
+TABLES = {"users", "conversations", "messages", "jobs", "button_tokens", "usage",
+          "discord_interactions"}
 
 
 async def table_names(store: SqlStore) -> set[str]:
@@ -41,7 +43,7 @@ async def test_fresh_file_gets_every_table_at_head(db_url: str, db_path: Path) -
     assert not db_path.parent.exists()  # open() creates the directory too
     async with SqlStore(db_url) as store:
         assert await table_names(store) == TABLES | {"alembic_version"}
-        assert await revision(store) == head_revision() == "0001"
+        assert await revision(store) == head_revision() == HEAD_REVISION
 
 
 async def test_reopen_keeps_data_and_does_not_migrate_again(db_url: str) -> None:
@@ -49,7 +51,7 @@ async def test_reopen_keeps_data_and_does_not_migrate_again(db_url: str) -> None
     async with SqlStore(db_url) as store:
         await store.append_messages(key, [StoredMessage("user", "remember me")])
     async with SqlStore(db_url) as store:
-        assert await revision(store) == "0001"
+        assert await revision(store) == HEAD_REVISION
         assert [m.content for m in await store.load_context(key)] == ["remember me"]
         async with store.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT * FROM alembic_version"))).all()
@@ -138,8 +140,8 @@ BROKEN = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0099"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -160,7 +162,7 @@ async def test_a_failing_migration_leaves_nothing_behind(
     """Migrations run in one transaction: a failure half-way keeps the file as it was."""
     scripts = tmp_path / "migrations"
     shutil.copytree(storage.migrate.MIGRATIONS_DIR, scripts)
-    (scripts / "versions" / "0002_broken.py").write_text(BROKEN)
+    (scripts / "versions" / "0099_broken.py").write_text(BROKEN)
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", scripts)
 
     with pytest.raises(sa.exc.OperationalError, match="no_such_table"):
@@ -175,4 +177,4 @@ async def test_a_failing_migration_leaves_nothing_behind(
     monkeypatch.undo()
     async with SqlStore(db_url) as store:  # the lock was released; 0001 applies cleanly now
         assert await table_names(store) == TABLES | {"alembic_version"}
-        assert await revision(store) == "0001"
+        assert await revision(store) == HEAD_REVISION

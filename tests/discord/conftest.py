@@ -1,0 +1,68 @@
+"""A real discord.Client (our adapter) against the fake Discord on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from adapters.discord import DiscordAdapter
+from bot.inbound import Inbound
+from storage.sql_store import SqlStore
+from tests.discord.stub_inbound import StubInbound
+from tests.fakes.discord_api import FakeDiscord
+
+# Shaped like a real bot token, so the log masking is tested on the real form.
+BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+@pytest.fixture
+def keep_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter sets discord.py's class-level endpoints; put them back after the test."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    async with SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}") as opened:
+        yield opened
+
+
+async def start_adapter(fake: FakeDiscord, inbound: Inbound, store: SqlStore,
+                        **options: Any) -> DiscordAdapter:
+    options.setdefault("edit_interval", 0.2)
+    adapter = DiscordAdapter(inbound, token=BOT_TOKEN, engine=store.engine,
+                             api_base_url=fake.api_base, gateway_url=fake.gateway_url,
+                             guild_ready_timeout=0.05, **options)
+    await adapter.start(ready_timeout=10)
+    return adapter
+
+
+@pytest.fixture
+def stub() -> StubInbound:
+    return StubInbound()
+
+
+@pytest.fixture
+async def adapter(fake: FakeDiscord, stub: StubInbound, store: SqlStore,
+                  keep_endpoints: None) -> AsyncIterator[DiscordAdapter]:
+    running = await start_adapter(fake, stub, store)
+    try:
+        yield running
+    finally:
+        await running.close()
