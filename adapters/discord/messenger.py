@@ -56,7 +56,7 @@ class Messenger:
         channel = self.client.get_partial_messageable(channel_id)
         reference = (discord.MessageReference(message_id=reply_to, channel_id=channel_id,
                                               fail_if_not_exists=False)
-                     if reply_to else MISSING)
+                     if reply_to else None)
         view = button_view(rows)
         message = await channel.send(content or None, files=[u.file() for u in uploads] or MISSING,
                                      view=view or MISSING, allowed_mentions=mentions,

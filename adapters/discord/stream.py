@@ -63,7 +63,8 @@ class DiscordStream:
 
     # --- Paced --------------------------------------------------------------------------------
     def _pieces(self) -> list[str]:
-        return split_message(self._text) if self._text else []
+        # Discord trims what it shows: compare (and send) what the user will see.
+        return [p for p in (piece.strip() for piece in split_message(self._text)) if p]
 
     @property
     def pending(self) -> bool:

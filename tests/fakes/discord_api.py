@@ -397,6 +397,7 @@ class FakeDiscord:
     # --- messages -------------------------------------------------------------------------------
     def _store(self, msg: dict[str, Any], body: dict[str, Any], files: list[FilePart]
                ) -> dict[str, Any]:
+        msg["content"] = msg["content"].strip()  # as Discord trims it
         msg["attachments"] = _attachments(body, files, msg["channel_id"])
         self.files[msg["id"]] = list(files)
         self._resolve_mentions(msg, body)
@@ -407,7 +408,7 @@ class FakeDiscord:
               ) -> dict[str, Any]:
         msg = self.messages[message_id]
         if "content" in body:
-            msg["content"] = body["content"] or ""
+            msg["content"] = (body["content"] or "").strip()
         if "components" in body:
             msg["components"] = body["components"] or []
         if files or "attachments" in body:
