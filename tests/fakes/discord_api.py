@@ -117,6 +117,7 @@ class FakeDiscord:
         self.faults: list[Fault] = []
         self.pings: list[tuple[str, bool, list[str]]] = []  # (message id, everyone, users)
         self.typing: list[str] = []
+        self.cdn_reads: list[str] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
         self._changed = asyncio.Condition()
@@ -168,6 +169,19 @@ class FakeDiscord:
         for ws in list(self._sockets):
             with contextlib.suppress(ConnectionResetError):
                 await ws.send_str(frame)
+
+    async def post_message(self, channel_id: str, author_id: str, content: str, *,
+                           guild: bool = True, **extra: Any) -> dict[str, Any]:
+        """A user's message arriving over the gateway (MESSAGE_CREATE)."""
+        msg = p.message(channel_id, content, author=p.user(author_id), **extra)
+        if guild:
+            msg["guild_id"] = p.GUILD_ID
+            msg["member"] = {k: v for k, v in p.member(author_id).items() if k != "user"}
+        if f"<@{p.APP_ID}>" in content:
+            msg["mentions"] = [p.BOT_USER]
+        self.messages[msg["id"]] = msg
+        await self.dispatch("MESSAGE_CREATE", msg)
+        return msg
 
     async def interact(self, payload: dict[str, Any]) -> Inter:
         """Send an INTERACTION_CREATE; the 3-second window starts now."""
@@ -226,6 +240,7 @@ class FakeDiscord:
         return ws
 
     async def _cdn(self, request: web.Request) -> web.Response:
+        self.cdn_reads.append(request.match_info["name"])
         data, ctype = self.cdn.get(request.match_info["name"], (b"", ""))
         if not ctype:
             return web.Response(status=404)
