@@ -3,7 +3,7 @@
     .venv/bin/python bench/core_ask.py
 
 1. 1,000 /ask turns over 100 private conversations (10 turns each, interleaved), through
-   `Bot.handle_command` with the real store (SQLite file) and the real client against the
+   `Dispatcher.handle_command` with the real store (SQLite file) and the real client against the
    sandbox in a child process at a speed factor that removes its delays. Overhead per turn is
    the turn's wall time minus the time spent inside the client's stream (request, waiting,
    reading): what the core adds (store, token counts, trimming, message edits). Target p50 <= 2 ms.
@@ -32,13 +32,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_child import sandbox_process
-from bot.app import build_services, close_services, freeze_startup_objects
-from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
+from bot.app import build_core, close_core, freeze_startup_objects
+from bot.channel import Actor, ChatRef, MessageRef
 from bot.config import Settings
 from bot.context.conversation import MAX_LOADED_MESSAGES
 from bot.context.tokens import encoding_name, load_for, message_tokens
-from bot.core import Bot, Services
-from bot.replies import Progress, Reply, TextRequest
+from bot.dispatcher import Dispatcher
+from bot.inbound import CommandRequest
+from bot.replies import Progress, Reply
+from bot.services import Services
 from bot.upstream import ChatChunk
 from storage.base import ConversationKey, StoredMessage
 
@@ -72,7 +74,9 @@ class QuietChannel:
         self.edits = 0
         self.last_edit_at = 0.0
 
-    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+    async def send(
+        self, chat: ChatRef, reply: Reply, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
         self.sent += 1
         return MessageRef(chat, str(next(self._ids)))
 
@@ -86,8 +90,32 @@ class QuietChannel:
     ) -> MessageRef:
         return message or MessageRef(chat, str(next(self._ids)))
 
-    async def ask_text(self, chat: ChatRef, actor: Actor, request: TextRequest) -> str | None:
+    def open_stream(self, chat: ChatRef, *, reply_to: MessageRef | None = None) -> QuietStream:
+        self.sent += 1
+        return QuietStream(self, MessageRef(chat, str(next(self._ids))))
+
+    async def delete(self, message: MessageRef) -> None:
         return None
+
+    async def typing(self, chat: ChatRef) -> None:
+        return None
+
+
+class QuietStream:
+    """A stream whose updates cost what an adapter's offer costs: keeping the latest text."""
+
+    def __init__(self, channel: QuietChannel, ref: MessageRef) -> None:
+        self.channel = channel
+        self.ref = ref
+        self.latest = ""
+
+    def update(self, markdown: str) -> None:
+        self.latest = markdown
+        self.channel.edits += 1
+
+    async def finish(self, reply: Reply) -> MessageRef:
+        self.channel.last_edit_at = time.perf_counter()
+        return self.ref
 
 
 class UpstreamTimer:
@@ -157,7 +185,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def bench_turns(bot: Bot, services: Services, report: Callable[[str], None]) -> None:
+async def bench_turns(bot: Dispatcher, services: Services, report: Callable[[str], None]) -> None:
     channel = QuietChannel()
     services.channels["bench"] = channel
     timer = UpstreamTimer(services)
@@ -171,7 +199,7 @@ async def bench_turns(bot: Bot, services: Services, report: Callable[[str], None
         user = f"u{turn % CONVERSATIONS}"
         request = CommandRequest(
             actor=Actor("bench", user, name=user),
-            chat=ChatRef("bench", f"chat-{user}"),
+            chat=ChatRef("bench", f"chat-{user}", is_private=True),
             command="ask",
             text=f"question number {turn} about something moderately interesting",
         )
@@ -191,7 +219,7 @@ async def bench_turns(bot: Bot, services: Services, report: Callable[[str], None
             store_ms.append(in_store * 1000)
     p50 = statistics.median(overhead_ms)
     report(f"1. /ask: {TURNS} turns over {CONVERSATIONS} conversations "
-           f"({channel.sent} messages sent, {channel.edits} edits)")
+           f"({channel.sent} messages sent, {channel.edits} stream updates)")
     report(f"   core overhead per turn p50 : {p50:6.2f} ms   (target <= {OVERHEAD_TARGET_MS} ms)")
     report(f"   core overhead per turn p90 : {percentile(overhead_ms, 0.9):6.2f} ms")
     report(f"   of which in the store p50  : {statistics.median(store_ms):6.2f} ms   "
@@ -298,10 +326,10 @@ async def run(report: Callable[[str], None]) -> None:
             database_url=url_of,
             upstream_read_timeout=30.0,
         )
-        services = await build_services(settings, upstream_url=url, api_key="sk-bench-ask")
+        core = await build_core(settings, upstream_url=url, api_key="sk-bench-ask")
+        services, bot = core.services, core.dispatcher
         freeze_startup_objects()  # as `modelbridge run` does once it has started
         try:
-            bot = Bot(services)
             report(f"modelbridge /ask benchmark (pid {os.getpid()}; sandbox in a child)")
             before = rss_mb()
             await load_for(settings.default_model)
@@ -311,7 +339,7 @@ async def run(report: Callable[[str], None]) -> None:
             note = f"at start {before:.0f} MB, + {tokenizer_mb:.0f} MB: {encoding} tokenizer"
             await bench_storage(services, db_path, report, note, creating - reopening)
         finally:
-            await close_services(services)
+            await close_core(core)
 
 
 if __name__ == "__main__":

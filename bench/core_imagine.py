@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/core_imagine.py
 
-N concurrent /imagine jobs go through `Bot.handle_command` with the real store (SQLite file), the
-real client and tracker, against the sandbox in a child process at speed x100 (a grid takes
-about 0.32 s), into a channel that timestamps every surface update. Printed for 20 and for 200
-jobs with the SQLite file on disk, and for 200 with it on tmpfs (when there is one); then the
-200-job run on disk is repeated REPEATS times and each run's delay p99 printed with the median.
+N concurrent /imagine jobs go through `Dispatcher.handle_command` with the real store (SQLite
+file), the real client and tracker, against the sandbox in a child process at speed x100 (a
+grid takes about 0.32 s), into a channel that timestamps every surface update. Printed for 20
+and for 200 jobs with the SQLite file on disk, and for 200 with it on tmpfs (when there is one);
+then the 200-job run on disk is repeated REPEATS times and each run's delay p99 printed with the
+median.
 
 1. Poll load: list-by-condition requests per second and poll sets (cycles) per second, against
    the limit of one set per minimum interval, which must not grow with the number of jobs.
@@ -41,11 +42,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_child import sandbox_process
-from bot.app import build_services, close_services, freeze_startup_objects
-from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
+from bot.app import Core, build_core, close_core, freeze_startup_objects
+from bot.channel import Actor, ChatRef, MessageRef
 from bot.config import Settings
-from bot.core import Bot, Services
-from bot.replies import Progress, Reply, TextRequest
+from bot.inbound import CommandRequest
+from bot.replies import Progress, Reply
 from bot.sandbox.mj_tasks import PROGRESS_STEPS, RUN_SECONDS, T_DISPATCH, T_PROGRESS
 from bot.upstream import MjTask, UpstreamClient
 from storage.base import JobStatus
@@ -143,7 +144,9 @@ class TimingChannel:
         self.messages[ref.message_id] = Shown()
         return ref
 
-    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+    async def send(
+        self, chat: ChatRef, reply: Reply, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
         ref = self._new(chat)
         if reply.images:
             self.messages[ref.message_id].final_at = time.time()
@@ -161,7 +164,13 @@ class TimingChannel:
         self.messages[ref.message_id].progress.append((time.time(), state.percent))
         return ref
 
-    async def ask_text(self, chat: ChatRef, actor: Actor, request: TextRequest) -> str | None:
+    def open_stream(self, chat: ChatRef, *, reply_to: MessageRef | None = None) -> Any:
+        raise NotImplementedError("no streamed answers in an /imagine run")
+
+    async def delete(self, message: MessageRef) -> None:
+        return None
+
+    async def typing(self, chat: ChatRef) -> None:
         return None
 
 
@@ -317,7 +326,8 @@ async def scenario(
             mj_poll_max_interval_s=MAX_INTERVAL_S,
             upstream_read_timeout=30.0,
         )
-        services = await build_services(settings, upstream_url=url, api_key=API_KEY)
+        core = await build_core(settings, upstream_url=url, api_key=API_KEY)
+        services = core.services
         transport = CountingTransport()
         await services.client.aclose()
         services.client = UpstreamClient(url, API_KEY, transport=transport)
@@ -328,14 +338,13 @@ async def scenario(
         spans = Spans()
         spans.wrap(services.client, "download", lambda url, **kw: url.rsplit("/", 1)[-1])
         spans.wrap(services.store, "issue_tokens", lambda actions: str(actions[0].job_id))
-        assert services.tracker is not None
-        await services.tracker.start()
+        await core.tracker.start()
         freeze_startup_objects()  # as `modelbridge run` does once it has started
         try:
             lag = LoopLag()
             lag.start()
             cpu_before, wall_before = cpu_seconds(), time.time()
-            p99s = await run_jobs(services, channel, transport, spans, jobs, report)
+            p99s = await run_jobs(core, channel, transport, spans, jobs, report)
             cpu_after, wall = cpu_seconds(), time.time() - wall_before
             report(f"   bot loop lag      : {await lag.stop()}")
             report(
@@ -352,26 +361,24 @@ async def scenario(
             report(f"   store calls       : {store_timer.summary()}")
             report(f"   client calls      : {download_timer.summary()}")
         finally:
-            await close_services(services)
+            await close_core(core)
     return p99s
 
 
 async def run_jobs(
-    services: Services,
+    core: Core,
     channel: TimingChannel,
     transport: CountingTransport,
     spans: Spans,
     jobs: int,
     report: Callable[[str], None],
 ) -> dict[str, float]:
-    bot = Bot(services)
-    tracker = services.tracker
-    assert tracker is not None
+    bot, tracker = core.dispatcher, core.tracker
     cycles_before = tracker.cycles
     requests = [
         CommandRequest(
             actor=Actor("bench", f"u{i}", name=f"u{i}"),
-            chat=ChatRef("bench", f"chat-{i}"),
+            chat=ChatRef("bench", f"chat-{i}", is_private=True),
             command="imagine",
             text=f"bench picture number {i} --ar 3:2",
         )
@@ -385,11 +392,11 @@ async def run_jobs(
     cycles = tracker.cycles - cycles_before
     polls = list(transport.polls)
 
-    done = await services.store.list_jobs([JobStatus.SUCCESS], limit=jobs + 10)
+    done = await core.services.store.list_jobs([JobStatus.SUCCESS], limit=jobs + 10)
     ids = [job.upstream_id or "" for job in done]
     tasks: dict[str, MjTask] = {}
     for i in range(0, len(ids), 100):
-        tasks.update({t.id: t for t in await services.client.mj_list(ids[i : i + 100])})
+        tasks.update({t.id: t for t in await core.services.client.mj_list(ids[i : i + 100])})
 
     progress_delays: list[float] = []
     final_delays: list[float] = []

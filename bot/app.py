@@ -7,14 +7,18 @@ import contextlib
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 
-from bot.commands import load_commands
+from bot.commands import BUTTONS, COMMANDS
+from bot.commands.registry import ButtonKind, CommandTable
 from bot.config import Settings
-from bot.core import Bot, Services
+from bot.dispatcher import Dispatcher
 from bot.i18n import Catalog
 from bot.logging_setup import setup_logging
 from bot.policy import Policy
+from bot.services import Services
+from bot.tasks.tracker import TaskTracker
 from bot.upstream import UpstreamClient
 from storage import open_store
 
@@ -25,10 +29,27 @@ SANDBOX_NOTICE = (
 )
 
 
-async def build_services(settings: Settings, *, upstream_url: str, api_key: str) -> Services:
-    """Open the store, connect the client, load the commands and make the task tracker."""
-    from bot.tasks.tracker import TaskTracker
+@dataclass(slots=True)
+class Core:
+    """The platform-neutral bot as the composition root built it."""
 
+    services: Services
+    tracker: TaskTracker
+    dispatcher: Dispatcher
+
+
+async def build_core(
+    settings: Settings,
+    *,
+    upstream_url: str,
+    api_key: str,
+    commands: CommandTable = COMMANDS,
+    buttons: Mapping[str, ButtonKind] = BUTTONS,
+) -> Core:
+    """Open the store, connect the client, make the task tracker and the dispatcher.
+
+    `commands` and `buttons` replace the bot's own tables (tests that bring commands of their own).
+    """
     store = await open_store(settings.database_url)
     client = UpstreamClient(
         upstream_url,
@@ -36,18 +57,17 @@ async def build_services(settings: Settings, *, upstream_url: str, api_key: str)
         connect_timeout=settings.upstream_connect_timeout,
         read_timeout=settings.upstream_read_timeout,
     )
-    commands, buttons = load_commands()
     services = Services(
         settings=settings,
         client=client,
         store=store,
         catalog=Catalog(settings.language),
         policy=Policy(),
-        commands=commands,
-        buttons=buttons,
+        menu=commands.menu(),
     )
-    services.tracker = TaskTracker(services)
-    return services
+    tracker = TaskTracker(services)
+    services.tracker = tracker
+    return Core(services, tracker, Dispatcher(services, commands, buttons))
 
 
 def freeze_startup_objects() -> None:
@@ -61,15 +81,12 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-async def close_services(services: Services) -> None:
+async def close_core(core: Core) -> None:
     """Stop background work, then the client and the store (in that order: work may still write)."""
-    if services.tracker is not None:
-        await services.tracker.stop()
-    for task in list(services.background):
-        task.cancel()
-    await asyncio.gather(*services.background, return_exceptions=True)
-    await services.client.aclose()
-    await services.store.close()
+    await core.dispatcher.close()
+    await core.tracker.stop()
+    await core.services.client.aclose()
+    await core.services.store.close()
 
 
 @contextlib.asynccontextmanager
@@ -92,8 +109,7 @@ async def upstream_endpoint(settings: Settings) -> AsyncIterator[tuple[str, str]
 
 async def _main(settings: Settings, console_only: bool) -> int:
     async with upstream_endpoint(settings) as (url, key):
-        services = await build_services(settings, upstream_url=url, api_key=key)
-        bot = Bot(services)
+        core = await build_core(settings, upstream_url=url, api_key=key)
         try:
             wants_platform = settings.discord_token or settings.telegram_token
             if wants_platform and not console_only:
@@ -102,16 +118,22 @@ async def _main(settings: Settings, console_only: bool) -> int:
                 )
             from adapters.console import ConsoleAdapter
 
-            adapter = ConsoleAdapter(bot, stdin=sys.stdin, stdout=sys.stdout)
-            services.channels[adapter.platform] = adapter
-            if services.tracker is not None:
-                await services.tracker.start()
+            adapter = ConsoleAdapter(
+                core.dispatcher,
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                output_dir=settings.console_output_dir,
+                language=settings.language,
+                jobs=core.tracker,
+            )
+            core.services.channels[adapter.platform] = adapter
+            await core.tracker.start()
             freeze_startup_objects()
             if not settings.upstream_base_url:
                 adapter.notice(SANDBOX_NOTICE)
             return await adapter.run()
         finally:
-            await close_services(services)
+            await close_core(core)
 
 
 def run_app(console_only: bool = False) -> int:

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     mj_poll_min_interval_s: float = 1.0
     mj_poll_max_interval_s: float = 10.0
     button_token_ttl_s: float = 7 * 24 * 3600.0
+    # How long a prompt asked for by a press (modal, ForceReply) can still be answered.
+    text_request_ttl_s: float = 3600.0
+    # How often expired button tokens and text requests are deleted.
+    purge_interval_s: float = 3600.0
 
     # Images, speech.
     dalle_model: str = "dall-e-3"

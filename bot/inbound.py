@@ -119,6 +119,7 @@ class CommandInfo:
     name: str
     description: str
     params: tuple[ParamInfo, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names that run it (/start for /help, /new for /reset)
 
 
 class Inbound(Protocol):
@@ -138,6 +139,12 @@ class Inbound(Protocol):
 
     async def bind_text_request(self, token: str, asked: MessageRef) -> None:
         """Remember which message asked for the text (Telegram's ForceReply prompt)."""
+
+    async def awaits_text(self, message: MessageRef) -> bool:
+        """Whether `message` asked for text (bound above): a reply to it is a `TextSubmit`.
+
+        True for an expired request too, so its late answer is told it expired.
+        """
 
     def commands(self, language: str) -> list[CommandInfo]:
         """The commands to offer in menus, described in `language`."""

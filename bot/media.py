@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from bot.channel import Attachment
+from bot.inbound import Attachment
 
 MAX_IMAGE_BYTES = 10 * 2**20  # Discord's default upload limit; Telegram photos are smaller still
 MAX_AUDIO_BYTES = 25 * 2**20  # whisper-1's per-request limit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.channel import Actor, ChatRef
-from bot.core import Services
+from bot.services import Services
 from storage.base import UsageEvent
 
 log = logging.getLogger(__name__)

@@ -77,6 +77,8 @@ class JobRecord:
     updated_at: float = 0.0
     # When the tracker should next look at it (epoch seconds); drives the adaptive interval.
     next_poll_at: float = 0.0
+    # Whether the chat is private, as the platform said when the job started (never guessed).
+    chat_private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,27 @@ class ButtonAction:
     platform: str
     payload: str  # customId, or a prompt for "imagine" buttons
     expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PendingText:
+    """A text request opened by a press and not answered yet (a modal, a ForceReply prompt).
+
+    `kind` is the button kind whose submit completes it, `mode` what that submit does
+    ("inpaint", "zoom", "remix"), `payload` its argument (an upstream customId). `asked_*` is the
+    message that asked, where the platform answers by replying to it (Telegram's ForceReply).
+    """
+
+    kind: str
+    mode: str
+    job_id: int | None
+    owner_id: str
+    platform: str
+    payload: str
+    expires_at: float
+    token: str = ""
+    asked_chat_id: str | None = None
+    asked_message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +228,29 @@ class Store(Protocol):
 
     async def purge_expired_tokens(self, now: float) -> int:
         """Delete tokens whose `expires_at` is at or before `now`; returns how many."""
+
+    # text requests
+    async def open_text_request(self, request: PendingText) -> str:
+        """Store a pending text request and return its new token (<= 20 bytes)."""
+
+    async def bind_text_request(self, token: str, chat_id: str, message_id: str) -> None:
+        """Remember the message that asked (answers may come as replies to it)."""
+
+    async def find_text_request(
+        self,
+        token: str | None = None,
+        *,
+        platform: str = "",
+        chat_id: str = "",
+        message_id: str = "",
+    ) -> PendingText | None:
+        """The request by its token, or by the message that asked; expired ones included."""
+
+    async def close_text_request(self, token: str) -> bool:
+        """Delete a request; True when this call removed it (so it is answered only once)."""
+
+    async def purge_expired_text_requests(self, now: float) -> int:
+        """Delete requests whose `expires_at` is at or before `now`; returns how many."""
 
     # usage
     async def record_usage(self, event: UsageEvent) -> None: ...

@@ -101,6 +101,7 @@ jobs = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("updated_at", sa.Double, nullable=False),
     sa.Column("next_poll_at", sa.Double, nullable=False, server_default="0"),
+    sa.Column("chat_private", sa.Boolean, nullable=False, server_default=sa.false()),
     sqlite_autoincrement=True,
 )
 
@@ -123,6 +124,31 @@ button_tokens = sa.Table(
 
 sa.Index("ix_button_tokens_expires_at", button_tokens.c.expires_at)
 sa.Index("ix_button_tokens_job_id", button_tokens.c.job_id)
+
+text_requests = sa.Table(
+    "text_requests",
+    metadata,
+    sa.Column("token", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("mode", sa.String(32), nullable=False),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("platform", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("asked_chat_id", sa.String(64), nullable=True),
+    sa.Column("asked_message_id", sa.String(128), nullable=True),
+    sa.Column("expires_at", sa.Double, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+)
+
+sa.Index("ix_text_requests_expires_at", text_requests.c.expires_at)
+# A ForceReply answer is found by the message it replies to.
+sa.Index(
+    "ix_text_requests_platform_asked_chat_id_asked_message_id",
+    text_requests.c.platform,
+    text_requests.c.asked_chat_id,
+    text_requests.c.asked_message_id,
+)
 
 usage = sa.Table(
     "usage",

@@ -20,12 +20,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage import text_requests as text_sql
 from storage.base import (
     ButtonAction,
     ConversationKey,
     JobNotFound,
     JobRecord,
     JobStatus,
+    PendingText,
     StoredMessage,
     StoreError,
     StoreLocked,
@@ -227,6 +229,7 @@ def _job_from_mapping(data: dict[str, Any]) -> JobRecord:
     data["buttons"] = json.loads(data["buttons"])
     data["result"] = json.loads(data["result"])
     data["delivered"] = bool(data["delivered"])
+    data["chat_private"] = bool(data["chat_private"])
     for name in ("created_at", "updated_at", "next_poll_at"):
         data[name] = float(data[name])
     return JobRecord(**data)
@@ -792,6 +795,68 @@ class SqlStore:
     async def purge_expired_tokens(self, now: float) -> int:
         """Delete tokens whose `expires_at` is at or before `now`; returns how many."""
         stmt = button_tokens.delete().where(button_tokens.c.expires_at <= now)
+
+        async def write(conn: AsyncConnection) -> int:
+            return int((await conn.execute(stmt)).rowcount)
+
+        return await self._write(write)
+
+    # text requests
+
+    async def open_text_request(self, request: PendingText) -> str:
+        """Store a pending text request and return its new token (<= 20 bytes)."""
+        now = self._clock()
+        for _attempt in range(3):
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            try:
+                await self._write_steps((text_sql.INSERT, text_sql.row_values(request, token, now)))
+            except IntegrityError:
+                if await self.find_text_request(token) is None:
+                    raise  # not a token collision (e.g. a job_id that does not exist)
+                continue
+            return token
+        raise RuntimeError("could not issue a unique text request token")
+
+    async def bind_text_request(self, token: str, chat_id: str, message_id: str) -> None:
+        """Remember the message that asked (answers may come as replies to it)."""
+        stmt = text_sql.bind(token, chat_id, message_id)
+
+        async def write(conn: AsyncConnection) -> None:
+            await conn.execute(stmt)
+
+        await self._write(write)
+
+    async def find_text_request(
+        self,
+        token: str | None = None,
+        *,
+        platform: str = "",
+        chat_id: str = "",
+        message_id: str = "",
+    ) -> PendingText | None:
+        """The request by its token, or by the message that asked; expired ones included."""
+        if token is not None:
+            if not token or len(token) > MAX_TOKEN_LEN:
+                return None
+            stmt = text_sql.by_token(token)
+        else:
+            stmt = text_sql.by_asked(platform, chat_id, message_id)
+        async with self._read() as conn:
+            row = (await conn.execute(stmt)).first()
+        return None if row is None else text_sql.from_row(row)
+
+    async def close_text_request(self, token: str) -> bool:
+        """Delete a request; True when this call removed it (so it is answered only once)."""
+        stmt = text_sql.delete(token)
+
+        async def write(conn: AsyncConnection) -> int:
+            return int((await conn.execute(stmt)).rowcount)
+
+        return await self._write(write) == 1
+
+    async def purge_expired_text_requests(self, now: float) -> int:
+        """Delete requests whose `expires_at` is at or before `now`; returns how many."""
+        stmt = text_sql.delete_expired(now)
 
         async def write(conn: AsyncConnection) -> int:
             return int((await conn.execute(stmt)).rowcount)

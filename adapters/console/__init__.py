@@ -10,9 +10,10 @@
   press waits, bounded, for a button of a job still running).
 - `/quit` or end of input — leave. From a pipe, jobs still running are waited for first.
 
-When the bot asks for text (a Midjourney remix prompt), the next line answers: an empty line
-keeps the default, `/cancel` cancels. Images, audio and files are saved under
-`CONSOLE_OUTPUT_DIR` and their paths printed.
+A press the bot answers privately (someone else's button, an expired one) prints `* <notice>`.
+A press that asks for text (Vary (Region), Custom Zoom, a remix ✏️) prints the question and the
+next line answers: an empty line keeps the default, `/cancel` sends nothing. Images, audio and
+files are saved under `CONSOLE_OUTPUT_DIR` and their paths printed.
 """
 
 from adapters.console.app import ConsoleAdapter

@@ -9,10 +9,10 @@ import itertools
 import logging
 import threading
 from collections import deque
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from adapters.console import texts
 from adapters.console.buttons import ButtonBoard, PlacedButton
@@ -29,9 +29,18 @@ from adapters.console.inbound import (
     parse_line,
 )
 from adapters.console.render import Renderer
-from bot.channel import Actor, ChatRef, CommandRequest, MessageRef
-from bot.core import Bot
-from bot.replies import Progress, Reply, TextRequest
+from bot.channel import Actor, ChatRef, MessageRef
+from bot.inbound import (
+    Accepted,
+    AskText,
+    CommandRequest,
+    Inbound,
+    Notice,
+    Press,
+    PressAnswer,
+    TextSubmit,
+)
+from bot.replies import Progress, Reply, TextRequest, text_reply
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +51,47 @@ IDLE_WAIT_S = 300.0
 WORK_CHECK_S = 0.5
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Ask:
+    """A text request a press opened; the next input line answers it."""
+
+    token: str
     request: TextRequest
-    answer: asyncio.Future[str | None]
+
+
+class Jobs(Protocol):
+    """The task tracker as the console waits for it (jobs still running when input ends)."""
+
+    def pending_count(self, platform: str | None = None) -> int: ...
+
+    async def wait_idle(self, timeout: float, platform: str | None = None) -> bool: ...  # noqa: ASYNC109
+
+
+class _ConsoleStream:
+    """A streamed answer: each offered text is printed as the console gets to it (latest wins)."""
+
+    def __init__(self, adapter: ConsoleAdapter, ref: MessageRef) -> None:
+        self._adapter = adapter
+        self._ref = ref
+        self._latest = ""
+        self._shown = ""
+        self._printer: asyncio.Task[None] | None = None
+
+    def update(self, markdown: str) -> None:
+        self._latest = markdown
+        if self._printer is None or self._printer.done():
+            self._printer = asyncio.create_task(self._print())
+
+    async def _print(self) -> None:
+        while self._latest != self._shown:
+            text = self._shown = self._latest
+            await self._adapter.renderer.show(self._ref, text_reply(text))
+
+    async def finish(self, reply: Reply) -> MessageRef:
+        if self._printer is not None:
+            await asyncio.gather(self._printer, return_exceptions=True)
+        await self._adapter.renderer.show(self._ref, reply)
+        return self._ref
 
 
 def local_user() -> str:
@@ -93,17 +139,20 @@ class ConsoleAdapter:
 
     def __init__(
         self,
-        bot: Bot,
+        inbound: Inbound,
         *,
         stdin: TextIO,
         stdout: TextIO,
-        output_dir: str | Path | None = None,
+        output_dir: str | Path,
+        language: str = "en",
+        jobs: Jobs | None = None,
         user: str | None = None,
         press_wait_s: float = PRESS_WAIT_S,
         idle_wait_s: float = IDLE_WAIT_S,
         interactive: bool | None = None,
     ) -> None:
-        self.bot = bot
+        self.inbound = inbound
+        self.jobs = jobs
         self.stdin = stdin
         self.interactive = _isatty(stdin) if interactive is None else interactive
         self.press_wait_s = press_wait_s
@@ -111,20 +160,21 @@ class ConsoleAdapter:
         name = user or local_user()
         self.actor = Actor(PLATFORM, name, name=name)
         self.chat = ChatRef(PLATFORM, "local", is_private=True)
-        directory = output_dir or bot.services.settings.console_output_dir
-        texts.use_language(bot.services.settings.language)
+        texts.use_language(language)
+        self.menu = inbound.commands(language)
         self.board = ButtonBoard()
         self.renderer = Renderer(
-            _tolerant(stdout), Path(directory), self.board, redraw=_isatty(stdout)
+            _tolerant(stdout), Path(output_dir), self.board, redraw=_isatty(stdout)
         )
         self._ids = itertools.count(1)
         self._asks: deque[_Ask] = deque()
-        self._asked = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._input_closed = False
 
     # --- Channel protocol -------------------------------------------------------------
-    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+    async def send(
+        self, chat: ChatRef, reply: Reply, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
         ref = self._new_ref(chat)
         await self.renderer.show(ref, reply)
         return ref
@@ -140,20 +190,16 @@ class ConsoleAdapter:
         await self.renderer.show_progress(ref, state)
         return ref
 
-    async def ask_text(self, chat: ChatRef, actor: Actor, request: TextRequest) -> str | None:
-        if self._input_closed:
-            return None
-        ask = _Ask(request, asyncio.get_running_loop().create_future())
-        self._asks.append(ask)
-        if len(self._asks) == 1:
-            self.renderer.ask(request)
-        self._asked.set()
-        try:
-            return await ask.answer
-        finally:
-            if ask in self._asks:
-                self._asks.remove(ask)
-                self._after_answer()
+    def open_stream(self, chat: ChatRef, *, reply_to: MessageRef | None = None) -> _ConsoleStream:
+        return _ConsoleStream(self, self._new_ref(chat))
+
+    async def delete(self, message: MessageRef) -> None:
+        # Printed lines cannot be taken back; what replaces the message is printed anew.
+        return None
+
+    async def typing(self, chat: ChatRef) -> None:
+        # The console shows no indicator: the answer follows on the next line.
+        return None
 
     def _new_ref(self, chat: ChatRef) -> MessageRef:
         return MessageRef(chat, str(next(self._ids)))
@@ -185,7 +231,7 @@ class ConsoleAdapter:
                         quit_now = True
                         break
                     continue
-                parsed = await asyncio.to_thread(parse_line, line, self.bot.services.commands)
+                parsed = await asyncio.to_thread(parse_line, line, self.menu)
                 if isinstance(parsed, QuitLine):
                     quit_now = True
                     break
@@ -204,30 +250,31 @@ class ConsoleAdapter:
         task.add_done_callback(self._inflight.discard)
 
     async def _settle(self) -> None:
-        """Wait until the last line's work is done, or it asks for text (the next line answers)."""
-        while self._inflight and not self._asks:
-            self._asked.clear()
-            asked = asyncio.ensure_future(self._asked.wait())
-            try:
-                await asyncio.wait({*self._inflight, asked}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                asked.cancel()
+        """Wait until the last line's work is done (a press that asks for text is done once the
+        question is printed: the next line answers it)."""
+        while self._inflight:
+            await asyncio.wait(set(self._inflight))
 
     async def _end(self, drain: bool) -> None:
-        """Input is over: refuse new asks, and from a pipe let started work and jobs finish."""
-        self._input_closed = True
-        while self._asks:
-            self._resolve(None)
+        """Input is over: unanswered asks lapse, and from a pipe started work and jobs finish."""
+        self._asks.clear()
         if not drain:
             return
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=self.idle_wait_s)
-        if self.interactive:
+        await self._drain()
+        if self.interactive or self.jobs is None:
             return
-        tracker = self.bot.services.tracker
-        if tracker is not None and not await tracker.wait_idle(self.idle_wait_s, platform=PLATFORM):
-            self.renderer.line(texts.say("still_running", count=tracker.pending_count(PLATFORM)))
-        await self._wait_background(set(self.bot.services.background))
+        if not await self.jobs.wait_idle(self.idle_wait_s, platform=PLATFORM):
+            self.renderer.line(texts.say("still_running", count=self.jobs.pending_count(PLATFORM)))
+        await self._drain()
+
+    async def _drain(self) -> None:
+        """Wait (bounded) for the work presses and text submits started in the background."""
+        try:
+            await asyncio.wait_for(self.inbound.drain(), self.idle_wait_s)
+        except TimeoutError:
+            log.warning("background work still running after %.0f s", self.idle_wait_s)
 
     # --- one line ---------------------------------------------------------------------
     async def _handle(self, parsed: ParsedLine) -> None:
@@ -256,7 +303,7 @@ class ConsoleAdapter:
                     attachments=parsed.attachments,
                     options=dict(parsed.options),
                 )
-                await self._with_background(self.bot.handle_command(request, self))
+                await self.inbound.handle_command(request, self)
             case MessageLine():
                 request = CommandRequest(
                     actor=self.actor,
@@ -265,7 +312,7 @@ class ConsoleAdapter:
                     text=parsed.text,
                     attachments=parsed.attachments,
                 )
-                await self._with_background(self.bot.handle_message(request, self))
+                await self.inbound.handle_message(request, self)
 
     async def _press(self, number: int) -> None:
         placed = self.board.get(number)
@@ -275,9 +322,22 @@ class ConsoleAdapter:
         if placed is None:
             self.renderer.line(texts.say("no_such_button", number=number))
             return
-        await self._with_background(
-            self.bot.handle_button(self.actor, self.chat, placed.button.token, self, placed.message)
-        )
+        press = Press(self.actor, self.chat, placed.button.token, placed.message)
+        self._answered(await self.inbound.handle_press(press, self))
+        await self._drain()
+
+    def _answered(self, answer: PressAnswer) -> None:
+        """Show a press's answer: a notice as a line of its own, a text request as a question."""
+        match answer:
+            case Accepted(notice=notice):
+                if notice:
+                    self.renderer.notice(notice)
+            case Notice(text=text):
+                self.renderer.notice(text)
+            case AskText(token=token, request=request):
+                self._asks.append(_Ask(token, request))
+                if len(self._asks) == 1:
+                    self.renderer.ask(request)
 
     async def _wait_for_button(self, number: int) -> PlacedButton | None:
         """Wait for button `number` while jobs that could still show it are running (bounded)."""
@@ -292,57 +352,41 @@ class ConsoleAdapter:
         return None
 
     async def _work_running(self) -> bool:
-        """Whether anything started here may still show something (a job, a streamed answer)."""
-        services = self.bot.services
-        if services.background:
-            return True
+        """Whether a job started here may still show something."""
         # A zero wait answers "is it idle now?", deliveries in flight included.
-        return services.tracker is not None and not await services.tracker.wait_idle(
-            0, platform=PLATFORM
-        )
-
-    async def _with_background(self, handling: Awaitable[None]) -> None:
-        """Run a core call, then wait for the background work it started (a streamed answer)."""
-        before = set(self.bot.services.background)
-        await handling
-        await self._wait_background(set(self.bot.services.background) - before)
-
-    async def _wait_background(self, tasks: set[asyncio.Task[None]]) -> None:
-        if tasks:
-            await asyncio.wait(tasks, timeout=self.idle_wait_s)
+        return self.jobs is not None and not await self.jobs.wait_idle(0, platform=PLATFORM)
 
     # --- answers to asks --------------------------------------------------------------
     def _answer(self, line: str) -> bool:
         """Give a line to the oldest pending ask; True when the line was /quit."""
         word = line.strip()
         if word.startswith("/") and word[1:].lower() in QUIT_COMMANDS:
-            self._resolve(None)
+            self._asks.clear()
             return True
-        request = self._asks[0].request
+        ask = self._asks[0]
         if word.lower() == f"/{CANCEL_COMMAND}":
-            self._resolve(None)
-        elif not word:
-            self._resolve(request.default)
-        elif len(line) > request.max_length:
+            self._next_ask()
+            self.renderer.line(texts.say("ask_cancelled"))
+            return False
+        if len(line) > ask.request.max_length:
             self.renderer.line(
-                texts.say("answer_too_long", length=len(line), limit=request.max_length)
+                texts.say("answer_too_long", length=len(line), limit=ask.request.max_length)
             )
-            self.renderer.ask(request)
-        else:
-            self._resolve(line)
+            self.renderer.ask(ask.request)
+            return False
+        self._next_ask()
+        submit = TextSubmit(self.actor, self.chat, line if word else ask.request.default, ask.token)
+        self._start(self._submit(submit))
         return False
 
-    def _resolve(self, value: str | None) -> None:
-        ask = self._asks.popleft()
-        if not ask.answer.done():
-            ask.answer.set_result(value)
-        self._after_answer()
+    async def _submit(self, submit: TextSubmit) -> None:
+        await self.inbound.handle_text_submit(submit, self)
+        await self._drain()
 
-    def _after_answer(self) -> None:
+    def _next_ask(self) -> None:
+        self._asks.popleft()
         if self._asks:
             self.renderer.ask(self._asks[0].request)
-        else:
-            self._asked.clear()
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.console import texts
-from bot.channel import Attachment
-from bot.commands.registry import CommandSpec, CommandTable, Param
+from bot.inbound import Attachment, CommandInfo, ParamInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +85,10 @@ class _Refused(Exception):
     """Raised inside the parser to turn a line into a BadLine."""
 
 
-def parse_line(line: str, commands: CommandTable, *, cwd: Path | None = None) -> ParsedLine:
-    """Classify one input line and read its `@file` attachments.
+def parse_line(
+    line: str, commands: Sequence[CommandInfo], *, cwd: Path | None = None
+) -> ParsedLine:
+    """Classify one input line and read its `@file` attachments (`commands`: the bot's menu).
 
     Reads files, so call it off the event loop (`asyncio.to_thread`). Never raises.
     """
@@ -96,12 +98,13 @@ def parse_line(line: str, commands: CommandTable, *, cwd: Path | None = None) ->
     if _NUMBER.match(line):
         return PressLine(int(line))
     try:
-        return _parse(line, commands, cwd or Path.cwd())
+        by_name = {name: c for c in commands for name in (c.name, *c.aliases)}
+        return _parse(line, by_name, cwd or Path.cwd())
     except _Refused as exc:
         return BadLine(str(exc))
 
 
-def _parse(line: str, commands: CommandTable, cwd: Path) -> ParsedLine:
+def _parse(line: str, commands: dict[str, CommandInfo], cwd: Path) -> ParsedLine:
     tokens = _TOKEN.findall(line)
     if not line.startswith("/") or len(tokens[0]) < 2:
         words, attachments = _split_attachments(tokens, cwd)
@@ -173,7 +176,7 @@ def guess_mime(filename: str) -> str:
     )
 
 
-def _split_options(words: list[str], spec: CommandSpec) -> tuple[list[str], dict[str, str]]:
+def _split_options(words: list[str], spec: CommandInfo) -> tuple[list[str], dict[str, str]]:
     """Take `name:value` words whose name is a choice/flag param of the command."""
     params = {p.name.lower(): p for p in spec.params if p.kind in ("choice", "flag")}
     kept: list[str] = []
@@ -188,7 +191,7 @@ def _split_options(words: list[str], spec: CommandSpec) -> tuple[list[str], dict
     return kept, options
 
 
-def _option_value(param: Param, value: str) -> str:
+def _option_value(param: ParamInfo, value: str) -> str:
     if not value:
         example = param.choices[0] if param.choices else "yes"
         raise _Refused(texts.say("option_needs_value", name=param.name, example=example))

@@ -1,48 +1,48 @@
-"""One module per command. Each may define `COMMANDS: list[CommandSpec]` and
-`BUTTONS: dict[str, ButtonHandler]` (button kind -> handler); `load_commands` collects them."""
+"""The commands and button kinds the bot offers: two literal tables, in help order."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from typing import TYPE_CHECKING
-
-from bot.commands.registry import CommandSpec, CommandTable
-
-if TYPE_CHECKING:
-    from bot.core import ButtonHandler
-
-# Order of /help and of command menus; modules not named here come after, alphabetically.
-HELP_ORDER = (
-    "ask",
-    "reset",
-    "model",
-    "imagine",
-    "describe",
-    "blend",
-    "swapface",
-    "shorten",
-    "transcribe",
-    "speak",
-    "help",
+from bot.commands import (
+    ask,
+    blend,
+    describe,
+    help,
+    imagine,
+    mj_buttons,
+    model,
+    reset,
+    shorten,
+    speak,
+    swapface,
+    transcribe,
 )
-_NOT_COMMANDS = {"registry"}
+from bot.commands.registry import ButtonKind, button_table, command_table
 
+# In the order /help and command menus show them.
+COMMANDS = command_table(
+    ask.SPEC,
+    reset.SPEC,
+    model.SPEC,
+    imagine.SPEC,
+    describe.SPEC,
+    blend.SPEC,
+    swapface.SPEC,
+    shorten.SPEC,
+    transcribe.SPEC,
+    speak.SPEC,
+    help.SPEC,
+)
 
-def load_commands() -> tuple[CommandTable, dict[str, ButtonHandler]]:
-    """Import every command module and collect its commands and button handlers."""
-    names = [m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_COMMANDS]
-    rank = {name: i for i, name in enumerate(HELP_ORDER)}
-    names.sort(key=lambda n: (rank.get(n, len(rank)), n))
-    table = CommandTable()
-    buttons: dict[str, ButtonHandler] = {}
-    for name in names:
-        module = importlib.import_module(f"{__name__}.{name}")
-        specs: list[CommandSpec] = getattr(module, "COMMANDS", [])
-        for spec in specs:
-            table.add(spec)
-        for kind, handler in getattr(module, "BUTTONS", {}).items():
-            if kind in buttons:
-                raise ValueError(f"button kind {kind!r} registered twice")
-            buttons[kind] = handler
-    return table, buttons
+# What a button token's kind does (storage.base.ButtonAction.kind).
+BUTTONS = button_table(
+    ButtonKind(
+        "mj",
+        press=mj_buttons.press_action,
+        prompt=mj_buttons.prompt_action,
+        submit=mj_buttons.submit_action,
+    ),
+    ButtonKind("remix", prompt=mj_buttons.prompt_remix, submit=mj_buttons.submit_remix),
+    ButtonKind("seed", press=mj_buttons.press_seed),
+    ButtonKind("imagine", press=imagine.press_imagine),
+    ButtonKind("model", press=model.model_button),
+)

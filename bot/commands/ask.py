@@ -15,10 +15,8 @@ Decisions a user would notice:
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
-from bot.channel import MessageRef
 from bot.commands.registry import CommandSpec, Param
 from bot.context import PreparedTurn, PromptTooLong, commit_turn, conversation_key, prepare_turn
 from bot.context.conversation import SUMMARY_MAX_TOKENS, Summarizer
@@ -32,11 +30,11 @@ from bot.context.models import (
 )
 from bot.context.tokens import MESSAGE_OVERHEAD, count_text, message_tokens
 from bot.context.window import flatten_prompt
-from bot.core import CommandContext, UserError
 from bot.markdown_images import fetch_linked_images, image_links
 from bot.media import MAX_IMAGE_BYTES, data_url, image_attachments
 from bot.policy import Cost
 from bot.replies import Reply, text_reply
+from bot.services import CommandContext, UserError
 from bot.upstream import StreamInterrupted, UpstreamError, Usage
 from bot.usage import record_usage, usage_event
 from storage.base import UsageEvent
@@ -44,10 +42,6 @@ from storage.base import UsageEvent
 log = logging.getLogger(__name__)
 
 MAX_IMAGES = 4
-# Streaming edits: at most one per this many new characters or this many seconds (the adapter
-# paces further to the platform's limits; this only spares it pointless work).
-EDIT_EVERY_CHARS = 50
-EDIT_EVERY_S = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,50 +75,29 @@ def _image_urls(ctx: CommandContext) -> list[str]:
     return urls
 
 
-class LiveMessage:
-    """One message that shows the answer as it grows; edits are throttled, the last is not."""
+class LiveAnswer:
+    """The answer's message as it grows: every piece is offered to the stream at once (the
+    adapter paces and coalesces); the final text is delivered in full."""
 
     def __init__(self, ctx: CommandContext, header: str) -> None:
-        self.ctx = ctx
         self.header = header
-        self.ref: MessageRef | None = None
-        self._shown = ""
-        self._body_length = 0
-        self._last_edit = 0.0
+        self.stream = ctx.channel.open_stream(ctx.chat, reply_to=ctx.request.message)
+        self.stream.update(self._compose(ctx.t("chat.thinking")))
 
     def _compose(self, body: str, footer: str = "") -> str:
         return "\n\n".join(part for part in (self.header, body, footer) if part)
 
-    async def start(self) -> None:
-        self._shown = self._compose(self.ctx.t("chat.thinking"))
-        self.ref = await self.ctx.reply(text_reply(self._shown))
-        self._last_edit = time.monotonic()
-
-    async def _show(self, text: str) -> None:
-        if text == self._shown:
-            return
-        self._shown = text
-        if self.ref is None:
-            self.ref = await self.ctx.reply(text_reply(text))
-        else:
-            self.ref = await self.ctx.channel.edit(self.ref, text_reply(text))
-        self._last_edit = time.monotonic()
-
-    async def grow(self, parts: list[str], length: int) -> None:
-        """Show more of the answer (`parts`, `length` chars in all) if enough arrived."""
-        grown = length - self._body_length >= EDIT_EVERY_CHARS
-        if grown or time.monotonic() - self._last_edit >= EDIT_EVERY_S:
-            # Joined only when shown, so a long answer is not copied once per piece.
-            self._body_length = length
-            await self._show(self._compose("".join(parts)))
+    def grow(self, body: str) -> None:
+        """Offer the answer so far; returns at once."""
+        self.stream.update(self._compose(body))
 
     async def finish(self, body: str, footer: str = "") -> None:
-        """Show the complete answer (always, whatever the throttle said before)."""
-        await self._show(self._compose(body, footer))
+        """Deliver the complete answer (always, whatever was shown before)."""
+        await self.stream.finish(text_reply(self._compose(body, footer)))
 
     async def fail(self, text: str) -> None:
         """Replace the placeholder with an error message."""
-        await self._show(text)
+        await self.stream.finish(text_reply(text))
 
 
 def _summarizer(ctx: CommandContext, model: str) -> Summarizer:
@@ -158,37 +131,39 @@ def _usage_event(
     )
 
 
-async def _generate(ctx: CommandContext, turn: PreparedTurn, live: LiveMessage) -> Answer:
+async def _generate(ctx: CommandContext, turn: PreparedTurn, live: LiveAnswer) -> Answer:
     """Stream (or, for instruct models, fetch) the answer into `live`."""
     client = ctx.services.client
     if is_instruct(turn.model):
         prompt = flatten_prompt(turn.messages)
         result = await client.complete(turn.model, prompt, max_tokens=reply_reserve(turn.model))
         return Answer(result.text.strip(), result.usage, cut=False)
-    received: list[str] = []
-    length = 0
+    received = ""
     usage: Usage | None = None
     async for chunk in client.stream_chat(turn.model, turn.messages):
         if chunk.usage is not None:
             usage = chunk.usage
         if chunk.text:
-            received.append(chunk.text)
-            length += len(chunk.text)
-            await live.grow(received, length)
-    return Answer("".join(received), usage, cut=False)
+            received += chunk.text
+            live.grow(received)
+    return Answer(received, usage, cut=False)
 
 
 async def answer_turn(ctx: CommandContext, turn: PreparedTurn, header: str) -> Answer | None:
     """Show the answer as it streams; None (with the error shown) when nothing came back."""
-    live = LiveMessage(ctx, header)
-    await live.start()
+    live = LiveAnswer(ctx, header)
     try:
-        answer = await _generate(ctx, turn, live)
+        async with ctx.typing():
+            answer = await _generate(ctx, turn, live)
     except UpstreamError as exc:
         partial = exc.partial_text if isinstance(exc, StreamInterrupted) else ""
         log.warning(
             "chat answer failed for %s: %s (status=%s code=%s, %d chars received)",
-            ctx.actor.key, type(exc).__name__, exc.status, exc.code, len(partial),
+            ctx.actor.key,
+            type(exc).__name__,
+            exc.status,
+            exc.code,
+            len(partial),
         )
         if not partial.strip():
             await live.fail(ctx.t("error.upstream", message=exc.user_message))
@@ -248,14 +223,12 @@ async def ask_command(ctx: CommandContext) -> None:
             await ctx.reply(Reply(parts=tuple(images)))
 
 
-COMMANDS = [
-    CommandSpec(
-        "ask",
-        "Ask the AI; attach a picture to ask about it",
-        ask_command,
-        params=(
-            Param("text", "text", "Your question", required=True),
-            Param("image", "image", "A picture to ask about", count=1),
-        ),
+SPEC = CommandSpec(
+    "ask",
+    "Ask the AI; attach a picture to ask about it",
+    ask_command,
+    params=(
+        Param("text", "text", "Your question", required=True),
+        Param("image", "image", "A picture to ask about", count=1),
     ),
-]
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.registry import CommandSpec, Param
-from bot.core import CommandContext, UserError
+from bot.services import CommandContext, UserError
 from bot.tasks.flow import run_job
 from bot.tasks.inputs import image_data_urls
 from bot.tasks.jobs import new_job
@@ -28,14 +28,12 @@ async def blend_command(ctx: CommandContext) -> None:
     )
 
 
-COMMANDS = [
-    CommandSpec(
-        "blend",
-        "Blend 2 to 5 images into new ones with Midjourney",
-        blend_command,
-        params=(
-            Param("images", "image", "The images to blend", required=True, count=MAX_IMAGES),
-            Param("dimensions", "choice", "Shape of the result", choices=DIMENSIONS),
-        ),
-    )
-]
+SPEC = CommandSpec(
+    "blend",
+    "Blend 2 to 5 images into new ones with Midjourney",
+    blend_command,
+    params=(
+        Param("images", "image", "The images to blend", required=True, count=MAX_IMAGES),
+        Param("dimensions", "choice", "Shape of the result", choices=DIMENSIONS),
+    ),
+)

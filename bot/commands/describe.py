@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.registry import CommandSpec, Param
-from bot.core import CommandContext, UserError
+from bot.services import CommandContext, UserError
 from bot.tasks.flow import run_job
 from bot.tasks.inputs import image_data_urls
 from bot.tasks.jobs import new_job
@@ -21,11 +21,9 @@ async def describe_command(ctx: CommandContext) -> None:
     await run_job(ctx, job, lambda: ctx.services.client.mj_describe(image), command="describe")
 
 
-COMMANDS = [
-    CommandSpec(
-        "describe",
-        "Get four Midjourney prompts that describe an image",
-        describe_command,
-        params=(Param("image", "image", "The image to describe", required=True),),
-    )
-]
+SPEC = CommandSpec(
+    "describe",
+    "Get four Midjourney prompts that describe an image",
+    describe_command,
+    params=(Param("image", "image", "The image to describe", required=True),),
+)

@@ -6,9 +6,9 @@ import base64
 import binascii
 
 from bot.commands.registry import CommandSpec, Param
-from bot.core import CommandContext, UserError
 from bot.policy import Cost
 from bot.replies import Image, Progress, Reply, Text
+from bot.services import CommandContext, UserError
 from bot.tasks.flow import replace_text, run_job
 from bot.tasks.inputs import image_data_urls, is_set, prompt_of
 from bot.tasks.jobs import new_job
@@ -103,22 +103,19 @@ async def press_imagine(ctx: CommandContext, action: ButtonAction) -> None:
     await run_imagine(ctx, prompt_of(action.payload, "imagine"))
 
 
-COMMANDS = [
-    CommandSpec(
-        "imagine",
-        "Create images with Midjourney (or DALL·E 3) from a prompt",
-        imagine_command,
-        params=(
-            Param(
-                "prompt",
-                "text",
-                "What to draw, with Midjourney parameters like --ar 16:9",
-                required=True,
-            ),
-            Param("reference", "image", "Reference images", count=MAX_REFERENCES),
-            Param("niji", "flag", "Use the niji (anime) model"),
-            Param("engine", "choice", "Image engine", choices=("midjourney", "dalle")),
+SPEC = CommandSpec(
+    "imagine",
+    "Create images with Midjourney (or DALL·E 3) from a prompt",
+    imagine_command,
+    params=(
+        Param(
+            "prompt",
+            "text",
+            "What to draw, with Midjourney parameters like --ar 16:9",
+            required=True,
         ),
-    )
-]
-BUTTONS = {"imagine": press_imagine}
+        Param("reference", "image", "Reference images", count=MAX_REFERENCES),
+        Param("niji", "flag", "Use the niji (anime) model"),
+        Param("engine", "choice", "Image engine", choices=("midjourney", "dalle")),
+    ),
+)

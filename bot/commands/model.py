@@ -8,9 +8,9 @@ import time
 from bot.commands.ask import chosen_model
 from bot.commands.registry import CommandSpec, Param
 from bot.context.models import is_allowed, is_chat_model
-from bot.core import CommandContext, UserError
 from bot.policy import Cost
 from bot.replies import Button, text_reply
+from bot.services import CommandContext, Services, UserError
 from bot.upstream import UpstreamError
 from storage.base import ButtonAction
 
@@ -38,6 +38,15 @@ async def model_choices(ctx: CommandContext) -> list[str]:
     return [m for m in dict.fromkeys(listed) if is_chat_model(m) and is_allowed(m, allowed)]
 
 
+async def suggest_models(services: Services, param: str) -> list[str]:
+    """The models a user may pick (for autocomplete): the allowlist, else the gateway's list."""
+    allowed = services.settings.allowed_models
+    if allowed:
+        return list(allowed)
+    listed = [m.id for m in await services.client.list_models()]
+    return [m for m in dict.fromkeys(listed) if is_chat_model(m)]
+
+
 def _listing(models: list[str]) -> str:
     shown = ", ".join(models[:LISTED_IN_ERRORS])
     return shown + (", …" if len(models) > LISTED_IN_ERRORS else "")
@@ -50,7 +59,8 @@ async def _set_model(ctx: CommandContext, model: str) -> None:
 
 async def model_command(ctx: CommandContext) -> None:
     """`/model` lists the choices; `/model <id>` picks one."""
-    wanted = (ctx.request.options.get("model") or ctx.request.text).strip()
+    options = ctx.request.options
+    wanted = (options.get("name") or options.get("model") or ctx.request.text).strip()
     choices = await model_choices(ctx)
     if wanted:
         match = next((m for m in choices if m == wanted), None)
@@ -96,12 +106,10 @@ async def model_button(ctx: CommandContext, action: ButtonAction) -> None:
     await _set_model(ctx, action.payload)
 
 
-COMMANDS = [
-    CommandSpec(
-        "model",
-        "Show or choose the AI model for your questions",
-        model_command,
-        params=(Param("model", "text", "Model name, e.g. gpt-4o-mini"),),
-    ),
-]
-BUTTONS = {"model": model_button}
+SPEC = CommandSpec(
+    "model",
+    "Show or choose the AI model for your questions",
+    model_command,
+    params=(Param("name", "text", "Model name, e.g. gpt-4o-mini", suggests=True),),
+    suggest=suggest_models,
+)

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from bot.core import CommandContext
+from bot.replies import TextRequest
+from bot.services import CommandContext, MenuEntry, Services
+from storage.base import ButtonAction, PendingText
 
-Handler = Callable[["CommandContext"], Awaitable[None]]
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Text a press needs before its action runs: what for (`mode`) and how to ask."""
+
+    mode: str
+    request: TextRequest
+
+
+Handler = Callable[[CommandContext], Awaitable[None]]
+# A press that runs at once (in the background, after the press was answered).
+PressHandler = Callable[[CommandContext, ButtonAction], Awaitable[None]]
+# Decides quickly (store look-ups only) whether a press needs text first, and which.
+PromptHandler = Callable[[CommandContext, ButtonAction], Awaitable[Prompt | None]]
+# Completes the action once the text came back.
+SubmitHandler = Callable[[CommandContext, PendingText, str], Awaitable[None]]
+# Every value worth suggesting for a parameter (the dispatcher filters by what is typed).
+Suggester = Callable[[Services, str], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +44,7 @@ class Param:
     required: bool = False
     choices: tuple[str, ...] = ()
     count: int = 1  # how many attachments of this kind the platform should offer
+    suggests: bool = False  # the dispatcher can suggest values while it is typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +57,7 @@ class CommandSpec:
     params: tuple[Param, ...] = ()
     aliases: tuple[str, ...] = ()
     hidden: bool = False
+    suggest: Suggester | None = None  # for its params marked `suggests`
 
 
 @dataclass(slots=True)
@@ -55,9 +75,47 @@ class CommandTable:
     def get(self, name: str) -> CommandSpec | None:
         return self._by_name.get(name.lower().lstrip("/"))
 
+    def menu(self) -> tuple[MenuEntry, ...]:
+        """The visible commands as /help lists them."""
+        return tuple(
+            MenuEntry(s.name, s.description, s.aliases) for s in self.specs() if not s.hidden
+        )
+
     def specs(self) -> list[CommandSpec]:
         """Every command once, in registration order."""
         seen: dict[str, CommandSpec] = {}
         for spec in self._by_name.values():
             seen.setdefault(spec.name, spec)
         return list(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonKind:
+    """What a button token's `kind` does when pressed.
+
+    `press` runs the action; `prompt`, when set, may ask for text first (its answer then goes to
+    `submit`). A kind with a prompt that always asks needs no `press`.
+    """
+
+    name: str
+    press: PressHandler | None = None
+    prompt: PromptHandler | None = None
+    submit: SubmitHandler | None = None
+
+
+def button_table(*kinds: ButtonKind) -> dict[str, ButtonKind]:
+    """Kinds by name; a name given twice is a mistake caught at import."""
+    table: dict[str, ButtonKind] = {}
+    for kind in kinds:
+        if kind.name in table:
+            raise ValueError(f"button kind {kind.name!r} registered twice")
+        table[kind.name] = kind
+    return table
+
+
+def command_table(*specs: CommandSpec) -> CommandTable:
+    """A table of the given commands, in the given (help) order."""
+    table = CommandTable()
+    for spec in specs:
+        table.add(spec)
+    return table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands.registry import CommandSpec
 from bot.context import conversation_key
-from bot.core import CommandContext
+from bot.services import CommandContext
 
 
 async def reset_command(ctx: CommandContext) -> None:
@@ -14,7 +14,6 @@ async def reset_command(ctx: CommandContext) -> None:
     await ctx.say("chat.reset_done")
 
 
-COMMANDS = [
-    CommandSpec("reset", "Forget our conversation and start a new one", reset_command,
-                aliases=("new",)),
-]
+SPEC = CommandSpec(
+    "reset", "Forget our conversation and start a new one", reset_command, aliases=("new",)
+)

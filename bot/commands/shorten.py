@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.registry import CommandSpec, Param
-from bot.core import CommandContext
+from bot.services import CommandContext
 from bot.tasks.flow import run_job
 from bot.tasks.inputs import prompt_of
 from bot.tasks.jobs import new_job
@@ -16,11 +16,9 @@ async def shorten_command(ctx: CommandContext) -> None:
     await run_job(ctx, job, lambda: ctx.services.client.mj_shorten(prompt), command="shorten")
 
 
-COMMANDS = [
-    CommandSpec(
-        "shorten",
-        "Get shorter versions of a Midjourney prompt",
-        shorten_command,
-        params=(Param("prompt", "text", "The prompt to shorten", required=True),),
-    )
-]
+SPEC = CommandSpec(
+    "shorten",
+    "Get shorter versions of a Midjourney prompt",
+    shorten_command,
+    params=(Param("prompt", "text", "The prompt to shorten", required=True),),
+)

@@ -6,9 +6,9 @@ import asyncio
 
 from bot.commands.registry import CommandSpec, Param
 from bot.commands.transcribe import audio_duration
-from bot.core import CommandContext, UserError
 from bot.policy import Cost
 from bot.replies import Audio, Reply
+from bot.services import CommandContext, UserError
 from bot.usage import record_usage, usage_event
 
 VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
@@ -36,9 +36,10 @@ async def speak_command(ctx: CommandContext) -> None:
     voice = await _voice(ctx)
     await ctx.check_policy(Cost("speech", len(text)))
     settings = ctx.services.settings
-    data = await ctx.services.client.speech(
-        text, voice=voice, response_format="opus", model=settings.tts_model
-    )
+    async with ctx.typing():
+        data = await ctx.services.client.speech(
+            text, voice=voice, response_format="opus", model=settings.tts_model
+        )
     event = usage_event(ctx.actor, ctx.chat, "speak", settings.tts_model, units=len(text))
     await record_usage(ctx.services, event)
     duration = await asyncio.to_thread(audio_duration, data)
@@ -46,14 +47,12 @@ async def speak_command(ctx: CommandContext) -> None:
     await ctx.reply(Reply(parts=(audio,)))
 
 
-COMMANDS = [
-    CommandSpec(
-        "speak",
-        "Read text aloud as a voice message",
-        speak_command,
-        params=(
-            Param("text", "text", "What to say", required=True),
-            Param("voice", "choice", "Voice", choices=VOICES),
-        ),
+SPEC = CommandSpec(
+    "speak",
+    "Read text aloud as a voice message",
+    speak_command,
+    params=(
+        Param("text", "text", "What to say", required=True),
+        Param("voice", "choice", "Voice", choices=VOICES),
     ),
-]
+)

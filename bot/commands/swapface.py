@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.registry import CommandSpec, Param
-from bot.core import CommandContext, UserError
+from bot.services import CommandContext, UserError
 from bot.tasks.flow import run_job
 from bot.tasks.inputs import image_data_urls
 from bot.tasks.jobs import new_job
@@ -25,13 +25,11 @@ async def swapface_command(ctx: CommandContext) -> None:
     )
 
 
-COMMANDS = [
-    CommandSpec(
-        "swapface",
-        "Put the face from the first image onto the second",
-        swapface_command,
-        params=(
-            Param("images", "image", "Face source, then the target image", required=True, count=2),
-        ),
-    )
-]
+SPEC = CommandSpec(
+    "swapface",
+    "Put the face from the first image onto the second",
+    swapface_command,
+    params=(
+        Param("images", "image", "Face source, then the target image", required=True, count=2),
+    ),
+)

@@ -6,12 +6,12 @@ import asyncio
 import io
 import logging
 
-from bot.channel import Attachment
 from bot.commands.registry import CommandSpec, Param
-from bot.core import CommandContext, UserError
+from bot.inbound import Attachment
 from bot.media import MAX_AUDIO_BYTES, sniff_audio
 from bot.policy import Cost
 from bot.replies import File, Reply, Text
+from bot.services import CommandContext, UserError
 from bot.usage import record_usage, usage_event
 
 log = logging.getLogger(__name__)
@@ -86,12 +86,13 @@ async def transcribe_command(ctx: CommandContext) -> None:
     seconds = await asyncio.to_thread(audio_duration, attachment.data)
     await ctx.check_policy(Cost("audio", seconds or 1.0))
     settings = ctx.services.settings
-    transcript = await ctx.services.client.transcribe(
-        attachment.data,
-        "voice.ogg" if extension == "ogg" else f"audio.{extension}",
-        translate=translate,
-        model=settings.transcribe_model,
-    )
+    async with ctx.typing():
+        transcript = await ctx.services.client.transcribe(
+            attachment.data,
+            "voice.ogg" if extension == "ogg" else f"audio.{extension}",
+            translate=translate,
+            model=settings.transcribe_model,
+        )
     seconds_heard = transcript.duration or seconds or 0.0
     event = usage_event(
         ctx.actor, ctx.chat, "transcribe", settings.transcribe_model, units=seconds_heard
@@ -104,14 +105,12 @@ async def transcribe_command(ctx: CommandContext) -> None:
     await ctx.reply(transcript_reply(ctx, text))
 
 
-COMMANDS = [
-    CommandSpec(
-        "transcribe",
-        "Turn a voice message or audio file into text",
-        transcribe_command,
-        params=(
-            Param("audio", "audio", "The recording", required=True),
-            Param("translate", "flag", "Translate into English"),
-        ),
+SPEC = CommandSpec(
+    "transcribe",
+    "Turn a voice message or audio file into text",
+    transcribe_command,
+    params=(
+        Param("audio", "audio", "The recording", required=True),
+        Param("translate", "flag", "Translate into English"),
     ),
-]
+)

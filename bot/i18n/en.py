@@ -8,6 +8,8 @@ MESSAGES: dict[str, str] = {
     "command.unknown": "Unknown command /{command}. Type /help to see what I can do.",
     "button.unknown": "This button has expired or is no longer valid.",
     "button.not_yours": "Only the person who started this job can use its buttons.",
+    "text.expired": "This request has expired; press the button again.",
+    "text.not_yours": "Only the person who pressed the button can answer this.",
     "input.empty_prompt": "Please add a prompt after /{command}.",
     "input.too_long": "That is too long ({length} characters; the limit is {limit}).",
     # --- chat (/ask, /model, /reset) ------------------------------------------------------
@@ -82,6 +84,9 @@ MESSAGES: dict[str, str] = {
     "mj.seed": (
         "🌱 Seed of this image: {seed}\nAdd --seed {seed} to a prompt to get similar results."
     ),
+    "mj.button.remix": "Write the prompt",
+    "mj.remix.ask": "{title}\n\nMidjourney waits for your prompt (Remix): press ✏️ to write it.",
+    "mj.remix.sent": "The prompt for this job was already sent.",
     "mj.job_gone": "I no longer know the image behind this button; run the command again.",
     "mj.dalle.done": "🖼️ {prompt}",
     "mj.modal.title.inpaint": "Vary (Region)",
@@ -123,6 +128,7 @@ MESSAGES: dict[str, str] = {
     ),
     "console.ask_hint": "empty line = {default}, /cancel to cancel",
     "console.ask_hint_no_default": "/cancel to cancel",
+    "console.ask_cancelled": "Cancelled.",
     "console.still_running": (
         "Stopped waiting: {count} job(s) still running; they resume on the next start."
     ),

@@ -8,12 +8,13 @@ from contextlib import AbstractAsyncContextManager
 from typing import Literal
 
 from bot.channel import Actor, Channel, ChatRef, MessageRef
-from bot.core import CommandContext, Services
 from bot.policy import Cost
 from bot.replies import TextRequest, text_reply
-from bot.tasks.jobs import Submit, send_submit
+from bot.services import CommandContext, Services
+from bot.tasks.jobs import Submit, chat_of, send_submit
+from bot.tasks.layout import Wanted, issue_rows
 from bot.tasks.mask import centre_mask
-from bot.tasks.render import progress_state
+from bot.tasks.render import progress_state, title
 from bot.upstream import SubmitResult, UpstreamError
 from bot.usage import record_usage, usage_event
 from storage.base import JobRecord, JobStatus
@@ -106,42 +107,63 @@ def modal_default(mode: ModalMode, prompt: str) -> str:
     return prompt
 
 
-async def complete_modal(
+def modal_request(services: Services, language: str, mode: ModalMode, prompt: str) -> TextRequest:
+    """The text request for a job's prompt: the title says what it is for, the prompt is the
+    text the user starts editing."""
+    t = services.catalog.t
+    return TextRequest(
+        title=t(language, f"mj.modal.title.{mode}"),
+        label=t(language, "mj.modal.label"),
+        default=modal_default(mode, prompt)[:PROMPT_LIMIT],
+        placeholder=t(language, f"mj.modal.placeholder.{mode}"),
+        max_length=PROMPT_LIMIT,
+    )
+
+
+async def offer_prompt(services: Services, channel: Channel, job: JobRecord, language: str) -> None:
+    """A job waits in MODAL for its owner's prompt (remix): its message gets a button that opens
+    the text request; the submit completes the job (commands.mj_buttons.submit_remix)."""
+    t = services.catalog.t
+    wanted = Wanted("remix", "", t(language, "mj.button.remix"), "✏️")
+    rows = await issue_rows(services, job, [[wanted]])
+    text = t(language, "mj.remix.ask", title=title(services, language, job))
+    chat = chat_of(job)
+    if job.message_id:
+        try:
+            await channel.edit(MessageRef(chat, job.message_id), text_reply(text, rows))
+            return
+        except Exception:
+            log.info("could not edit the message of job %s; asking anew", job.id)
+    ref = await channel.send(chat, text_reply(text, rows))
+    await services.store.update_job(job.id, message_id=ref.message_id)
+
+
+async def submit_modal(
     services: Services,
     channel: Channel,
-    chat: ChatRef,
     actor: Actor,
     language: str,
     job: JobRecord,
+    text: str,
     *,
     mode: ModalMode,
     parent_image_url: str = "",
 ) -> bool:
-    """Ask `actor` for the prompt of a job waiting in MODAL, then send /mj/submit/modal.
+    """Send /mj/submit/modal with the user's `text` for a job waiting in MODAL.
 
-    False when the user cancelled (the job ends FAILURE, nothing is sent). Upstream errors
-    propagate after the job is recorded as failed.
+    An empty text cancels: the job ends FAILURE, nothing is sent, and False is returned.
+    Upstream errors propagate after the job is recorded as failed.
     """
-    t = services.catalog.t
     upstream_id = job.upstream_id
     if upstream_id is None:
         raise ValueError("a modal needs the child task id")
-    if job.status != JobStatus.MODAL:
-        job = await services.store.update_job(job.id, status=JobStatus.MODAL)
-    request = TextRequest(
-        title=t(language, f"mj.modal.title.{mode}"),
-        label=t(language, "mj.modal.label"),
-        default=modal_default(mode, job.prompt)[:PROMPT_LIMIT],
-        placeholder=t(language, f"mj.modal.placeholder.{mode}"),
-        max_length=PROMPT_LIMIT,
-    )
-    answer = await channel.ask_text(chat, actor, request)
-    prompt = (answer or "").strip()[:PROMPT_LIMIT]
+    chat = chat_of(job)
+    prompt = text.strip()[:PROMPT_LIMIT]
     if not prompt:
         await services.store.update_job(
             job.id, status=JobStatus.FAILURE, fail_reason="cancelled", delivered=True
         )
-        cancelled = t(language, "mj.modal.cancelled")
+        cancelled = services.catalog.t(language, "mj.modal.cancelled")
         if job.message_id:
             await replace_text(channel, MessageRef(chat, job.message_id), cancelled)
         else:

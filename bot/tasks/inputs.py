@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.channel import Attachment
-from bot.core import UserError
+from bot.inbound import Attachment
 from bot.media import MAX_IMAGE_BYTES, data_url, sniff_image
+from bot.services import UserError
 
 PROMPT_LIMIT = 4000  # DALL·E 3's limit; Midjourney prompts are far shorter in practice
 

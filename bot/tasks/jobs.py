@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.channel import ChatRef
-from bot.core import Services
+from bot.services import Services
 from bot.upstream import SubmitResult, UpstreamError
 from storage.base import JobRecord, JobStatus
 
@@ -30,6 +30,7 @@ def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: Any)
         owner_id=owner_id,
         kind=kind,
         prompt=prompt,
+        chat_private=chat.is_private,
         created_at=now,
         updated_at=now,
     )
@@ -38,10 +39,7 @@ def new_job(chat: ChatRef, owner_id: str, kind: str, prompt: str, **fields: Any)
 
 def chat_of(job: JobRecord) -> ChatRef:
     """Where the job's messages go."""
-    # Only Telegram private chats share their id with the user; the flag is a rendering hint.
-    return ChatRef(
-        job.platform, job.chat_id, job.thread_id or None, is_private=job.chat_id == job.owner_id
-    )
+    return ChatRef(job.platform, job.chat_id, job.chat_private, job.thread_id or None)
 
 
 async def send_submit(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core import Services
 from bot.replies import Button
+from bot.services import Services
 from storage.base import ButtonAction, JobRecord
 
 MAX_PER_ROW = 5  # Discord's limit; Telegram takes more but wide rows wrap badly on phones

@@ -6,8 +6,8 @@ import asyncio
 import io
 import logging
 
-from bot.core import Services
 from bot.media import data_url
+from bot.services import Services
 from bot.upstream import UpstreamError
 
 log = logging.getLogger(__name__)

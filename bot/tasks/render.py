@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.core import Services
 from bot.media import sniff_image
 from bot.replies import Button, Image, Progress, Reply, Text, text_reply
+from bot.services import Services
 from bot.tasks.layout import Wanted, arrange, issue_rows, upstream_wanted
 from storage.base import JobRecord, JobStatus
 

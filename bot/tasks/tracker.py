@@ -17,11 +17,11 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channel import Actor, Channel, MessageRef
-from bot.core import Services
-from bot.replies import Button, Image, Progress, Reply, text_reply
+from bot.channel import Channel, MessageRef
+from bot.replies import Button, Image, Progress, Reply
+from bot.services import Services
 from bot.tasks.eta import Sighting, expected_finish
-from bot.tasks.flow import complete_modal
+from bot.tasks.flow import offer_prompt
 from bot.tasks.jobs import chat_of
 from bot.tasks.render import fetch_image, final_reply, image_rows, progress_state
 from bot.upstream import MjTask, UpstreamError
@@ -71,7 +71,6 @@ class TaskTracker:
         self.services = services
         self._watched: dict[int, _Watch] = {}
         self._retries: dict[int, _Retry] = {}
-        self._modal: dict[int, str] = {}  # job id -> platform, while the owner is asked for text
         self._unsaved: dict[int, dict[str, Any]] = {}  # progress not yet written, per job
         self._savers: dict[int, asyncio.Task[None]] = {}
         self._writing: set[int] = set()
@@ -80,6 +79,7 @@ class TaskTracker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
+        self._purger: asyncio.Task[None] | None = None
         self.cycles = 0  # poll cycles run, for benchmarks and logs
         # New jobs are recorded and submitted a few at a time: the store has one writer, and
         # a burst of submits queued ahead would hold up the writes that deliver finished jobs.
@@ -96,13 +96,14 @@ class TaskTracker:
         for job in await store.list_jobs([JobStatus.PENDING]):
             if job.upstream_id:
                 self.watch(job)
-        for job in await store.list_jobs([JobStatus.MODAL]):
-            if job.upstream_id:
-                self._ask_remix(job)
+        # MODAL jobs wait for their owner's prompt: their ✏️ message and its stored text
+        # request outlive the restart, so there is nothing to resume.
         for job in await store.list_undelivered():
             self._spawn(self._deliver(job))
         if self._loop is None or self._loop.done():
             self._loop = asyncio.create_task(self._run(), name="mj-tracker")
+        if self._purger is None or self._purger.done():
+            self._purger = asyncio.create_task(self._purge_expired(), name="purge-expired")
 
     async def stop(self) -> None:
         """Stop polling and every delivery in flight; unfinished work resumes on the next start."""
@@ -111,11 +112,13 @@ class TaskTracker:
             *self._savers.values(),
             *self._previews.values(),
             *([self._loop] if self._loop else []),
+            *([self._purger] if self._purger else []),
         ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._loop = None
+        self._purger = None
         self._tasks.clear()
 
     def watch(self, job: JobRecord, language: str | None = None) -> None:
@@ -130,10 +133,8 @@ class TaskTracker:
         self._wake.set()
 
     def pending_count(self, platform: str | None = None) -> int:
-        """Jobs not finished yet (polled, or waiting for their owner's text)."""
-        polled = sum(1 for w in self._watched.values() if platform in (None, w.job.platform))
-        asked = sum(1 for p in self._modal.values() if platform in (None, p))
-        return polled + asked
+        """Jobs being polled (a job waiting for its owner's prompt is not: it waits for them)."""
+        return sum(1 for w in self._watched.values() if platform in (None, w.job.platform))
 
     async def wait_idle(self, timeout: float, platform: str | None = None) -> bool:  # noqa: ASYNC109
         """Wait until no job is pending and no delivery is in flight; False on timeout."""
@@ -143,6 +144,23 @@ class TaskTracker:
                 return False
             await asyncio.sleep(0.01)
         return True
+
+    # --- housekeeping ----------------------------------------------------------------------
+    async def _purge_expired(self) -> None:
+        """Delete expired button tokens and text requests, now and every `purge_interval_s`."""
+        store = self.services.store
+        while True:
+            try:
+                now = time.time()
+                tokens = await store.purge_expired_tokens(now)
+                requests = await store.purge_expired_text_requests(now)
+                if tokens or requests:
+                    log.info("purged %d expired button tokens, %d text requests", tokens, requests)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("purging expired tokens failed; trying again later")
+            await asyncio.sleep(self.services.settings.purge_interval_s)
 
     # --- the loop ---------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -264,7 +282,7 @@ class TaskTracker:
                 self._unwatch(watch.job.id)
                 await self._preview_stopped(watch.job.id)
                 job = await self.services.store.update_job(watch.job.id, status=JobStatus.MODAL)
-                self._ask_remix(job)
+                await self._offer_prompt(job, watch.language)
             elif task.is_finished:
                 self._unwatch(watch.job.id)
                 try:
@@ -522,33 +540,12 @@ class TaskTracker:
         self._wake.set()
 
     # --- remix: the upstream waits for the owner's prompt -----------------------------------
-    def _ask_remix(self, job: JobRecord) -> None:
-        self._modal[job.id] = job.platform
-        self._spawn(self._remix(job))
-
-    async def _remix(self, job: JobRecord) -> None:
-        try:
-            channel = self.services.channel_for(job.platform)
-            if channel is None:
-                log.warning("no %s channel to ask for job %s's prompt", job.platform, job.id)
-                return
-            language = await self._language(job)
-            chat = chat_of(job)
-            try:
-                await complete_modal(
-                    self.services,
-                    channel,
-                    chat,
-                    Actor(job.platform, job.owner_id),
-                    language,
-                    job,
-                    mode="remix",
-                )
-            except UpstreamError as exc:
-                text = self.services.catalog.t(language, "error.upstream", message=exc.user_message)
-                await channel.send(chat, text_reply(text))
-        finally:
-            self._modal.pop(job.id, None)
+    async def _offer_prompt(self, job: JobRecord, language: str | None) -> None:
+        channel = self.services.channel_for(job.platform)
+        if channel is None:
+            log.warning("no %s channel to ask for job %s's prompt", job.platform, job.id)
+            return
+        await offer_prompt(self.services, channel, job, language or await self._language(job))
 
     # --- helpers ----------------------------------------------------------------------------
     def _unwatch(self, job_id: int) -> None:

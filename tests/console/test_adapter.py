@@ -12,17 +12,22 @@ from pathlib import Path
 import pytest
 
 from adapters.console import ConsoleAdapter
-from bot.app import build_services, close_services
-from bot.commands.registry import CommandSpec, CommandTable, Param
-from bot.config import Settings
-from bot.core import Bot, CommandContext, Services, UserError
-from bot.i18n import Catalog
-from bot.policy import Policy
+from bot.app import build_core, close_core
+from bot.commands.registry import (
+    ButtonKind,
+    CommandSpec,
+    CommandTable,
+    Param,
+    Prompt,
+    button_table,
+    command_table,
+)
+from bot.dispatcher import Dispatcher
 from bot.replies import Button, Reply, Text, TextRequest, text_reply
 from bot.sandbox.server import SandboxServer
-from bot.upstream import UpstreamClient
-from storage import open_store
-from storage.base import ButtonAction
+from bot.services import CommandContext, UserError
+from bot.tasks.tracker import TaskTracker
+from storage.base import ButtonAction, PendingText
 from tests.core.conftest import fast_settings
 
 
@@ -35,29 +40,31 @@ async def echo(ctx: CommandContext) -> None:
 
 
 async def stream(ctx: CommandContext) -> None:
-    ref = await ctx.reply(text_reply("Thinking…"))
+    answer = ctx.channel.open_stream(ctx.chat)
+    answer.update("Thinking…")
+    for text in ("Echo: h", "Echo: hel", "Echo: hello"):
+        await asyncio.sleep(0.01)
+        answer.update(text)
+    await answer.finish(text_reply("Echo: hello"))
 
-    async def grow() -> None:
-        for text in ("Echo: h", "Echo: hel", "Echo: hello"):
-            await asyncio.sleep(0.01)
-            await ctx.channel.edit(ref, text_reply(text))
 
-    task = asyncio.create_task(grow())
-    ctx.services.background.add(task)
-    task.add_done_callback(ctx.services.background.discard)
+async def _buttons(ctx: CommandContext, kind: str, owner: str, labels: list[str]) -> None:
+    tokens = await ctx.services.store.issue_tokens(
+        [
+            ButtonAction(kind, None, owner, ctx.actor.platform, label, time.time() + 60)
+            for label in labels
+        ]
+    )
+    buttons = (tuple(Button(t, label) for label, t in zip(labels, tokens, strict=True)),)
+    await ctx.reply(Reply((Text(f"{kind} buttons"),), buttons))
 
 
 async def grid(ctx: CommandContext) -> None:
-    tokens = await ctx.services.store.issue_tokens(
-        [
-            ButtonAction(
-                "pick", None, ctx.actor.user_id, ctx.actor.platform, f"U{i}", time.time() + 60
-            )
-            for i in (1, 2)
-        ]
-    )
-    buttons = (tuple(Button(t, f"U{i}") for i, t in enumerate(tokens, 1)),)
-    await ctx.reply(Reply((Text("grid done"),), buttons))
+    await _buttons(ctx, "pick", ctx.actor.user_id, ["U1", "U2"])
+
+
+async def theirs(ctx: CommandContext) -> None:
+    await _buttons(ctx, "pick", "someone-else", ["U1"])
 
 
 async def pick(ctx: CommandContext, action: ButtonAction) -> None:
@@ -65,10 +72,15 @@ async def pick(ctx: CommandContext, action: ButtonAction) -> None:
 
 
 async def remix(ctx: CommandContext) -> None:
-    answer = await ctx.channel.ask_text(
-        ctx.chat, ctx.actor, TextRequest("Remix", "New prompt", default="a cat")
-    )
-    await ctx.reply(text_reply(f"remix answer={answer!r}"))
+    await _buttons(ctx, "prompt", ctx.actor.user_id, ["✏️"])
+
+
+async def remix_prompt(ctx: CommandContext, action: ButtonAction) -> Prompt:
+    return Prompt("remix", TextRequest("Remix", "New prompt", default="a cat"))
+
+
+async def remix_submit(ctx: CommandContext, pending: PendingText, text: str) -> None:
+    await ctx.reply(text_reply(f"remix answer={text!r}"))
 
 
 async def picky(ctx: CommandContext) -> None:
@@ -76,8 +88,7 @@ async def picky(ctx: CommandContext) -> None:
 
 
 def table() -> CommandTable:
-    commands = CommandTable()
-    commands.add(
+    return command_table(
         CommandSpec(
             "echo",
             "echo",
@@ -87,62 +98,60 @@ def table() -> CommandTable:
                 Param("size", "choice", "s", choices=("small", "large")),
                 Param("image", "image", "i"),
             ),
-        )
+        ),
+        CommandSpec("ask", "stream", stream),
+        CommandSpec("grid", "grid", grid),
+        CommandSpec("theirs", "theirs", theirs),
+        CommandSpec("remix", "remix", remix),
+        CommandSpec("picky", "picky", picky),
     )
-    commands.add(CommandSpec("ask", "stream", stream))
-    commands.add(CommandSpec("grid", "grid", grid))
-    commands.add(CommandSpec("remix", "remix", remix))
-    commands.add(CommandSpec("picky", "picky", picky))
-    return commands
+
+
+BUTTONS = button_table(
+    ButtonKind("pick", press=pick),
+    ButtonKind("prompt", prompt=remix_prompt, submit=remix_submit),
+)
 
 
 @pytest.fixture
-async def services(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Services]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        console_output_dir=str(tmp_path / "out"),
-    )
-    store = await open_store(settings.database_url)
-    client = UpstreamClient(sandbox.url, "sk-test-key-123")
-    services = Services(
-        settings=settings,
-        client=client,
-        store=store,
-        catalog=Catalog(),
-        policy=Policy(),
-        commands=table(),
-        buttons={"pick": pick},
-    )
+async def bot(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Dispatcher]:
+    settings = fast_settings(tmp_path, console_output_dir=str(tmp_path / "out"))
+    core = await build_core(
+        settings, upstream_url=sandbox.url, api_key="sk-test-key-123",
+        commands=table(), buttons=BUTTONS,
+    )  # fmt: skip
     try:
-        yield services
+        yield core.dispatcher
     finally:
-        await client.aclose()
-        await store.close()
+        await close_core(core)
 
 
-async def run_script(services: Services, script: str, **kwargs: object) -> tuple[int, str]:
+async def run_script(
+    bot: Dispatcher, script: str, jobs: TaskTracker | None = None, **kwargs: object
+) -> tuple[int, str]:
     """Run the console on `script` as piped input; the exit status and everything printed."""
     out = io.StringIO()
     adapter = ConsoleAdapter(
-        Bot(services),
+        bot,
         stdin=io.StringIO(script),
         stdout=out,
+        output_dir=bot.services.settings.console_output_dir,
+        jobs=jobs,
         user="tester",
         **kwargs,  # type: ignore[arg-type]
     )
-    services.channels[adapter.platform] = adapter
+    bot.services.channels[adapter.platform] = adapter
     async with asyncio.timeout(30):
         status = await adapter.run()
     return status, out.getvalue()
 
 
 async def test_lines_run_in_order_and_a_streamed_answer_finishes_before_the_next(
-    services: Services, tmp_path: Path
+    bot: Dispatcher, tmp_path: Path
 ) -> None:
     (tmp_path / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\ncat")
     script = f"hello there\n/echo size:LARGE a cat --ar 16:9 @{tmp_path / 'cat.png'}\n/nope\n"
-    status, out = await run_script(services, script)
+    status, out = await run_script(bot, script)
     assert status == 0
     assert out.splitlines() == [
         "Thinking…",
@@ -152,9 +161,9 @@ async def test_lines_run_in_order_and_a_streamed_answer_finishes_before_the_next
     ]
 
 
-async def test_a_bad_line_is_explained_and_the_session_goes_on(services: Services) -> None:
+async def test_a_bad_line_is_explained_and_the_session_goes_on(bot: Dispatcher) -> None:
     status, out = await run_script(
-        services, "/echo @missing/cat.png\n/echo size:huge x\n/picky\n/echo still here\n"
+        bot, "/echo @missing/cat.png\n/echo size:huge x\n/picky\n/echo still here\n"
     )
     assert status == 0
     lines = out.splitlines()
@@ -164,33 +173,42 @@ async def test_a_bad_line_is_explained_and_the_session_goes_on(services: Service
     assert lines[3] == "echo /echo 'still here' {} []"
 
 
-async def test_numbers_press_the_buttons_shown_under_earlier_messages(services: Services) -> None:
-    status, out = await run_script(services, "/grid\n/grid\n2\n/press 3\n")
+async def test_numbers_press_the_buttons_shown_under_earlier_messages(bot: Dispatcher) -> None:
+    status, out = await run_script(bot, "/grid\n/grid\n2\n/press 3\n")
     assert status == 0
     assert "[1] U1  [2] U2" in out and "[3] U1  [4] U2" in out
     assert out.index("picked U2") < out.index("picked U1")
 
 
 async def test_a_button_that_is_not_there_is_reported_at_once_when_nothing_runs(
-    services: Services,
+    bot: Dispatcher,
 ) -> None:
-    status, out = await run_script(services, "7\n/echo next\n")
+    status, out = await run_script(bot, "7\n/echo next\n")
     assert status == 0
     assert out.splitlines() == ["There is no button [7].", "echo /echo 'next' {} []"]
+
+
+async def test_pressing_someone_elses_button_prints_a_notice(bot: Dispatcher) -> None:
+    status, out = await run_script(bot, "/theirs\n1\n/echo next\n")
+    assert status == 0
+    assert out.splitlines()[-2:] == [
+        "* Only the person who started this job can use its buttons.",
+        "echo /echo 'next' {} []",
+    ]
+    assert "picked" not in out
 
 
 async def test_pressing_a_button_of_a_job_still_running_waits_for_it(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     settings = fast_settings(tmp_path, console_output_dir=str(tmp_path / "out"))
-    services = await build_services(settings, upstream_url=sandbox.url, api_key="sk-test-key-123")
+    core = await build_core(settings, upstream_url=sandbox.url, api_key="sk-test-key-123")
     try:
-        assert services.tracker is not None
-        await services.tracker.start()
+        await core.tracker.start()
         # `1` comes right after the submit, long before the grid and its U1 button exist.
-        status, out = await run_script(services, "/imagine a cat\n1\n")
+        status, out = await run_script(core.dispatcher, "/imagine a cat\n1\n", core.tracker)
     finally:
-        await close_services(services)
+        await close_core(core)
     assert status == 0
     assert "There is no button" not in out
     images = re.findall(r"^\[image\] (\S+)", out, re.MULTILINE)
@@ -198,23 +216,19 @@ async def test_pressing_a_button_of_a_job_still_running_waits_for_it(
     assert "[1] U1" in out
 
 
-async def test_the_line_after_an_ask_answers_it(services: Services) -> None:
-    script = "/remix\n\n/remix\na dog --ar 2:3\n/remix\n/cancel\n/remix\n"
-    status, out = await run_script(services, script)
+async def test_the_line_after_an_ask_answers_it(bot: Dispatcher) -> None:
+    script = "/remix\n1\n\n/remix\n2\na dog --ar 2:3\n/remix\n3\n/cancel\n/remix\n4\n"
+    status, out = await run_script(bot, script)
     assert status == 0
     answers = [line for line in out.splitlines() if line.startswith("remix answer=")]
-    # Empty line: the default; text: itself; /cancel: None; end of input: None.
-    assert answers == [
-        "remix answer='a cat'",
-        "remix answer='a dog --ar 2:3'",
-        "remix answer=None",
-        "remix answer=None",
-    ]
+    # Empty line: the default; text: itself; /cancel and end of input: nothing is sent.
+    assert answers == ["remix answer='a cat'", "remix answer='a dog --ar 2:3'"]
+    assert "Cancelled." in out
     assert out.count("? Remix — New prompt") == 4
 
 
-async def test_quit_ends_the_session_and_ignores_the_rest(services: Services) -> None:
-    status, out = await run_script(services, "/echo one\n/quit\n/echo two\n")
+async def test_quit_ends_the_session_and_ignores_the_rest(bot: Dispatcher) -> None:
+    status, out = await run_script(bot, "/echo one\n/quit\n/echo two\n")
     assert status == 0
     assert "'one'" in out and "'two'" not in out
 
@@ -226,11 +240,15 @@ class _ClosedPipe(io.StringIO):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-async def test_the_session_ends_quietly_when_nobody_reads_the_output(services: Services) -> None:
+async def test_the_session_ends_quietly_when_nobody_reads_the_output(bot: Dispatcher) -> None:
     adapter = ConsoleAdapter(
-        Bot(services), stdin=io.StringIO("/echo one\n/echo two\n"), stdout=_ClosedPipe(), user="t"
+        bot,
+        stdin=io.StringIO("/echo one\n/echo two\n"),
+        stdout=_ClosedPipe(),
+        output_dir=bot.services.settings.console_output_dir,
+        user="t",
     )
-    services.channels[adapter.platform] = adapter
+    bot.services.channels[adapter.platform] = adapter
     async with asyncio.timeout(30):
         assert await adapter.run() == 0
     assert adapter.renderer.closed

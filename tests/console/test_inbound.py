@@ -16,42 +16,33 @@ from adapters.console.inbound import (
     QuitLine,
     parse_line,
 )
-from bot.commands.registry import CommandSpec, CommandTable, Param
-from bot.core import CommandContext
+from bot.inbound import CommandInfo, ParamInfo
 
 
-async def _noop(ctx: CommandContext) -> None:
-    return None
-
-
-def _table() -> CommandTable:
-    table = CommandTable()
-    table.add(
-        CommandSpec(
+def _table() -> list[CommandInfo]:
+    return [
+        CommandInfo(
             "imagine",
             "draw",
-            _noop,
-            params=(
-                Param("prompt", "text", "what to draw", required=True),
-                Param("niji", "flag", "anime style"),
-                Param("image", "image", "reference"),
+            (
+                ParamInfo("prompt", "text", "what to draw", required=True),
+                ParamInfo("niji", "flag", "anime style"),
+                ParamInfo("image", "image", "reference"),
             ),
             aliases=("mj",),
-        )
-    )
-    table.add(
-        CommandSpec(
+        ),
+        CommandInfo(
             "blend",
             "mix",
-            _noop,
-            params=(
-                Param("images", "image", "pictures", count=5),
-                Param("dimensions", "choice", "shape", choices=("PORTRAIT", "SQUARE", "LANDSCAPE")),
+            (
+                ParamInfo("images", "image", "pictures", count=5),
+                ParamInfo(
+                    "dimensions", "choice", "shape", choices=("PORTRAIT", "SQUARE", "LANDSCAPE")
+                ),
             ),
-        )
-    )
-    table.add(CommandSpec("ask", "chat", _noop, params=(Param("question", "text", "q"),)))
-    return table
+        ),
+        CommandInfo("ask", "chat", (ParamInfo("question", "text", "q"),)),
+    ]
 
 
 def parse(line: str, cwd: Path) -> object:

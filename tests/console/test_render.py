@@ -11,7 +11,7 @@ from adapters.console.render import Renderer
 from bot.channel import ChatRef, MessageRef
 from bot.replies import Audio, Button, File, Image, Progress, Reply, Text, text_reply
 
-CHAT = ChatRef("console", "local")
+CHAT = ChatRef("console", "local", is_private=True)
 
 
 def ref(n: int) -> MessageRef:

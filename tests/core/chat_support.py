@@ -12,7 +12,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image as PILImage
 
-from bot.app import close_services
+from bot.app import close_core
 from bot.channel import MessageRef
 from bot.context import conversation_key
 from bot.replies import Reply
@@ -30,8 +30,10 @@ class HistoryChannel(RecordingChannel):
         super().__init__(platform)
         self.history: dict[str, list[str]] = {}
 
-    async def send(self, chat: Any, reply: Reply) -> MessageRef:
-        ref = await super().send(chat, reply)
+    async def send(
+        self, chat: Any, reply: Reply, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
+        ref = await super().send(chat, reply, reply_to=reply_to)
         self.history[ref.message_id] = [reply.text]
         return ref
 
@@ -52,7 +54,7 @@ async def chat_harness(
     try:
         yield h
     finally:
-        await close_services(h.services)
+        await close_core(h.core)
 
 
 def key_of(

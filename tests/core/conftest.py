@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_services, close_services
+from bot.app import build_core, close_core
 from bot.config import Settings
-from bot.core import Bot
 from bot.sandbox.server import SandboxServer
 from tests.support.harness import Harness
 from tests.support.recording import RecordingChannel
@@ -31,12 +30,11 @@ def fast_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 async def start_harness(settings: Settings, sandbox: SandboxServer) -> Harness:
     """Build the services as the app does and start the tracker."""
-    services = await build_services(settings, upstream_url=sandbox.url, api_key="sk-test-key-123")
+    core = await build_core(settings, upstream_url=sandbox.url, api_key="sk-test-key-123")
     channel = RecordingChannel("test")
-    services.channels["test"] = channel
-    if services.tracker is not None:
-        await services.tracker.start()
-    return Harness(Bot(services), services, channel)
+    core.services.channels["test"] = channel
+    await core.tracker.start()
+    return Harness(core, channel)
 
 
 @contextlib.asynccontextmanager
@@ -46,7 +44,7 @@ async def running_harness(settings: Settings, sandbox: SandboxServer) -> AsyncIt
     try:
         yield h
     finally:
-        await close_services(h.services)
+        await close_core(h.core)
 
 
 @pytest.fixture

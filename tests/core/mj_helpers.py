@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from PIL import Image as PILImage
 
-from bot.channel import Attachment
+from bot.inbound import Attachment
 from bot.replies import Button
 from bot.sandbox.server import SandboxServer
 from tests.support.harness import Harness
@@ -98,5 +98,5 @@ def hits(sandbox: SandboxServer, route: str) -> int:
 
 async def settle(h: Harness) -> None:
     """Wait until the tracker has nothing pending and every delivery has been recorded."""
-    assert h.services.tracker is not None
-    assert await h.services.tracker.wait_idle(10.0), "the tracker did not settle"
+    await h.bot.drain()
+    assert await h.tracker.wait_idle(10.0), "the tracker did not settle"

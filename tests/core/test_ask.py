@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from bot.channel import Attachment
+from bot.inbound import Attachment
 from bot.markdown_images import fetch_linked_images, image_links
 from bot.sandbox.server import SandboxServer
 from tests.core.chat_support import chat_harness, last_text, png, stored
@@ -22,14 +22,17 @@ async def test_plain_private_message_goes_to_ask(harness: Harness) -> None:
     assert last_text(harness) == "Echo: what's up [context: 2 messages]"
 
 
-async def test_answer_streams_as_growing_edits_and_ends_complete(
+async def test_answer_streams_as_growing_text_and_ends_complete(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     async with chat_harness(tmp_path, sandbox) as h:
-        await h.command("ask", "tell me a long story [[tokens:120]]")
+        await h.command("ask", "tell me a long story [[tokens:120]]", message="m7")
         shown = h.channel.last()
-        seen = h.channel.history[shown.ref.message_id]  # type: ignore[attr-defined]
+        seen = shown.streamed
         assert seen[0] == "…"
+        # The answer replies to the user's question, and "typing…" showed while it was written.
+        assert shown.reply_to is not None and shown.reply_to.message_id == "m7"
+        assert h.channel.typing_in
         growing = seen[1:]
         assert len(growing) >= 3, seen
         for before, after in itertools.pairwise(growing):

@@ -6,11 +6,11 @@ import io
 
 import soundfile as sf
 
-from bot.channel import Attachment, CommandRequest
 from bot.commands.transcribe import MAX_SHOWN_CHARS, shorten, transcript_reply
-from bot.core import CommandContext
+from bot.inbound import Attachment, CommandRequest
 from bot.media import MAX_AUDIO_BYTES
 from bot.sandbox.server import SandboxServer
+from bot.services import CommandContext
 from tests.core.chat_support import last_text, ogg_opus, png
 from tests.support.harness import Harness
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from bot.inbound import Accepted, AskText, Notice
 from bot.sandbox.server import SandboxServer
 from storage.base import ButtonAction, JobStatus
 from tests.core.conftest import fast_settings, running_harness
@@ -77,7 +78,10 @@ async def test_zoom_out_and_pan_on_an_upscale_give_new_grids(harness: Harness) -
 
 async def test_seed_button_shows_the_seed(harness: Harness, sandbox: SandboxServer) -> None:
     grid = await imagine_result(harness, "a red fox")
-    await harness.press(button(grid, "🌱 Seed").token)
+    answer = await harness.press(button(grid, "🌱 Seed").token, message=grid.ref)
+    assert isinstance(answer, Accepted)
+    # The answer replies to the grid whose button was pressed.
+    assert harness.channel.last().reply_to == grid.ref
 
     text = harness.channel.last().reply.text  # type: ignore[union-attr]
     assert "Seed of this image" in text
@@ -85,13 +89,18 @@ async def test_seed_button_shows_the_seed(harness: Harness, sandbox: SandboxServ
     assert sandbox.hits["GET /mj/task/{id}/image-seed"] == 1
 
 
-async def test_someone_else_pressing_my_u1_is_refused_and_nothing_is_submitted(
+async def test_a_second_user_pressing_u1_on_my_grid_gets_a_private_notice_and_nothing_happens(
     harness: Harness, sandbox: SandboxServer
 ) -> None:
     grid = await imagine_result(harness, "a red fox")
-    await harness.press(button(grid, "U1").token, user="bob")
+    shown_before = len(harness.channel.messages)
 
-    assert "Only the person who started this job" in harness.channel.last().reply.text  # type: ignore[union-attr]
+    answer = await harness.press(button(grid, "U1").token, user="bob")
+
+    assert isinstance(answer, Notice)
+    assert "Only the person who started this job" in answer.text
+    # Nothing appears in the chat and nothing is submitted upstream.
+    assert len(harness.channel.messages) == shown_before
     assert sandbox.hits[SUBMIT_ACTION] == 0
     assert len(results(harness)) == 1
 
@@ -104,32 +113,44 @@ async def test_an_admin_may_press_anyones_buttons(tmp_path: Path, sandbox: Sandb
         assert sandbox.hits[SUBMIT_ACTION] == 1
 
 
-async def test_unknown_and_expired_tokens_are_refused(
+async def test_unknown_and_expired_buttons_answer_the_presser_privately(
     harness: Harness, sandbox: SandboxServer
 ) -> None:
     grid = await imagine_result(harness, "a red fox")
-    await harness.press("no-such-token")
-    assert "expired" in harness.channel.last().reply.text  # type: ignore[union-attr]
+    shown_before = len(harness.channel.messages)
+    unknown = await harness.press("no-such-token")
+    assert isinstance(unknown, Notice) and "expired" in unknown.text
 
     (job,) = await harness.services.store.list_jobs([JobStatus.SUCCESS])
     (stale,) = await harness.services.store.issue_tokens(
         [ButtonAction("mj", job.id, "alice", "test", job.buttons[0]["customId"], time.time() - 1)]
     )
-    await harness.press(stale)
-    assert "expired" in harness.channel.last().reply.text  # type: ignore[union-attr]
+    expired = await harness.press(stale)
+    assert isinstance(expired, Notice) and "expired" in expired.text
+    assert len(harness.channel.messages) == shown_before
     assert sandbox.hits[SUBMIT_ACTION] == 0
     assert len(results(harness)) == 1 and grid.reply is not None
 
 
-async def test_vary_region_asks_for_a_prompt_and_sends_a_mask(
+async def ask_for_text(h: Harness, shown: Shown, caption: str, user: str = "alice") -> AskText:
+    answer = await h.press(button(shown, caption).token, user=user)
+    assert isinstance(answer, AskText), answer
+    return answer
+
+
+async def test_vary_region_asks_for_a_prompt_and_the_submit_sends_it_with_a_mask(
     harness: Harness, sandbox: SandboxServer
 ) -> None:
     up = await upscaled(harness)
-    harness.channel.answers.put_nowait("a red fox wearing a tiny hat")
-    new = await press_and_wait(harness, up, "🖌️ Vary (Region)")
+    asked = await ask_for_text(harness, up, "🖌️ Vary (Region)")
+    # Nothing is sent before the prompt: the press only opened the request.
+    assert asked.request.default == "a red fox"
+    assert sandbox.hits[SUBMIT_ACTION] == 1 and sandbox.hits[SUBMIT_MODAL] == 0
 
-    (asked,) = harness.channel.asked
-    assert asked.default == "a red fox"
+    before = len(results(harness))
+    await harness.submit("a red fox wearing a tiny hat", token=asked.token)
+    new = (await wait_results(harness, before + 1))[-1]
+
     assert sandbox.hits[SUBMIT_MODAL] == 1
     assert new.reply is not None and "a red fox wearing a tiny hat" in new.reply.text
     assert captions(new) == GRID
@@ -138,25 +159,33 @@ async def test_vary_region_asks_for_a_prompt_and_sends_a_mask(
     assert usage["by_command"]["imagine"]["calls"] == 3
 
 
+async def test_a_prompt_is_taken_once(harness: Harness, sandbox: SandboxServer) -> None:
+    up = await upscaled(harness)
+    asked = await ask_for_text(harness, up, "🖌️ Vary (Region)")
+    await harness.submit("a hat", token=asked.token)
+    await harness.submit("a second hat", token=asked.token)
+    await settle(harness)
+    assert sandbox.hits[SUBMIT_MODAL] == 1
+    assert "expired" in harness.channel.last().reply.text  # type: ignore[union-attr]
+
+
 async def test_custom_zoom_suggests_a_zoom_parameter(
     harness: Harness, sandbox: SandboxServer
 ) -> None:
     up = await upscaled(harness)
-    harness.channel.answers.put_nowait("a red fox --zoom 1.5")
-    new = await press_and_wait(harness, up, "🔍 Custom Zoom")
+    asked = await ask_for_text(harness, up, "🔍 Custom Zoom")
+    assert asked.request.default == "a red fox --zoom 2"
 
-    (asked,) = harness.channel.asked
-    assert asked.default == "a red fox --zoom 2"
+    await harness.submit("a red fox --zoom 1.5", token=asked.token)
+    new = (await wait_results(harness, 3))[-1]
     assert sandbox.hits[SUBMIT_MODAL] == 1
     assert captions(new) == GRID
 
 
-async def test_cancelling_the_modal_sends_nothing(
-    harness: Harness, sandbox: SandboxServer
-) -> None:
+async def test_an_empty_prompt_sends_nothing(harness: Harness, sandbox: SandboxServer) -> None:
     up = await upscaled(harness)
-    harness.channel.answers.put_nowait(None)
-    await harness.press(button(up, "🔍 Custom Zoom").token)
+    asked = await ask_for_text(harness, up, "🔍 Custom Zoom")
+    await harness.submit("   ", token=asked.token)
 
     assert "Cancelled" in harness.channel.last().reply.text  # type: ignore[union-attr]
     assert sandbox.hits[SUBMIT_MODAL] == 0
@@ -164,22 +193,41 @@ async def test_cancelling_the_modal_sends_nothing(
     assert len(results(harness)) == 2
 
 
-async def test_a_remix_child_waiting_in_modal_asks_its_owner(
+async def test_someone_else_cannot_answer_my_prompt(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    up = await upscaled(harness)
+    asked = await ask_for_text(harness, up, "🔍 Custom Zoom")
+    await harness.submit("bob's idea", token=asked.token, user="bob")
+    assert "Only the person who pressed" in harness.channel.last().reply.text  # type: ignore[union-attr]
+    assert sandbox.hits[SUBMIT_MODAL] == 0
+
+
+async def test_a_remix_child_waiting_in_modal_offers_its_owner_a_prompt_button(
     harness: Harness, sandbox: SandboxServer
 ) -> None:
     grid = await imagine_result(harness, "a red fox")
     sandbox.set_fault("remix")
     try:
         await harness.press(button(grid, "V2").token)
+        waiting = await wait_text(harness, "waits for your prompt")
     finally:
         sandbox.set_fault(None)
-    await harness.wait_for(lambda: bool(harness.channel.asked))
-    assert harness.channel.asked[0].default == "a red fox"
-    harness.channel.answers.put_nowait("a blue fox")
+
+    # Someone else's press of ✏️ is refused privately; the owner's opens the text request.
+    pencil = button(waiting, "✏️ Write the prompt").token
+    refused = await harness.press(pencil, user="bob")
+    assert isinstance(refused, Notice)
+    asked = await ask_for_text(harness, waiting, "✏️ Write the prompt")
+    assert asked.request.default == "a red fox"
+    await harness.submit("a blue fox", token=asked.token)
 
     new = (await wait_results(harness, 2))[-1]
     assert captions(new) == GRID
     assert sandbox.hits[SUBMIT_MODAL] == 1
+    # Pressed again after it was sent: told privately, nothing is sent twice.
+    again = await harness.press(pencil)
+    assert isinstance(again, Notice) and "already sent" in again.text
 
 
 async def test_a_failing_action_tells_the_user(harness: Harness) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.channel import ChatRef, CommandRequest
+from bot.channel import ChatRef
 from bot.context.models import prompt_budget
 from bot.context.tokens import count_text, encoding_name, message_tokens, rough_count
 from bot.context.window import trim
+from bot.inbound import CommandRequest
 from bot.sandbox.server import SandboxServer
 from storage.base import StoredMessage
 from tests.core.chat_support import chat_harness, context_count, key_of, last_text, stored

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channel import Attachment
+from bot.inbound import Attachment
 from bot.sandbox.server import SandboxServer
 from tests.core.mj_helpers import (
     SUBMIT_IMAGINE,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.channel import Attachment
+from bot.inbound import Attachment
 from bot.media import sniff_image
 from bot.sandbox.server import SandboxServer
 from bot.upstream import UpstreamClient
@@ -234,5 +234,4 @@ async def test_poll_errors_do_not_stop_the_tracker(
     finally:
         sandbox.set_fault(None)
     await until(lambda: bool(results(harness)))
-    assert harness.services.tracker is not None
-    assert harness.services.tracker.pending_count() == 0
+    assert harness.tracker.pending_count() == 0

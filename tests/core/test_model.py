@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.inbound import Notice
 from bot.sandbox.server import SandboxServer
 from tests.core.chat_support import chat_harness, last_text
 from tests.support.harness import Harness
@@ -42,8 +43,10 @@ async def test_someone_elses_model_button_is_refused(harness: Harness) -> None:
     await harness.command("model", chat="g1")
     shown = harness.channel.last().reply
     assert shown is not None
-    await harness.press(shown.buttons[0][0].token, user="bob", chat="g1")
-    assert last_text(harness) == "Only the person who started this job can use its buttons."
+    before = len(harness.channel.messages)
+    answer = await harness.press(shown.buttons[0][0].token, user="bob", chat="g1")
+    assert answer == Notice("Only the person who started this job can use its buttons.")
+    assert len(harness.channel.messages) == before
     assert (await harness.services.store.get_prefs("test", "bob")).model is None
 
 

@@ -69,7 +69,7 @@ async def test_a_job_left_submitting_becomes_unknown_and_its_owner_is_told(
 ) -> None:
     settings = fast_settings(tmp_path)
     async with running_harness(settings, sandbox) as first:
-        chat = ChatRef("test", "c7")
+        chat = ChatRef("test", "c7", is_private=True)
         await first.services.store.create_job(new_job(chat, "carol", "imagine", "a lost cat"))
 
     async with running_harness(settings, sandbox) as second:
@@ -118,9 +118,11 @@ class FlakyChannel(RecordingChannel):
             self.failures -= 1
             raise ConnectionError("platform is down")
 
-    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+    async def send(
+        self, chat: ChatRef, reply: Reply, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
         self._fail(reply)
-        return await super().send(chat, reply)
+        return await super().send(chat, reply, reply_to=reply_to)
 
     async def edit(self, message: MessageRef, reply: Reply) -> MessageRef:
         self._fail(reply)

@@ -25,8 +25,10 @@ from storage.migrate import HEAD_REVISION, current_revision, head_revision
 from storage.schema import metadata
 from storage.sql_store import SqlStore
 
-TABLES = {"users", "conversations", "messages", "jobs", "button_tokens", "usage",
-          "discord_interactions"}
+TABLES = {
+    "users", "conversations", "messages", "jobs", "button_tokens", "text_requests", "usage",
+    "discord_interactions",
+}
 
 
 async def table_names(store: SqlStore) -> set[str]:
@@ -140,8 +142,8 @@ BROKEN = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0099"
-down_revision = "0004"
+revision = "9999"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -162,7 +164,7 @@ async def test_a_failing_migration_leaves_nothing_behind(
     """Migrations run in one transaction: a failure half-way keeps the file as it was."""
     scripts = tmp_path / "migrations"
     shutil.copytree(storage.migrate.MIGRATIONS_DIR, scripts)
-    (scripts / "versions" / "0099_broken.py").write_text(BROKEN)
+    (scripts / "versions" / "9999_broken.py").write_text(BROKEN.format(head=HEAD_REVISION))
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", scripts)
 
     with pytest.raises(sa.exc.OperationalError, match="no_such_table"):
@@ -175,6 +177,6 @@ async def test_a_failing_migration_leaves_nothing_behind(
     assert await asyncio.to_thread(tables_on_disk) == []  # not even 0001 or alembic_version
 
     monkeypatch.undo()
-    async with SqlStore(db_url) as store:  # the lock was released; 0001 applies cleanly now
+    async with SqlStore(db_url) as store:  # the lock was released; the shipped ones apply cleanly
         assert await table_names(store) == TABLES | {"alembic_version"}
         assert await revision(store) == HEAD_REVISION

@@ -7,8 +7,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.channel import Actor, ChatRef, MessageRef
-from bot.replies import Progress, Reply, TextRequest
+from bot.channel import ChatRef, MessageRef
+from bot.replies import Progress, Reply, text_reply
 
 
 @dataclass
@@ -19,23 +19,47 @@ class Shown:
     reply: Reply | None = None
     progress: list[Progress] = field(default_factory=list)
     edits: int = 0
+    reply_to: MessageRef | None = None
+    streamed: list[str] = field(default_factory=list)  # every text a stream offered, in order
+    deleted: bool = False
+
+
+class RecordingStream:
+    """A TextStream that records every offered text and the final reply on its message."""
+
+    def __init__(self, channel: RecordingChannel, shown: Shown) -> None:
+        self.channel = channel
+        self.shown = shown
+        self.finished = False
+
+    def update(self, markdown: str) -> None:
+        # Shown at once: the recording channel has no platform pace to wait for.
+        self.shown.streamed.append(markdown)
+        self.shown.reply = text_reply(markdown)
+
+    async def finish(self, reply: Reply) -> MessageRef:
+        self.shown.reply = reply
+        self.finished = True
+        await self.channel._notify()
+        return self.shown.ref
 
 
 class RecordingChannel:
-    """Implements the Channel protocol in memory; `answers` feeds `ask_text`."""
+    """Implements the Channel protocol in memory."""
 
     def __init__(self, platform: str = "test") -> None:
         self.platform = platform
         self.messages: list[Shown] = []
-        self.asked: list[TextRequest] = []
-        self.answers: asyncio.Queue[str | None] = asyncio.Queue()
+        self.typing_in: list[ChatRef] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
 
     # --- Channel protocol -------------------------------------------------------------
-    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+    async def send(
+        self, chat: ChatRef, reply: Reply, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
         ref = MessageRef(chat, str(next(self._ids)))
-        self.messages.append(Shown(ref, reply))
+        self.messages.append(Shown(ref, reply, reply_to=reply_to))
         await self._notify()
         return ref
 
@@ -56,10 +80,19 @@ class RecordingChannel:
         await self._notify()
         return message
 
-    async def ask_text(self, chat: ChatRef, actor: Actor, request: TextRequest) -> str | None:
-        self.asked.append(request)
+    def open_stream(self, chat: ChatRef, *, reply_to: MessageRef | None = None) -> RecordingStream:
+        shown = Shown(MessageRef(chat, str(next(self._ids))), reply_to=reply_to)
+        self.messages.append(shown)
+        return RecordingStream(self, shown)
+
+    async def delete(self, message: MessageRef) -> None:
+        for shown in self.messages:
+            if shown.ref.message_id == message.message_id:
+                shown.deleted = True
         await self._notify()
-        return await self.answers.get()
+
+    async def typing(self, chat: ChatRef) -> None:
+        self.typing_in.append(chat)
 
     # --- reading it back ------------------------------------------------------------------
     def _find(self, ref: MessageRef) -> Shown:

@@ -1,7 +1,7 @@
 """Discord interactions acknowledged by the bot, with their tokens (answered after a restart).
 
 Revision ID: 0004
-Revises: 0001 (temporarily: 0003 once the seam's 0002 and Telegram's 0003 are merged)
+Revises: 0002 (temporarily: 0003 once Telegram's 0003 is merged)
 Create Date: 2026-12-05
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-# TEMPORARY: "0003" at merge (0002 seam, 0003 telegram); the lead fixes the chain.
-down_revision: str | Sequence[str] | None = "0001"
+# TEMPORARY: "0003" once Telegram's 0003 is merged; the lead fixes the chain.
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
