@@ -111,11 +111,10 @@ async def _main(settings: Settings, console_only: bool) -> int:
     async with upstream_endpoint(settings) as (url, key):
         core = await build_core(settings, upstream_url=url, api_key=key)
         try:
-            wants_platform = settings.discord_token or settings.telegram_token
-            if wants_platform and not console_only:
-                log.error(
-                    "Discord/Telegram adapters are not part of this build yet; starting the console"
-                )
+            if settings.discord_bot_token and not console_only:
+                return await run_discord(core, settings)
+            if settings.telegram_token and not console_only:
+                log.error("the Telegram adapter is not in this build yet; starting the console")
             from adapters.console import ConsoleAdapter
 
             adapter = ConsoleAdapter(
@@ -134,6 +133,30 @@ async def _main(settings: Settings, console_only: bool) -> int:
             return await adapter.run()
         finally:
             await close_core(core)
+
+
+# --- Discord (adapters/discord), imported only when DISCORD_BOT_TOKEN is set -----------------
+async def run_discord(core: Core, settings: Settings) -> int:
+    """Start the Discord adapter, then the tracker (its results find the channel), and serve."""
+    from adapters.discord import from_settings
+    from storage.sql_store import SqlStore
+
+    store = core.services.store
+    if not isinstance(store, SqlStore):
+        raise TypeError("the Discord adapter keeps its interactions in the SQL store")
+    adapter = from_settings(core.dispatcher, settings, store.engine)
+    try:
+        await adapter.start()
+        if adapter.channel is None:
+            raise RuntimeError("the Discord adapter did not start")
+        core.services.channels[adapter.platform] = adapter.channel
+        await core.tracker.start()
+        freeze_startup_objects()
+        await adapter.wait_closed()
+        return 0
+    finally:
+        await adapter.close()
+# --- end of Discord --------------------------------------------------------------------------
 
 
 def run_app(console_only: bool = False) -> int:

@@ -54,13 +54,16 @@ class Messenger:
         """A new message in a channel (a reply to `reply_to` when given)."""
         await self.budget.take()
         channel = self.client.get_partial_messageable(channel_id)
-        reference = (discord.MessageReference(message_id=reply_to, channel_id=channel_id,
-                                              fail_if_not_exists=False)
-                     if reply_to else None)
         view = button_view(rows)
-        message = await channel.send(content or None, files=[u.file() for u in uploads] or MISSING,
-                                     view=view or MISSING, allowed_mentions=mentions,
-                                     reference=reference)
+        files = [u.file() for u in uploads] or MISSING
+        if reply_to:
+            reference = discord.MessageReference(message_id=reply_to, channel_id=channel_id,
+                                                 fail_if_not_exists=False)
+            message = await channel.send(content or None, files=files, view=view or MISSING,
+                                         allowed_mentions=mentions, reference=reference)
+        else:
+            message = await channel.send(content or None, files=files, view=view or MISSING,
+                                         allowed_mentions=mentions)
         return ChannelMessage(channel_id, message.id)
 
     async def followup(self, record: InteractionRecord, content: str | None, *,

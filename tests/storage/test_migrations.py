@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-import storage.discord_interactions  # noqa: F401  (its table is part of the schema)
+import storage.discord_interactions  # its table is part of the schema
 import storage.migrate
 from storage import open_store
 from storage.base import ConversationKey, StoredMessage
