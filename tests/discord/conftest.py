@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +12,12 @@ import discord
 import pytest
 
 from adapters.discord import DiscordAdapter
+from bot.app import Core, build_core, close_core
+from bot.config import Settings
 from bot.inbound import Inbound
+from bot.sandbox.server import SandboxServer
 from storage.sql_store import SqlStore
+from tests.core.conftest import fast_settings
 from tests.discord.stub_inbound import StubInbound
 from tests.fakes.discord_api import FakeDiscord
 
@@ -66,3 +72,38 @@ async def adapter(fake: FakeDiscord, stub: StubInbound, store: SqlStore,
         yield running
     finally:
         await running.close()
+
+
+@dataclass
+class Bridge:
+    """The real core (sandbox upstream, SQLite) behind the Discord adapter, behind the fake."""
+
+    core: Core
+    adapter: DiscordAdapter
+
+
+@contextlib.asynccontextmanager
+async def running_bridge(settings: Settings, sandbox: SandboxServer, fake: FakeDiscord,
+                         **options: Any) -> AsyncIterator[Bridge]:
+    """Build the core as the app does, start the adapter, register its channel, start jobs."""
+    core = await build_core(settings, upstream_url=sandbox.url, api_key="sk-test-key-123")
+    store = core.services.store
+    assert isinstance(store, SqlStore)
+    try:
+        adapter = await start_adapter(fake, core.dispatcher, store, **options)
+        assert adapter.channel is not None
+        core.services.channels[adapter.platform] = adapter.channel
+        await core.tracker.start()
+        try:
+            yield Bridge(core, adapter)
+        finally:
+            await adapter.close()
+    finally:
+        await close_core(core)
+
+
+@pytest.fixture
+async def bridge(tmp_path: Path, sandbox: SandboxServer, fake: FakeDiscord,
+                 keep_endpoints: None) -> AsyncIterator[Bridge]:
+    async with running_bridge(fast_settings(tmp_path), sandbox, fake) as running:
+        yield running
