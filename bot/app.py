@@ -146,11 +146,12 @@ async def run_discord(core: Core, settings: Settings) -> int:
         raise TypeError("the Discord adapter keeps its interactions in the SQL store")
     adapter = from_settings(core.dispatcher, settings, store.engine)
     try:
-        await adapter.start()
+        await adapter.prepare()  # logged in; no interaction arrives before connect()
         if adapter.channel is None:
             raise RuntimeError("the Discord adapter did not start")
         core.services.channels[adapter.platform] = adapter.channel
         await core.tracker.start()
+        await adapter.connect()
         freeze_startup_objects()
         await adapter.wait_closed()
         return 0

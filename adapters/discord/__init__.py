@@ -69,23 +69,32 @@ class DiscordAdapter:
         return client, channel, interactions
 
     async def start(self, ready_timeout: float = 60.0) -> None:
-        """Log in, answer what the last run left unanswered, connect, sync commands."""
+        """`prepare()` then `connect()`: for callers with nothing to start in between."""
+        await self.prepare()
+        await self.connect(ready_timeout)
+
+    async def prepare(self) -> None:
+        """Log in (REST only) and answer what the last run left "thinking…".
+
+        After this `channel` works; no interaction arrives before `connect()`, so the caller
+        can register the channel and start the core's job tracker first.
+        """
         self._redactor = redaction.install(self._token)
         endpoints.configure(self._api_base_url, self._gateway_url)
         self.client, self.channel, self.interactions = self._build()
         try:
-            await self._connect(ready_timeout)
+            await self.client.login(self._token)
+            recovered = await self.interactions.recover()
+            if recovered:
+                log.info("answered %d interactions left by the previous run", recovered)
         except BaseException:
             await self.close()
             raise
 
-    async def _connect(self, ready_timeout: float) -> None:
-        if self.client is None or self.interactions is None:
-            raise RuntimeError("start() builds the client first")
-        await self.client.login(self._token)
-        recovered = await self.interactions.recover()
-        if recovered:
-            log.info("answered %d interactions left by the previous run", recovered)
+    async def connect(self, ready_timeout: float = 60.0) -> None:
+        """Open the gateway and wait until Discord says the bot is ready."""
+        if self.client is None:
+            raise RuntimeError("prepare() first")
         self._task = asyncio.create_task(self.client.connect(), name="discord-gateway")
         ready = asyncio.create_task(self.client.wait_until_ready())
         done, _ = await asyncio.wait({ready, self._task}, timeout=ready_timeout,
@@ -93,7 +102,9 @@ class DiscordAdapter:
         if ready not in done:
             ready.cancel()
             if self._task in done:
+                await self.close()
                 self._task.result()  # raises the connection's error (the token is redacted)
+            await self.close()
             raise TimeoutError("Discord did not become ready in time")
 
     async def wait_closed(self) -> None:

@@ -213,6 +213,13 @@ class Interactions:
             ref = InteractionMessage(int(record.interaction_id), int(record.message_id or 0))
             try:
                 if record.state == InteractionState.DEFERRED:
+                    # Killed between showing something and noting it: look before apologising.
+                    shown = await self.channel.messenger.webhook(record).fetch_message(
+                        ref.message_id)
+                    if not shown.flags.loading:
+                        await self.store.set_state(record.interaction_id,
+                                                   InteractionState.ANSWERED)
+                        continue
                     await self.channel.messenger.edit(ref, text(record.language or "en", key),
                                                       chat_id=int(record.channel_id))
                 else:

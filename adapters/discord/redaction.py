@@ -10,7 +10,14 @@ import logging
 import re
 
 _URL_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)[^/?\s'\"]+")
+# The gateway's debug log prints whole events, interaction tokens included.
+_FIELD_TOKEN = re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+""")
 MASK = "***"
+
+
+def _mask(text: str) -> str:
+    text = _URL_TOKEN.sub(rf"\g<1>{MASK}", text)
+    return _FIELD_TOKEN.sub(rf"\g<1>{MASK}", text)
 
 
 class TokenRedactor(logging.Filter):
@@ -23,7 +30,7 @@ class TokenRedactor(logging.Filter):
     def redact(self, text: str) -> str:
         if self._bot_token:
             text = text.replace(self._bot_token, MASK)
-        return _URL_TOKEN.sub(rf"\g<1>{MASK}", text)
+        return _mask(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.getMessage())
@@ -50,4 +57,4 @@ def uninstall(redactor: TokenRedactor) -> None:
 def describe_error(error: BaseException, redactor: TokenRedactor | None = None) -> str:
     """An exception as one log-safe line (type and redacted text)."""
     text = f"{type(error).__name__}: {error}"
-    return redactor.redact(text) if redactor else _URL_TOKEN.sub(rf"\g<1>{MASK}", text)
+    return redactor.redact(text) if redactor else _mask(text)

@@ -156,6 +156,11 @@ class FakeDiscord:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    @property
+    def connections(self) -> int:
+        """Clients identified on the gateway now."""
+        return len(self._sockets)
+
     # --- what tests do --------------------------------------------------------------------------
     def add_file(self, name: str, data: bytes, content_type: str) -> str:
         """Serve bytes on the fake CDN; returns the URL an attachment points at."""
@@ -235,9 +240,15 @@ class FakeDiscord:
                     self.gateway_url, "guilds": [{"id": p.GUILD_ID, "unavailable": True}],
                     "application": {"id": p.APP_ID, "flags": 0}, "private_channels": []})
                 await self.dispatch("GUILD_CREATE", p.guild(self.channel_ids))
+                await self._notify()
         if ws in self._sockets:
             self._sockets.remove(ws)
+        await self._notify()
         return ws
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     async def _cdn(self, request: web.Request) -> web.Response:
         self.cdn_reads.append(request.match_info["name"])
@@ -262,8 +273,7 @@ class FakeDiscord:
         record.status = status
         if self.rtt:
             await asyncio.sleep(self.rtt / 2)
-        async with self._changed:
-            self._changed.notify_all()
+        await self._notify()
         if status == 204:
             return web.Response(status=204, headers=headers)
         headers["Content-Type"] = "application/json"  # exactly: discord.py parses nothing else
