@@ -39,7 +39,7 @@ class DiscordAdapter:
     def __init__(self, inbound: Inbound, *, token: str, engine: AsyncEngine,
                  guild_ids: Iterable[int] = (), auto_transcribe: Iterable[int] = (),
                  api_base_url: str | None = None, gateway_url: str | None = None,
-                 edit_interval: float = 1.0, global_rate: float = 45.0,
+                 edit_interval: float = 1.25, global_rate: float = 45.0,
                  clock: Callable[[], float] = time.time, **client_options: Any) -> None:
         self._token = token
         self._api_base_url = api_base_url
@@ -112,7 +112,10 @@ class DiscordAdapter:
         if self._task is not None:
             await self._task
 
-    async def close(self) -> None:
+    async def close(self, drain: float = 10.0) -> None:
+        """Let running handlers finish (at most `drain` s), then close the connection."""
+        if self.interactions is not None:
+            await self.interactions.drain(drain)
         if self.channel is not None:
             await self.channel.close()
         if self.client is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from adapters.discord.messenger import Messenger
 from adapters.discord.pacing import Pacer
-from adapters.discord.refs import ChannelMessage, InteractionMessage, Ref, decode
+from adapters.discord.refs import ChannelMessage, InteractionMessage, Ref, bucket, decode
 from adapters.discord.render import Outgoing, Upload, outgoing, progress_text
 from adapters.discord.stream import DiscordStream
 from bot.channel import ChatRef, MessageRef
@@ -60,6 +60,8 @@ class _ProgressItem:
     @property
     def pending(self) -> bool:
         return self.latest is not None and self.key_of(self.latest) != self.shown
+
+    urgent = False  # progress is never final: the result is an edit of its own
 
     async def step(self) -> bool:
         if self.latest is None:
@@ -157,7 +159,7 @@ class DiscordChannel:
             found = self._progress[resolved.encode()] = _ProgressItem(self, chat, resolved)
         item = found
         item.latest = state
-        self.pacer.offer(chat.chat_id, resolved.encode(), item)
+        self.pacer.offer(bucket(item.ref), resolved.encode(), item)
         return MessageRef(chat, item.ref.encode())
 
     def open_stream(self, chat: ChatRef, *, reply_to: MessageRef | None = None) -> DiscordStream:
@@ -185,7 +187,7 @@ class DiscordChannel:
     # --- helpers -------------------------------------------------------------------------------
     async def _stop_progress(self, chat: ChatRef, ref: Ref) -> None:
         if self._progress.pop(ref.encode(), None) is not None:
-            await self.pacer.forget(chat.chat_id, ref.encode())
+            await self.pacer.forget(bucket(ref), ref.encode())
 
     async def _fill(self, first: Ref, chat: ChatRef, out: Outgoing) -> list[Ref]:
         """Replace `first`'s content with the reply; pieces past the first follow it."""

@@ -8,9 +8,10 @@ response), bounded by `PRESS_DECIDE_S`, after which the press is deferred regard
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,9 +71,33 @@ class Interactions:
         self.clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """Count the running handler, so shutdown can let it finish (`drain`)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def drain(self, bound: float) -> None:
+        """Wait (at most `bound` s) for the handlers still running, e.g. streams finishing."""
+        current = asyncio.current_task()
+        running = [t for t in self._tasks if t is not current]
+        if running:
+            await asyncio.wait(running, timeout=bound)
+
     # --- slash commands and the context menu --------------------------------------------------
     async def command(self, interaction: discord.Interaction[Any], name: str,
                       given: list[Given]) -> None:
+        with self._tracked():
+            await self._command(interaction, name, given)
+
+    async def _command(self, interaction: discord.Interaction[Any], name: str,
+                       given: list[Given]) -> None:
         language = language_of(interaction.locale)
         wanted = [Wanted(g.param.kind, g.value) for g in given
                   if g.param.kind in ("image", "audio") and isinstance(g.value, discord.Attachment)]
@@ -87,6 +112,11 @@ class Interactions:
 
     async def transcribe_menu(self, interaction: discord.Interaction[Any],
                               message: discord.Message) -> None:
+        with self._tracked():
+            await self._transcribe_menu(interaction, message)
+
+    async def _transcribe_menu(self, interaction: discord.Interaction[Any],
+                               message: discord.Message) -> None:
         language = language_of(interaction.locale)
         audio = audio_of(message)
         if audio is None:
@@ -151,6 +181,10 @@ class Interactions:
 
     # --- buttons and modals -------------------------------------------------------------------
     async def press(self, interaction: discord.Interaction[Any], token: str) -> None:
+        with self._tracked():
+            await self._press(interaction, token)
+
+    async def _press(self, interaction: discord.Interaction[Any], token: str) -> None:
         press = Press(actor_of(interaction), chat_of(interaction), token,
                       MessageRef(chat_of(interaction), _message_ref(interaction)))
         decision = asyncio.ensure_future(self.inbound.handle_press(press, self.channel))
@@ -181,6 +215,10 @@ class Interactions:
             await interaction.response.defer()
 
     async def modal_submit(self, interaction: discord.Interaction[Any]) -> None:
+        with self._tracked():
+            await self._modal_submit(interaction)
+
+    async def _modal_submit(self, interaction: discord.Interaction[Any]) -> None:
         found = submitted(interaction.data)  # type: ignore[arg-type]
         if found is None:
             return

@@ -1,14 +1,20 @@
-"""Edit pacing: per channel, one request about every second, latest state wins, never blocking.
+"""Edit pacing: per channel about one request a second, latest state wins, never blocking.
 
 Each channel has a lane: a task that runs only while something in that channel has a state not
 yet shown. A lane waiting on a rate limit (discord.py sleeps per route bucket from Discord's
 headers) delays only its own channel; offers made meanwhile replace each other.
+
+Discord allows 5 message edits per 5 s per channel. Paced updates use 4 of them (one every
+1.25 s) and keep the fifth for a final state (`urgent`), so a finished answer shows at once
+instead of waiting for the next slot or for the bucket to reset.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from collections.abc import Hashable
 from typing import Protocol
 
@@ -22,6 +28,10 @@ class Paced(Protocol):
     def pending(self) -> bool:
         """Whether a state is waiting to be shown."""
 
+    @property
+    def urgent(self) -> bool:
+        """Whether the waiting state is final (it may use the slot kept in reserve)."""
+
     async def step(self) -> bool:
         """Show the next state with at most one request; True if a request was made."""
 
@@ -34,17 +44,32 @@ class _Lane:
         self.items: dict[Hashable, Paced] = {}
         self.order: list[Hashable] = []
         self.task: asyncio.Task[None] | None = None
-        self.last_request = float("-inf")
+        self.recent: deque[float] = deque()  # start times of requests in the last window
         self.busy: Hashable | None = None
         self.changed = asyncio.Condition()
+        self.wake = asyncio.Event()  # set by every offer, so a final state is seen at once
 
 
 class Pacer:
     """Per-channel lanes with a minimum interval between paced requests in one channel."""
 
-    def __init__(self, interval: float = 1.0) -> None:
+    def __init__(self, interval: float = 1.25, limit: int = 5, window: float = 5.0) -> None:
         self.interval = interval
+        self.limit = limit
+        self.window = window
         self._lanes: dict[Hashable, _Lane] = {}
+
+    def _wait(self, lane: _Lane, now: float, urgent: bool) -> float:
+        """Seconds until a request may start in this lane (0: now)."""
+        while lane.recent and lane.recent[0] <= now - self.window:
+            lane.recent.popleft()
+        if urgent:
+            if len(lane.recent) < self.limit:
+                return 0.0
+            return lane.recent[0] + self.window - now
+        if len(lane.recent) >= self.limit - 1:
+            return lane.recent[-(self.limit - 1)] + self.window - now
+        return lane.recent[-1] + self.interval - now if lane.recent else 0.0
 
     def offer(self, channel: Hashable, key: Hashable, item: Paced) -> None:
         """Make sure `item`'s pending state will be shown; returns at once."""
@@ -54,6 +79,7 @@ class Pacer:
         if key not in lane.items:
             lane.items[key] = item
             lane.order.append(key)
+        lane.wake.set()
         if lane.task is None or lane.task.done():
             lane.task = asyncio.create_task(self._run(channel, lane), name=f"pace-{channel}")
 
@@ -90,11 +116,17 @@ class Pacer:
             ready = [k for k in lane.order if lane.items[k].pending]
             if not ready:
                 break
-            wait = lane.last_request + self.interval - loop.time()
+            urgent = [k for k in ready if lane.items[k].urgent]
+            now = loop.time()
+            wait = self._wait(lane, now, bool(urgent))
             if wait > 0:
-                await asyncio.sleep(wait)
-                continue  # states may have changed (or been forgotten) while waiting
-            key = ready[0]
+                # States offered meanwhile replace each other; an offer wakes the lane early
+                # (a final state may be allowed to go sooner).
+                lane.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lane.wake.wait(), wait)
+                continue
+            key = (urgent or ready)[0]
             # Round robin: the item served goes to the back of the lane.
             lane.order.remove(key)
             lane.order.append(key)
@@ -102,7 +134,7 @@ class Pacer:
             lane.busy = key
             try:
                 if await item.step():
-                    lane.last_request = loop.time()
+                    lane.recent.append(now)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -42,3 +42,13 @@ def decode(message_id: str) -> Ref | None:
     if kind == "i":
         return InteractionMessage(int(first), int(second))
     return None
+
+
+def bucket(ref: Ref) -> str:
+    """The rate-limit bucket a message's edits fall in: its interaction's token, or its channel.
+
+    Discord limits webhook (interaction) requests per token and message edits per channel.
+    """
+    if isinstance(ref, InteractionMessage):
+        return f"i{ref.interaction_id}"
+    return f"c{ref.channel_id}"

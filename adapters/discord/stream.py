@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from adapters.discord.messenger import Messenger
 from adapters.discord.pacing import Pacer
-from adapters.discord.refs import InteractionMessage, Ref
+from adapters.discord.refs import InteractionMessage, Ref, bucket
 from adapters.discord.render import outgoing
 from adapters.discord.splitting import split_message
 from bot.channel import ChatRef, MessageRef
@@ -38,6 +38,8 @@ class DiscordStream:
         self._extras_done = False
         self._failures = 0
         self._key = f"stream-{id(self)}"
+        # Its lane: the interaction's bucket when it fills a response, else the channel's.
+        self._lane = bucket(into) if into is not None else f"c{chat.chat_id}"
         self._started = False
 
     # --- TextStream -------------------------------------------------------------------------
@@ -45,14 +47,14 @@ class DiscordStream:
         if self._final is not None or markdown == self._text:
             return
         self._text = markdown
-        self._pacer.offer(self._chat.chat_id, self._key, self)
+        self._pacer.offer(self._lane, self._key, self)
 
     async def finish(self, reply: Reply) -> MessageRef:
         self._final = reply
         if reply.text:
             self._text = reply.text
-        self._pacer.offer(self._chat.chat_id, self._key, self)
-        await self._pacer.settle(self._chat.chat_id, self._key)
+        self._pacer.offer(self._lane, self._key, self)
+        await self._pacer.settle(self._lane, self._key)
         if self._refs and isinstance(self._refs[0], InteractionMessage):
             await self._messenger.store.set_state(
                 str(self._refs[0].interaction_id), InteractionState.DONE)
@@ -76,6 +78,10 @@ class DiscordStream:
         ):
             return True
         return self._final is not None and not self._extras_done and self._has_extras()
+
+    @property
+    def urgent(self) -> bool:
+        return self._final is not None
 
     def _has_extras(self) -> bool:
         return self._final is not None and outgoing(self._final).has_extras

@@ -13,6 +13,7 @@ import contextlib
 import json
 import re
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,9 @@ class FakeDiscord:
         self.pings: list[tuple[str, bool, list[str]]] = []  # (message id, everyone, users)
         self.typing: list[str] = []
         self.cdn_reads: list[str] = []
+        # Wall-clock times of every visible change per channel, with the channel's text then
+        # (for benchmarks that run the bot in another process).
+        self.updates: dict[str, list[tuple[float, str]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
         self._changed = asyncio.Condition()
@@ -142,6 +146,8 @@ class FakeDiscord:
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/cdn/{name}", self._cdn)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_post("/_control/interact", self._control_interact)
+        app.router.add_get("/_control/state", self._control_state)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -221,6 +227,27 @@ class FakeDiscord:
         return [r for r in self.requests if r.method in ("POST", "PATCH") and (
             "/messages" in r.path or re.search(r"/webhooks/\d+/[^/]+$", r.path)
             or r.path.endswith("/callback"))]
+
+    # --- control (for a driver in another process) ---------------------------------------------
+    async def _control_interact(self, request: web.Request) -> web.Response:
+        """POST a list of interaction payloads: sent over the gateway one after another."""
+        tokens = [(await self.interact(payload)).token for payload in await request.json()]
+        return web.json_response({"tokens": tokens})
+
+    async def _control_state(self, request: web.Request) -> web.Response:
+        loop_now, wall_now = asyncio.get_running_loop().time(), time.time()
+        return web.json_response({
+            "interactions": [{
+                "channel": i.channel_id, "latency": i.ack_latency, "late": i.late_acks,
+                "sent_at": wall_now - (loop_now - i.sent_at)} for i in self.interactions.values()],
+            "updates": self.updates, "route_429s": self.limits.route_429s,
+            "global_429s": self.limits.global_429s, "requests": len(self.requests),
+            "channels": self.channel_ids, "commands": self.commands.get("global", [])})
+
+    def _visible_changed(self, channel_id: str) -> None:
+        text = "\n".join(m["content"] for m in self.channel_messages(channel_id)
+                         if not int(m.get("flags") or 0) & EPHEMERAL)
+        self.updates.setdefault(channel_id, []).append((time.time(), text))
 
     # --- gateway --------------------------------------------------------------------------------
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -427,6 +454,7 @@ class FakeDiscord:
         self.files[msg["id"]] = list(files)
         self._resolve_mentions(msg, body)
         self.messages[msg["id"]] = msg
+        self._visible_changed(msg["channel_id"])
         return msg
 
     def _edit(self, message_id: str, body: dict[str, Any], files: list[FilePart]
@@ -445,6 +473,7 @@ class FakeDiscord:
         msg["edited_timestamp"] = p.now_iso()
         self._resolve_mentions(msg, body)
         self.edits.setdefault(message_id, []).append(msg["content"])
+        self._visible_changed(msg["channel_id"])
         return msg
 
     def _resolve_mentions(self, msg: dict[str, Any], body: dict[str, Any]) -> None:
