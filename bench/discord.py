@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -251,8 +252,15 @@ async def bench_streams(k: int) -> None:
         shown = final_state["updates"].get(channel, [])
         if channel not in complete or not shown:
             continue
-        times = [t for t, _ in shown if t <= complete[channel]]
-        gaps.append(max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0))
+        # While the answer grows: from its first words on screen to the complete answer.
+        times = [t for t, text in shown if text.strip() and t <= complete[channel]]
+        pairs = list(zip(times, times[1:], strict=False))
+        gaps.append(max((b - a for a, b in pairs), default=0.0))
+        if os.environ.get("BENCH_GAPS") and gaps[-1] > GAP_TARGET_S:
+            worst = max(pairs, key=lambda p: p[1] - p[0])
+            print(f"      {channel}: {gaps[-1]:.2f} s at +{worst[0] - times[0]:.2f} s "
+                  f"of {times[-1] - times[0]:.2f} s, {len(times)} updates, "
+                  f"lengths {[len(x) for t, x in shown if t in worst]}")
         screen.append(complete[channel] - bot.finished[channel][0])
     print(f"   K={k:<3} complete {len(complete)}/{k} ({100 * len(complete) / k:3.0f} %)"
           f"   longest gap {max(gaps, default=float('nan')):4.2f} s (<= {GAP_TARGET_S})"

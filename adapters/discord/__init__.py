@@ -123,6 +123,7 @@ class DiscordAdapter:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        await self.store.close()
         if self._redactor is not None:
             redaction.uninstall(self._redactor)
             self._redactor = None

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ from storage.discord_interactions import InteractionRecord, InteractionState, In
 
 log = logging.getLogger(__name__)
 PRESS_DECIDE_S = 2.0
+ACK_GATE_S = 0.25
 SUGGEST_S = 2.0
 
 
@@ -70,18 +72,45 @@ class Interactions:
         self.store = store
         self.clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._unacked = 0
+        self._all_acked = asyncio.Event()
+        self._all_acked.set()
+        self._acking: ContextVar[bool] = ContextVar("discord_acking", default=False)
 
     @contextlib.contextmanager
     def _tracked(self) -> Iterator[None]:
-        """Count the running handler, so shutdown can let it finish (`drain`)."""
+        """Count the running handler (for `drain`) and its acknowledgement (for `_ack_gate`)."""
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        self._unacked += 1
+        self._all_acked.clear()
+        token = self._acking.set(True)
         try:
             yield
         finally:
+            self._acked()
+            self._acking.reset(token)
             if task is not None:
                 self._tasks.discard(task)
+
+    def _acked(self) -> None:
+        """This handler's first response is sent (once per handler)."""
+        if self._acking.get():
+            self._acking.set(False)
+            self._unacked -= 1
+            if self._unacked == 0:
+                self._all_acked.set()
+
+    async def _ack_gate(self) -> None:
+        """Let interactions still waiting for their acknowledgement go first (bounded).
+
+        In a burst, the core's work for the first interactions would otherwise take the event
+        loop from the acknowledgements of the next ones.
+        """
+        self._acked()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._all_acked.wait(), ACK_GATE_S)
 
     async def drain(self, bound: float) -> None:
         """Wait (at most `bound` s) for the handlers still running, e.g. streams finishing."""
@@ -132,6 +161,7 @@ class Interactions:
                    options: dict[str, str], wanted: list[Wanted]) -> None:
         language = language_of(interaction.locale)
         callback = await interaction.response.defer(thinking=True)  # first, always
+        await self._ack_gate()
         message_id = callback.message_id if callback is not None else None
         if message_id is None:
             message_id = (await interaction.original_response()).id
@@ -224,6 +254,7 @@ class Interactions:
             return
         token, value = found
         await interaction.response.defer()  # first, always
+        await self._ack_gate()
         submit = TextSubmit(actor_of(interaction), chat_of(interaction), value, token=token)
         try:
             await self.inbound.handle_text_submit(submit, self.channel)

@@ -47,7 +47,7 @@ class _Lane:
         self.recent: deque[float] = deque()  # start times of requests in the last window
         self.busy: Hashable | None = None
         self.changed = asyncio.Condition()
-        self.wake = asyncio.Event()  # set by every offer, so a final state is seen at once
+        self.wake = asyncio.Event()  # set by an urgent offer, so a final state goes at once
 
 
 class Pacer:
@@ -79,7 +79,8 @@ class Pacer:
         if key not in lane.items:
             lane.items[key] = item
             lane.order.append(key)
-        lane.wake.set()
+        if item.urgent:
+            lane.wake.set()
         if lane.task is None or lane.task.done():
             lane.task = asyncio.create_task(self._run(channel, lane), name=f"pace-{channel}")
 
@@ -120,8 +121,8 @@ class Pacer:
             now = loop.time()
             wait = self._wait(lane, now, bool(urgent))
             if wait > 0:
-                # States offered meanwhile replace each other; an offer wakes the lane early
-                # (a final state may be allowed to go sooner).
+                # States offered meanwhile replace each other; an urgent offer wakes the lane
+                # early (a final state may use the reserved slot).
                 lane.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lane.wake.wait(), wait)

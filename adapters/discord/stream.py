@@ -34,6 +34,7 @@ class DiscordStream:
         self._refs: list[Ref] = [into] if into is not None else []
         self._shown: list[str | None] = [None] if into is not None else []
         self._text = ""
+        self._split: tuple[str, list[str]] = ("", [])
         self._final: Reply | None = None
         self._extras_done = False
         self._failures = 0
@@ -65,8 +66,12 @@ class DiscordStream:
 
     # --- Paced --------------------------------------------------------------------------------
     def _pieces(self) -> list[str]:
-        # Discord trims what it shows: compare (and send) what the user will see.
-        return [p for p in (piece.strip() for piece in split_message(self._text)) if p]
+        # Discord trims what it shows: compare (and send) what the user will see. Cached: the
+        # lane asks on every turn, the text changes on every chunk.
+        if self._split[0] != self._text:
+            pieces = [p for p in (piece.strip() for piece in split_message(self._text)) if p]
+            self._split = (self._text, pieces)
+        return self._split[1]
 
     @property
     def pending(self) -> bool:
