@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +255,7 @@ async def bench_streams(k: int) -> None:
             continue
         # While the answer grows: from its first words on screen to the complete answer.
         times = [t for t, text in shown if text.strip() and t <= complete[channel]]
-        pairs = list(zip(times, times[1:], strict=False))
+        pairs = list(pairwise(times))
         gaps.append(max((b - a for a, b in pairs), default=0.0))
         if os.environ.get("BENCH_GAPS") and gaps[-1] > GAP_TARGET_S:
             worst = max(pairs, key=lambda p: p[1] - p[0])
