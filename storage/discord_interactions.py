@@ -108,7 +108,7 @@ class InteractionStore:
             return cached
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(discord_interactions).where(
-                discord_interactions.c.interaction_id == interaction_id))).first()
+                discord_interactions.c.interaction_id == interaction_id))).mappings().first()
         return None if row is None else self._remember(_record(row))
 
     async def set_state(self, interaction_id: str, state: InteractionState,
@@ -166,7 +166,7 @@ class InteractionStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(sa.select(discord_interactions).where(
                 discord_interactions.c.state.in_(states),
-                discord_interactions.c.created_at >= since))).all()
+                discord_interactions.c.created_at >= since))).mappings().all()
         return [_record(row) for row in rows]
 
     async def forget_old(self) -> int:
@@ -181,8 +181,7 @@ class InteractionStore:
         return int(dropped or 0)
 
 
-def _record(row: sa.Row[tuple[object, ...]]) -> InteractionRecord:
-    m = row._mapping
+def _record(m: sa.RowMapping) -> InteractionRecord:
     return InteractionRecord(
         interaction_id=str(m["interaction_id"]), application_id=str(m["application_id"]),
         token=str(m["token"]), channel_id=str(m["channel_id"]), user_id=str(m["user_id"]),

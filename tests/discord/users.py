@@ -10,10 +10,10 @@ from tests.fakes.discord_api import FakeDiscord, Inter
 ALICE, BOB = "400000000000000001", "400000000000000002"
 
 
-async def slash(fake: FakeDiscord, name: str, *, user: str = ALICE, channel: str | None = None,
-                locale: str = "en-US", files: dict[str, tuple[bytes, str, str]] | None = None,
+async def slash(fake: FakeDiscord, command: str, /, *, user: str = ALICE,
+                channel: str | None = None, locale: str = "en-US", files: dict[str, tuple[bytes, str, str]] | None = None,
                 size_limit: int = p.DEFAULT_SIZE_LIMIT, **options: Any) -> Inter:
-    """/name option:value ...; `files` maps an option to (data, content_type, filename)."""
+    """/command option:value ...; `files` maps an option to (data, content_type, filename)."""
     opts: list[dict[str, Any]] = []
     for key, value in options.items():
         kind = 5 if isinstance(value, bool) else 3
@@ -26,8 +26,8 @@ async def slash(fake: FakeDiscord, name: str, *, user: str = ALICE, channel: str
                             "proxy_url": url, "content_type": ctype}
         opts.append({"name": key, "type": 11, "value": att_id})
     command_id = next((c["id"] for scope in fake.commands.values() for c in scope
-                       if c["name"] == name), p.snowflake())
-    data: dict[str, Any] = {"id": command_id, "name": name, "type": 1, "options": opts}
+                       if c["name"] == command), p.snowflake())
+    data: dict[str, Any] = {"id": command_id, "name": command, "type": 1, "options": opts}
     if resolved:
         data["resolved"] = {"attachments": resolved}
     return await fake.interact(p.interaction(

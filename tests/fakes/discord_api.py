@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.fakes import discord_payloads as p
+from tests.fakes.discord_bodies import FilePart, attachments_of, read_body
 from tests.fakes.discord_rules import (
     RateLimits,
     error,
@@ -34,16 +35,6 @@ ACK_WINDOW_S = 3.0
 TOKEN_LIFE_S = 15 * 60.0
 EPHEMERAL = 64
 LOADING = 128
-
-
-@dataclass
-class FilePart:
-    """One uploaded file as the fake received it."""
-
-    field: str
-    filename: str
-    content_type: str
-    data: bytes
 
 
 @dataclass
@@ -287,7 +278,7 @@ class FakeDiscord:
     # --- REST -----------------------------------------------------------------------------------
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
-        payload, files = await _read_body(request)
+        payload, files = await read_body(request)
         loop = asyncio.get_running_loop()
         record = Recorded(request.method, path, payload, files, loop.time())
         self.requests.append(record)
@@ -450,7 +441,7 @@ class FakeDiscord:
     def _store(self, msg: dict[str, Any], body: dict[str, Any], files: list[FilePart]
                ) -> dict[str, Any]:
         msg["content"] = msg["content"].strip()  # as Discord trims it
-        msg["attachments"] = _attachments(body, files, msg["channel_id"])
+        msg["attachments"] = attachments_of(body, files, msg["channel_id"])
         self.files[msg["id"]] = list(files)
         self._resolve_mentions(msg, body)
         self.messages[msg["id"]] = msg
@@ -467,7 +458,7 @@ class FakeDiscord:
         if files or "attachments" in body:
             kept = {str(a.get("id")) for a in body.get("attachments") or []}
             old = [a for a in msg["attachments"] if str(a["id"]) in kept]
-            msg["attachments"] = old + _attachments(body, files, msg["channel_id"])
+            msg["attachments"] = old + attachments_of(body, files, msg["channel_id"])
             self.files[message_id] = [*self.files.get(message_id, []), *files]
         msg["flags"] = int(msg.get("flags") or 0) & ~LOADING
         msg["edited_timestamp"] = p.now_iso()
@@ -482,36 +473,3 @@ class FakeDiscord:
         msg["mentions"] = [p.user(u) for u in users]
         if everyone or users:
             self.pings.append((msg["id"], everyone, users))
-
-
-def _attachments(body: dict[str, Any], files: list[FilePart], channel_id: str
-                 ) -> list[dict[str, Any]]:
-    described = {str(a.get("id")): a for a in body.get("attachments") or []}
-    out = []
-    for index, part in enumerate(files):
-        meta = described.get(str(index), {})
-        out.append({**meta, "id": p.snowflake(), "filename": part.filename,
-                    "size": len(part.data), "content_type": part.content_type,
-                    "url": f"http://cdn.invalid/{channel_id}/{part.filename}",
-                    "proxy_url": f"http://cdn.invalid/{channel_id}/{part.filename}"})
-    return out
-
-
-async def _read_body(request: web.Request) -> tuple[Any, list[FilePart]]:
-    if request.content_type == "application/json":
-        return await request.json(), []
-    if not request.content_type.startswith("multipart/"):
-        return None, []
-    payload: Any = None
-    files: list[FilePart] = []
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, aiohttp.BodyPartReader):
-            continue
-        data = await part.read()
-        if part.name == "payload_json":
-            payload = json.loads(data)
-        else:
-            files.append(FilePart(part.name or "", part.filename or "",
-                                  part.headers.get("Content-Type", ""), bytes(data)))
-    return payload, files
