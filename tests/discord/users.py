@@ -11,7 +11,8 @@ ALICE, BOB = "400000000000000001", "400000000000000002"
 
 
 async def slash(fake: FakeDiscord, command: str, /, *, user: str = ALICE,
-                channel: str | None = None, locale: str = "en-US", files: dict[str, tuple[bytes, str, str]] | None = None,
+                channel: str | None = None, locale: str = "en-US",
+                files: dict[str, tuple[bytes, str, str]] | None = None,
                 size_limit: int = p.DEFAULT_SIZE_LIMIT, **options: Any) -> Inter:
     """/command option:value ...; `files` maps an option to (data, content_type, filename)."""
     opts: list[dict[str, Any]] = []
