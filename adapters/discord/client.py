@@ -88,7 +88,8 @@ class BridgeClient(discord.Client):
         if not (private or mentioned or auto):
             return
         try:
-            await self._ask(message, private)
+            with self.handler.running():
+                await self._ask(message, private)
         except Exception as exc:
             log.warning("a message could not be handled: %s", describe_error(exc))
 

@@ -78,21 +78,29 @@ class Interactions:
         self._acking: ContextVar[bool] = ContextVar("discord_acking", default=False)
 
     @contextlib.contextmanager
-    def _tracked(self) -> Iterator[None]:
-        """Count the running handler (for `drain`) and its acknowledgement (for `_ack_gate`)."""
+    def running(self) -> Iterator[None]:
+        """Count a running handler, so shutdown lets it finish (`drain`)."""
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """`running`, and its acknowledgement counted until sent (for `_ack_gate`)."""
         self._unacked += 1
         self._all_acked.clear()
         token = self._acking.set(True)
         try:
-            yield
+            with self.running():
+                yield
         finally:
             self._acked()
             self._acking.reset(token)
-            if task is not None:
-                self._tasks.discard(task)
 
     def _acked(self) -> None:
         """This handler's first response is sent (once per handler)."""

@@ -53,10 +53,11 @@ class _Lane:
 class Pacer:
     """Per-channel lanes with a minimum interval between paced requests in one channel."""
 
-    def __init__(self, interval: float = 1.25, limit: int = 5, window: float = 5.0) -> None:
+    def __init__(self, interval: float = 1.25, limit: int = 5) -> None:
         self.interval = interval
         self.limit = limit
-        self.window = window
+        # Discord's window (5 s for 5 edits) is what `limit - 1` paced requests fill.
+        self.window = interval * (limit - 1)
         self._lanes: dict[Hashable, _Lane] = {}
 
     def _wait(self, lane: _Lane, now: float, urgent: bool) -> float:
