@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from bot.channel import Actor, Channel, MessageRef
 from bot.commands import BUTTONS, COMMANDS
-from bot.commands.registry import ButtonKind, CommandTable
+from bot.commands.registry import ButtonKind, CommandTable, SubmitHandler
 from bot.inbound import (
     Accepted,
     AskText,
@@ -35,6 +36,9 @@ from storage.base import PendingText
 log = logging.getLogger(__name__)
 
 MAX_SUGGESTIONS = 25  # Discord's autocomplete limit
+# 12 random bytes -> 16 URL-safe characters: fits a Discord custom_id and Telegram callback
+# data, and 96 bits cannot be guessed.
+TEXT_TOKEN_BYTES = 12
 SUGGESTIONS_TTL_S = 60.0  # autocomplete asks on every keystroke: the candidates are kept a while
 
 
@@ -51,6 +55,8 @@ class Dispatcher:
         self.commands_table = commands
         self.buttons = buttons
         self._background: set[asyncio.Task[None]] = set()
+        self._opening: set[asyncio.Task[None]] = set()  # text requests being written
+        self._answering: set[str] = set()  # text requests whose answer is being handled
         self._candidates: dict[tuple[str, str], tuple[float, list[str]]] = {}
 
     # --- commands and messages --------------------------------------------------------------
@@ -126,8 +132,14 @@ class Dispatcher:
                 platform=action.platform,
                 payload=action.payload,
                 expires_at=time.time() + self.services.settings.text_request_ttl_s,
+                token=secrets.token_urlsafe(TEXT_TOKEN_BYTES),
             )
-            return AskText(await store.open_text_request(pending), prompt.request)
+            # Answered before the write lands: a Discord modal must be the press's first
+            # response within 3 s, and the store's one writer may be busy with a burst. The
+            # answer cannot come back before the question is shown; what reads the request
+            # waits for the write first (`_opened`).
+            self._spawn_opening(pending)
+            return AskText(pending.token, prompt.request)
         press = kind.press
         if press is None:
             return Notice(ctx.t("button.unknown"))
@@ -140,7 +152,11 @@ class Dispatcher:
 
     # --- text submits -----------------------------------------------------------------------
     async def handle_text_submit(self, submit: TextSubmit, channel: Channel) -> None:
-        """Complete the action a text request was opened for; an expired one is told so."""
+        """Complete the action a text request was opened for; an expired one is told so.
+
+        Store reads only before it returns (a Discord modal submit wants an answer within 3 s);
+        the completion runs in the background.
+        """
         request = CommandRequest(
             actor=submit.actor, chat=submit.chat, command="text", message=submit.answered
         )
@@ -155,10 +171,7 @@ class Dispatcher:
                 return
             kind = self.buttons.get(pending.kind)
             complete = kind.submit if kind is not None else None
-            # Closed first: a second answer (a double submit, a retried update) finds nothing.
-            if complete is None or not await self.services.store.close_text_request(
-                pending.token
-            ):
+            if complete is None or pending.token in self._answering:
                 await self._tell(ctx, ctx.t("text.expired"))
                 return
         except asyncio.CancelledError:
@@ -167,9 +180,24 @@ class Dispatcher:
             log.exception("a text submit by %s failed", submit.actor.key)
             await self._tell(ctx, ctx.t("error.generic"))
             return
-        self._spawn(self._guarded(ctx, lambda c: complete(c, pending, submit.text)))
+        self._answering.add(pending.token)
+        self._spawn(self._guarded(ctx, lambda c: self._answer(c, pending, complete, submit.text)))
+
+    async def _answer(
+        self, ctx: CommandContext, pending: PendingText, complete: SubmitHandler, text: str
+    ) -> None:
+        try:
+            # Closed first, so a request is answered once (a double submit, a retried update,
+            # another process): whoever deletes it completes it.
+            if not await self.services.store.close_text_request(pending.token):
+                await ctx.say("text.expired")
+                return
+            await complete(ctx, pending, text)
+        finally:
+            self._answering.discard(pending.token)
 
     async def _pending(self, submit: TextSubmit) -> PendingText | None:
+        await self._opened()
         store = self.services.store
         if submit.token is not None:
             return await store.find_text_request(submit.token)
@@ -184,6 +212,7 @@ class Dispatcher:
     async def bind_text_request(self, token: str, asked: MessageRef) -> None:
         """Remember which message asked for the text (Telegram's ForceReply prompt)."""
         try:
+            await self._opened()
             await self.services.store.bind_text_request(
                 token, asked.chat.chat_id, asked.message_id
             )
@@ -195,6 +224,7 @@ class Dispatcher:
     async def awaits_text(self, message: MessageRef) -> bool:
         """Whether `message` asked for text: a reply to it is a text submit."""
         try:
+            await self._opened()
             found = await self.services.store.find_text_request(
                 platform=message.chat.platform,
                 chat_id=message.chat.chat_id,
@@ -259,20 +289,36 @@ class Dispatcher:
     # --- background work --------------------------------------------------------------------
     async def drain(self) -> None:
         """Wait until the background work of presses and submits (and what it started) is done."""
+        await self._opened()
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     async def close(self) -> None:
         """Cancel background work (shutdown); what it stored stays."""
+        await self._opened()  # a request being written is kept: its answer may come later
         tasks = list(self._background)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    @property
-    def busy(self) -> bool:
-        """Whether background work is running."""
-        return bool(self._background)
+    def _spawn_opening(self, pending: PendingText) -> None:
+        task = asyncio.create_task(self._open(pending))
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
+
+    async def _open(self, pending: PendingText) -> None:
+        try:
+            await self.services.store.open_text_request(pending)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Its answer will be told the request expired: nothing was sent anywhere yet.
+            log.exception("could not store a text request for %s", pending.owner_id)
+
+    async def _opened(self) -> None:
+        """Wait for text requests still being written (they are read next)."""
+        if self._opening:
+            await asyncio.gather(*self._opening, return_exceptions=True)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

@@ -127,21 +127,47 @@ class CommandContext:
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:
         """Show the working indicator while the body runs (renewed until it ends)."""
-        task = asyncio.create_task(self._keep_typing())
+        renewal = _TypingRenewal(self.channel, self.chat)
+        await renewal.show()
         try:
             yield
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await renewal.stop()
 
-    async def _keep_typing(self) -> None:
-        while True:
-            try:
-                await self.channel.typing(self.chat)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # Cosmetic: an indicator that cannot be shown must not fail the command.
-                log.info("typing indicator not shown in %s: %r", self.chat.chat_id, exc)
-                return
-            await asyncio.sleep(TYPING_RENEW_S)
+
+class _TypingRenewal:
+    """Shows "typing…" now and again every TYPING_RENEW_S until stopped.
+
+    The renewal is a timer, not a task, so the common short answer costs one call.
+    """
+
+    def __init__(self, channel: Channel, chat: ChatRef) -> None:
+        self.channel = channel
+        self.chat = chat
+        self._timer: asyncio.TimerHandle | None = None
+        self._running: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    async def show(self) -> None:
+        try:
+            await self.channel.typing(self.chat)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Cosmetic: an indicator that cannot be shown must not fail the command.
+            log.info("typing indicator not shown in %s: %r", self.chat.chat_id, exc)
+            return
+        if not self._stopped:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(TYPING_RENEW_S, self._renew)
+
+    def _renew(self) -> None:
+        self._running = asyncio.create_task(self.show())
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._running is not None:
+            self._running.cancel()
+            await asyncio.gather(self._running, return_exceptions=True)

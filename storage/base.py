@@ -230,8 +230,10 @@ class Store(Protocol):
         """Delete tokens whose `expires_at` is at or before `now`; returns how many."""
 
     # text requests
-    async def open_text_request(self, request: PendingText) -> str:
-        """Store a pending text request and return its new token (<= 20 bytes)."""
+    async def open_text_request(self, request: PendingText) -> None:
+        """Store a pending text request under its `token` (chosen by the caller, <= 20 bytes:
+        random, so it cannot be guessed; chosen first, so a press is answered before the write
+        lands)."""
 
     async def bind_text_request(self, token: str, chat_id: str, message_id: str) -> None:
         """Remember the message that asked (answers may come as replies to it)."""

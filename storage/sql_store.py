@@ -803,19 +803,12 @@ class SqlStore:
 
     # text requests
 
-    async def open_text_request(self, request: PendingText) -> str:
-        """Store a pending text request and return its new token (<= 20 bytes)."""
-        now = self._clock()
-        for _attempt in range(3):
-            token = secrets.token_urlsafe(TOKEN_BYTES)
-            try:
-                await self._write_steps((text_sql.INSERT, text_sql.row_values(request, token, now)))
-            except IntegrityError:
-                if await self.find_text_request(token) is None:
-                    raise  # not a token collision (e.g. a job_id that does not exist)
-                continue
-            return token
-        raise RuntimeError("could not issue a unique text request token")
+    async def open_text_request(self, request: PendingText) -> None:
+        """Store a pending text request under its `token` (chosen by the caller, <= 20 bytes)."""
+        if not request.token or len(request.token) > MAX_TOKEN_LEN:
+            raise ValueError("a text request needs a token of 1 to 20 characters")
+        values = text_sql.row_values(request, request.token, self._clock())
+        await self._write_steps((text_sql.INSERT, values))
 
     async def bind_text_request(self, token: str, chat_id: str, message_id: str) -> None:
         """Remember the message that asked (answers may come as replies to it)."""

@@ -110,8 +110,10 @@ async def submit_action(ctx: CommandContext, pending: PendingText, text: str) ->
 
 async def _waiting(ctx: CommandContext, job_id: int | None) -> JobRecord:
     job = await _job(ctx, job_id)
-    if job.status != JobStatus.MODAL:
+    if job.status in (JobStatus.PENDING, JobStatus.SUCCESS):
         raise UserError("mj.remix.sent")
+    if job.status != JobStatus.MODAL:
+        raise UserError("mj.remix.closed")
     return job
 
 

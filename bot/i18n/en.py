@@ -87,6 +87,7 @@ MESSAGES: dict[str, str] = {
     "mj.button.remix": "Write the prompt",
     "mj.remix.ask": "{title}\n\nMidjourney waits for your prompt (Remix): press ✏️ to write it.",
     "mj.remix.sent": "The prompt for this job was already sent.",
+    "mj.remix.closed": "This job no longer waits for a prompt.",
     "mj.job_gone": "I no longer know the image behind this button; run the command again.",
     "mj.dalle.done": "🖼️ {prompt}",
     "mj.modal.title.inpaint": "Vary (Region)",

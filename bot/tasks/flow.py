@@ -128,14 +128,17 @@ async def offer_prompt(services: Services, channel: Channel, job: JobRecord, lan
     rows = await issue_rows(services, job, [[wanted]])
     text = t(language, "mj.remix.ask", title=title(services, language, job))
     chat = chat_of(job)
+    ref: MessageRef | None = None
     if job.message_id:
         try:
-            await channel.edit(MessageRef(chat, job.message_id), text_reply(text, rows))
-            return
+            # May come back as a new message (Telegram cannot turn a photo into text).
+            ref = await channel.edit(MessageRef(chat, job.message_id), text_reply(text, rows))
         except Exception:
             log.info("could not edit the message of job %s; asking anew", job.id)
-    ref = await channel.send(chat, text_reply(text, rows))
-    await services.store.update_job(job.id, message_id=ref.message_id)
+    if ref is None:
+        ref = await channel.send(chat, text_reply(text, rows))
+    if ref.message_id != job.message_id:
+        await services.store.update_job(job.id, message_id=ref.message_id)
 
 
 async def submit_modal(

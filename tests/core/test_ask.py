@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
+
+import pytest
 
 from bot.inbound import Attachment
 from bot.markdown_images import fetch_linked_images, image_links
@@ -169,3 +172,15 @@ def last_text_before_images(h: Harness) -> str:
     reply = h.channel.messages[-2].reply
     assert reply is not None
     return reply.text
+
+
+async def test_typing_shows_and_is_renewed_while_a_slow_answer_is_written(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.services.TYPING_RENEW_S", 0.05)
+    await harness.command("ask", "take your time [[fault:latency=0.4]]")
+    assert "take your time" in last_text(harness)
+    shown = len(harness.channel.typing_in)
+    assert shown >= 3, shown
+    await asyncio.sleep(0.2)
+    assert len(harness.channel.typing_in) == shown  # none once the answer is there

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
-from bot.inbound import Accepted, AskText, Notice
+from bot.inbound import Accepted, AskText, Notice, TextSubmit
 from bot.sandbox.server import SandboxServer
 from storage.base import ButtonAction, JobStatus
 from tests.core.conftest import fast_settings, running_harness
@@ -19,6 +20,7 @@ from tests.core.mj_helpers import (
     settle,
     wait_results,
     wait_text,
+    with_text,
 )
 from tests.support.harness import Harness
 from tests.support.recording import Shown
@@ -269,3 +271,20 @@ def test_button_captions_follow_midjourney_labels() -> None:
     assert caption_for(f"MJ::Outpaint::75::1::{hash_}::SOLO") == "Zoom Out 1.5x"
     assert caption_for(f"MJ::CustomZoom::{hash_}") == "Custom Zoom"
     assert caption_for(f"MJ::JOB::pan_down::1::{hash_}::SOLO") == "⬇️"
+
+
+async def test_a_prompt_sent_twice_at_once_is_taken_once(
+    harness: Harness, sandbox: SandboxServer
+) -> None:
+    """A double-tapped modal submit, or an update delivered twice."""
+    up = await upscaled(harness)
+    asked = await ask_for_text(harness, up, "🖌️ Vary (Region)")
+    submit = TextSubmit(harness.actor("alice"), harness.chat("c1"), "a hat", asked.token)
+    await asyncio.gather(
+        harness.bot.handle_text_submit(submit, harness.channel),
+        harness.bot.handle_text_submit(submit, harness.channel),
+    )
+    await harness.bot.drain()
+    await settle(harness)
+    assert sandbox.hits[SUBMIT_MODAL] == 1
+    assert len(with_text(harness, "expired")) == 1

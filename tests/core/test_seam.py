@@ -8,10 +8,12 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.channel import Actor, MessageRef
-from bot.inbound import AskText
+from bot.inbound import AskText, Notice
 from bot.sandbox.server import SandboxServer
-from storage.base import ButtonAction, PendingText
+from storage.base import ButtonAction, JobStatus, PendingText
 from tests.core.conftest import fast_settings, running_harness
 from tests.core.mj_helpers import (
     SUBMIT_ACTION,
@@ -22,6 +24,7 @@ from tests.core.mj_helpers import (
     results,
     settle,
     wait_results,
+    wait_text,
 )
 from tests.support.harness import Harness
 
@@ -108,11 +111,12 @@ async def test_expired_button_tokens_and_prompts_are_purged_on_a_schedule(
         store = h.services.store
         past = time.time() - 1
         await store.issue_tokens([ButtonAction("seed", None, "alice", "test", "x", past)])
-        token = await store.open_text_request(
-            PendingText("remix", "remix", None, "alice", "test", "", past)
+        token, live = "expired-one", "live-one"
+        await store.open_text_request(
+            PendingText("remix", "remix", None, "alice", "test", "", past, token)
         )
-        live = await store.open_text_request(
-            PendingText("remix", "remix", None, "alice", "test", "", time.time() + 60)
+        await store.open_text_request(
+            PendingText("remix", "remix", None, "alice", "test", "", time.time() + 60, live)
         )
         deadline = time.monotonic() + 5
         while await store.find_text_request(token) is not None:
@@ -154,3 +158,84 @@ async def test_a_job_keeps_the_privacy_its_chat_had_whatever_the_ids(harness: Ha
     await settle(harness)
     privacy = {s.ref.chat.chat_id: s.ref.chat.is_private for s in shown}
     assert privacy == {"dm-channel-9": True, "alice": False}
+
+
+async def remix_waiting(h: Harness, sandbox: SandboxServer) -> None:
+    """/imagine, then V2 on an account in Remix mode: the child waits for its prompt."""
+    grid = await imagine_result(h, "a red fox")
+    sandbox.set_fault("remix")
+    try:
+        await h.press(button(grid, "V2").token)
+        await wait_text(h, "waits for your prompt")
+    finally:
+        sandbox.set_fault(None)
+
+
+async def test_a_job_waiting_for_its_remix_prompt_offers_it_again_after_a_restart(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    settings = fast_settings(tmp_path)
+    async with running_harness(settings, sandbox) as first:
+        await remix_waiting(first, sandbox)
+
+    async with running_harness(settings, sandbox) as second:
+        waiting = await wait_text(second, "waits for your prompt")
+        asked = await second.press(button(waiting, "✏️ Write the prompt").token)
+        assert isinstance(asked, AskText) and asked.request.default == "a red fox"
+        await second.submit("a blue fox", token=asked.token)
+        (new,) = await wait_results(second, 1)
+        assert new.reply is not None and "a blue fox" in new.reply.text
+        assert sandbox.hits[SUBMIT_MODAL] == 1
+
+
+async def test_a_job_left_waiting_for_its_prompt_past_the_deadline_ends_and_its_owner_is_told(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    settings = fast_settings(tmp_path, mj_task_deadline_s=3.0, purge_interval_s=0.05)
+    async with running_harness(settings, sandbox) as h:
+        await remix_waiting(h, sandbox)
+        told = await wait_text(h, "did not finish")
+        assert told.reply is not None and not told.reply.buttons
+        (child,) = await h.services.store.list_jobs([JobStatus.FAILURE])
+        assert child.kind == "action" and child.fail_reason == "deadline"
+        await settle(h)
+        assert await h.services.store.list_jobs([JobStatus.MODAL]) == []
+
+
+async def test_menus_are_described_in_chinese_where_the_catalog_has_it(harness: Harness) -> None:
+    english = {c.name: c.description for c in harness.bot.commands("en")}
+    chinese = {c.name: c.description for c in harness.bot.commands("zh")}
+    assert english["imagine"] == "Create images with Midjourney (or DALL·E 3) from a prompt"
+    assert chinese["imagine"] == "用 Midjourney（或 DALL·E 3）根据提示词生成图片"
+    assert chinese.keys() == english.keys()
+
+
+async def test_a_press_is_refused_in_the_pressers_language(harness: Harness) -> None:
+    await harness.services.store.set_prefs("test", "bob", language="zh")
+    answer = await harness.press("no-such-token", user="bob")
+    assert answer == Notice("这个按钮已过期或已失效。")
+
+
+async def test_a_prompt_is_asked_for_before_the_store_has_written_it(
+    harness: Harness, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Discord modal must be the press's first answer within 3 s, whatever the writer's queue."""
+    await upscaled(harness)
+    store = harness.services.store
+    real_open = store.open_text_request
+    writer_free = asyncio.Event()
+
+    async def busy_writer(request: PendingText) -> None:
+        await writer_free.wait()  # the store's one writer is busy with a burst
+        await real_open(request)
+
+    monkeypatch.setattr(store, "open_text_request", busy_writer)
+    zoom = button(results(harness)[-1], "🔍 Custom Zoom").token
+    async with asyncio.timeout(5):
+        asked = await harness.press(zoom, wait=False)
+    assert isinstance(asked, AskText)
+
+    writer_free.set()
+    await harness.submit("a red fox --zoom 1.5", token=asked.token)
+    await wait_results(harness, 3)
+    assert sandbox.hits[SUBMIT_MODAL] == 1

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from storage.base import JobRecord, PendingText
 from storage.sql_store import SqlStore
 from tests.storage.conftest import ManualClock
 
 
-def pending(clock: ManualClock, job_id: int | None = None, ttl: float = 3600) -> PendingText:
+def pending(
+    clock: ManualClock, token: str, job_id: int | None = None, ttl: float = 3600
+) -> PendingText:
     return PendingText(
         kind="mj",
         mode="inpaint",
@@ -16,6 +20,7 @@ def pending(clock: ManualClock, job_id: int | None = None, ttl: float = 3600) ->
         platform="telegram",
         payload="MJ::Inpaint::1::abc::SOLO",
         expires_at=clock.now + ttl,
+        token=token,
     )
 
 
@@ -23,8 +28,8 @@ async def test_a_request_is_found_by_its_token_and_by_the_message_that_asked(
     store: SqlStore, clock: ManualClock
 ) -> None:
     job = await store.create_job(JobRecord(0, "telegram", "c", "", "alice", "imagine", "cat"))
-    token = await store.open_text_request(pending(clock, job.id))
-    assert 0 < len(token) <= 20
+    token = "Zx8-Qm1_rT0aBcDeFgHi"
+    await store.open_text_request(pending(clock, token, job.id))
 
     found = await store.find_text_request(token)
     assert found is not None and found.token == token and found.job_id == job.id
@@ -41,7 +46,8 @@ async def test_a_request_is_found_by_its_token_and_by_the_message_that_asked(
 
 
 async def test_a_request_is_closed_once(store: SqlStore, clock: ManualClock) -> None:
-    token = await store.open_text_request(pending(clock))
+    token = "t1"
+    await store.open_text_request(pending(clock, token))
     assert await store.close_text_request(token) is True
     assert await store.close_text_request(token) is False
     assert await store.find_text_request(token) is None
@@ -50,11 +56,19 @@ async def test_a_request_is_closed_once(store: SqlStore, clock: ManualClock) -> 
 async def test_expired_requests_are_still_found_until_purged(
     store: SqlStore, clock: ManualClock
 ) -> None:
-    old = await store.open_text_request(pending(clock, ttl=10))
-    fresh = await store.open_text_request(pending(clock, ttl=1000))
+    old, fresh = "old", "fresh"
+    await store.open_text_request(pending(clock, old, ttl=10))
+    await store.open_text_request(pending(clock, fresh, ttl=1000))
     clock.advance(100)
     # Found (so the user can be told it expired) until the purge removes it.
     assert await store.find_text_request(old) is not None
     assert await store.purge_expired_text_requests(clock.now) == 1
     assert await store.find_text_request(old) is None
     assert await store.find_text_request(fresh) is not None
+
+
+async def test_a_request_needs_a_short_token(store: SqlStore, clock: ManualClock) -> None:
+    with pytest.raises(ValueError, match="token"):
+        await store.open_text_request(pending(clock, ""))
+    with pytest.raises(ValueError, match="token"):
+        await store.open_text_request(pending(clock, "x" * 21))
