@@ -51,7 +51,7 @@ async def test_ask_streams_into_the_deferred_response_and_continues_in_follow_up
     assert all(a != b for a, b in pairwise(edits))
 
 
-async def test_edits_of_one_message_come_at_most_about_once_per_interval(
+async def test_edits_of_a_growing_answer_come_at_most_about_once_per_interval(
     fake: FakeDiscord, stub: StubInbound, adapter: DiscordAdapter
 ) -> None:
     stub.answer_chunks = [f"token{i} " for i in range(60)]
@@ -61,7 +61,8 @@ async def test_edits_of_one_message_come_at_most_about_once_per_interval(
                         m["content"] == "".join(stub.answer_chunks).strip(), 10)
     times = [r.at for r in fake.requests
              if r.method == "PATCH" and str(inter.original_id) in r.path]
-    gaps = [b - a for a, b in pairwise(times)]
+    # While the answer grows, one edit per interval; the final one may use the slot kept for it.
+    gaps = [b - a for a, b in pairwise(times[:-1])]
     assert 3 <= len(times) <= 12
     assert min(gaps) >= 0.18
 
