@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass
 
 import discord
@@ -25,11 +26,17 @@ def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
+def mime_of(att: discord.Attachment) -> str:
+    """The declared type, or the one its name suggests (Discord does not always say)."""
+    declared = (att.content_type or "").split(";")[0].strip().lower()
+    return declared or (mimetypes.guess_type(att.filename)[0] or "")
+
+
 def refusal(wanted: list[Wanted], size_limit: int, language: str) -> str | None:
     """Why these attachments cannot be used (too big, wrong type), from the payload alone."""
     for item in wanted:
         att = item.attachment
-        mime = (att.content_type or "").split(";")[0].strip().lower()
+        mime = mime_of(att)
         if att.size > size_limit:
             return text(language, "too_big", name=att.filename, size=_mb(att.size),
                         limit=_mb(size_limit))
@@ -44,14 +51,14 @@ async def download(item: Wanted) -> Attachment:
     """The attachment's bytes with its declared type (the core sniffs them again)."""
     att = item.attachment
     data = await att.read()
-    mime = (att.content_type or "application/octet-stream").split(";")[0].strip().lower()
+    mime = mime_of(att) or "application/octet-stream"
     return Attachment(data=data, mime=mime, filename=att.filename)
 
 
 def audio_of(message: discord.Message) -> discord.Attachment | None:
     """The voice message or first audio attachment of a message, if it has one."""
     for att in message.attachments:
-        mime = (att.content_type or "").lower()
+        mime = mime_of(att)
         if att.is_voice_message() or mime.startswith(AUDIO_PREFIXES):
             return att
     return None

@@ -72,7 +72,7 @@ class _ProgressItem:
             return False
         uploads = (Upload(state.preview.data, state.preview.filename),) if state.preview else ()
         new_ref = await self.channel.messenger.edit(
-            self.ref, key[0], chat_id=int(self.chat.chat_id), uploads=uploads)
+            self.ref, key[0], chat_id=int(self.chat.chat_id), uploads=uploads, result=False)
         self.shown = key
         if new_ref != self.ref:
             self.channel.moved(self.ref, new_ref)

@@ -11,7 +11,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.attachments import Wanted, audio_of, download
+from adapters.discord.attachments import Wanted, audio_of, download, mime_of
 from adapters.discord.buttons import TokenButton
 from adapters.discord.channel import PLATFORM, DiscordChannel
 from adapters.discord.commands import Localizer, build_command, chinese_table, transcribe_menu
@@ -104,7 +104,7 @@ class BridgeClient(discord.Client):
         if audio is not None and audio.size <= 25 * 1024 * 1024:
             attachments.append(await download(Wanted("audio", audio)))
         for att in message.attachments:
-            if att is not audio and (att.content_type or "").startswith("image/") \
+            if att is not audio and mime_of(att).startswith("image/") \
                     and att.size <= 10 * 1024 * 1024:
                 attachments.append(await download(Wanted("image", att)))
         actor = Actor(PLATFORM, str(message.author.id), name=message.author.display_name)

@@ -76,11 +76,12 @@ class Messenger:
         return InteractionMessage(int(record.interaction_id), message.id)
 
     async def edit(self, ref: Ref, content: str | None, *, chat_id: int,
-                   uploads: Sequence[Upload] | None = None, rows: Rows | None = None) -> Ref:
+                   uploads: Sequence[Upload] | None = None, rows: Rows | None = None,
+                   result: bool = True) -> Ref:
         """Edit a message. `uploads`/`rows` None keep what it has; () removes them.
 
         Returns the ref that now shows the content: a new channel message when an
-        interaction's token has died.
+        interaction's token has died (naming its owner when it is a `result`, not progress).
         """
         files: list[discord.File] | None = None if uploads is None else [u.file() for u in uploads]
         view: discord.ui.View | None = None
@@ -89,7 +90,7 @@ class Messenger:
         if isinstance(ref, InteractionMessage):
             record = await self.live_record(ref.interaction_id)
             if record is None:
-                return await self._late(ref, content, chat_id, uploads or (), rows or ())
+                return await self._late(ref, content, chat_id, uploads or (), rows or (), result)
             await self.webhook(record).edit_message(
                 ref.message_id, content=content, allowed_mentions=NOBODY,
                 attachments=files if files is not None else MISSING,
@@ -104,11 +105,12 @@ class Messenger:
         return ref
 
     async def _late(self, ref: InteractionMessage, content: str | None, chat_id: int,
-                    uploads: Sequence[Upload], rows: Rows) -> ChannelMessage:
-        """The token is gone: post in the channel, mentioning the owner (that one ping only)."""
+                    uploads: Sequence[Upload], rows: Rows, result: bool) -> ChannelMessage:
+        """The token is gone: post in the channel; a result mentions its owner (that ping only)."""
         record = await self.store.get(str(ref.interaction_id))
-        if record is None:
-            return await self.post(chat_id, content, uploads=uploads, rows=rows)
+        if record is None or not result:
+            return await self.post(chat_id, content, uploads=uploads, rows=rows,
+                                   reply_to=ref.message_id)
         mention = f"<@{record.user_id}>"
         lead = text(record.language or "en", "late_result", mention=mention)
         body = f"{lead}\n{content}" if content else lead
