@@ -64,7 +64,7 @@ async def test_edits_of_a_growing_answer_come_at_most_about_once_per_interval(
     # While the answer grows, one edit per interval; the final one may use the slot kept for it.
     gaps = [b - a for a, b in pairwise(times[:-1])]
     assert 3 <= len(times) <= 12
-    assert min(gaps) >= 0.18
+    assert min(gaps) >= 0.15  # 0.2 s between starts; arrival times jitter a little
 
 
 async def test_mentions_in_model_output_ping_nobody(

@@ -70,7 +70,7 @@ async def test_rate_limits_answer_with_discord_headers(limited: FakeDiscord) -> 
     seen = [await call(limited, "POST", channel, {"content": f"m{i}"}) for i in range(6)]
     assert [s for s, _, _ in seen] == [200] * 5 + [429]
     assert seen[3][2]["X-RateLimit-Remaining"] == "1"
-    status, body, headers = seen[5]
+    _, body, headers = seen[5]
     assert body["retry_after"] > 0 and not body["global"] and headers["Via"]
     other = f"/channels/{limited.channel_ids[2]}/messages"  # another channel: its own bucket
     assert (await call(limited, "POST", other, {"content": "ok"}))[0] == 200
