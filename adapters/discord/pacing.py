@@ -61,16 +61,19 @@ class Pacer:
         self._lanes: dict[Hashable, _Lane] = {}
 
     def _wait(self, lane: _Lane, now: float, urgent: bool) -> float:
-        """Seconds until a request may start in this lane (0: now)."""
+        """Seconds until a request may start in this lane (0: now).
+
+        Paced states keep `interval` between starts, so a window holds `limit - 1` of them
+        and a final state finds its slot free. (A rule of "limit - 1 per window" instead would
+        turn one late request into a longer gap four requests on.)
+        """
         while lane.recent and lane.recent[0] <= now - self.window:
             lane.recent.popleft()
-        if urgent:
-            if len(lane.recent) < self.limit:
-                return 0.0
+        if len(lane.recent) >= self.limit:
             return lane.recent[0] + self.window - now
-        if len(lane.recent) >= self.limit - 1:
-            return lane.recent[-(self.limit - 1)] + self.window - now
-        return lane.recent[-1] + self.interval - now if lane.recent else 0.0
+        if urgent or not lane.recent:
+            return 0.0
+        return lane.recent[-1] + self.interval - now
 
     def offer(self, channel: Hashable, key: Hashable, item: Paced) -> None:
         """Make sure `item`'s pending state will be shown; returns at once."""
