@@ -252,8 +252,13 @@ class DiscordChannel:
                 return ChannelMessage(int(chat.chat_id), message_id)
             except Exception as exc:
                 log.warning("voice message refused (%s); sending an audio file", type(exc).__name__)
-        return await self.messenger.post(int(chat.chat_id), None,
-                                         uploads=(Upload(audio.data, audio.filename),),
+        upload = (Upload(audio.data, audio.filename),)
+        if isinstance(after, InteractionMessage):
+            # In a channel the bot cannot post in (a user-installed app), only follow-ups work.
+            record = await self.messenger.live_record(after.interaction_id)
+            if record is not None:
+                return await self.messenger.followup(record, None, uploads=upload)
+        return await self.messenger.post(int(chat.chat_id), None, uploads=upload,
                                          reply_to=reply_to)
 
     async def close(self) -> None:

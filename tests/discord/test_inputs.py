@@ -155,3 +155,18 @@ async def test_a_plain_message_in_a_channel_is_left_alone(
     await fake.post_message(channel, ALICE, f"<@{p.APP_ID}> now you")
     await fake.wait_for(lambda: bool(stub.requests))
     assert [r.text for r in stub.requests] == ["now you"]
+
+
+async def test_speak_falls_back_to_an_audio_file_where_the_bot_cannot_post(
+    fake: FakeDiscord, stub: StubInbound, adapter: DiscordAdapter
+) -> None:
+    stub.voice = voice_note(1.0)
+    fake.fail_next("POST", r"/channels/\d+/messages$", 403,
+                   {"code": 50001, "message": "Missing Access"})
+    inter = await slash(fake, "speak", text="hello")
+    await fake.wait_for(lambda: any(
+        m["attachments"] and m["attachments"][0]["filename"] == "voice.ogg"
+        for m in fake.channel_messages(inter.channel_id)))
+    audio = next(m for m in fake.channel_messages(inter.channel_id) if m["attachments"])
+    assert audio.get("webhook_id") == p.APP_ID  # a follow-up of the interaction
+    assert fake.files[audio["id"]][0].data == stub.voice
