@@ -6,6 +6,7 @@ import asyncio
 import re
 from typing import Any
 
+from bot.sandbox.server import SandboxServer
 from storage.base import ConversationKey
 from tests.discord.conftest import Bridge
 from tests.discord.users import ALICE, BOB, button, buttons_of, press, slash, submit_modal
@@ -133,3 +134,52 @@ async def test_injected_429s_delay_but_lose_nothing(fake: FakeDiscord, bridge: B
     await fake.wait_for(lambda: (m := fake.original(inter)) and "go on" in m["content"]
                         and not m["flags"] & 128, 20)
     assert sum(r.status == 429 for r in fake.requests) == 2
+
+
+def with_button(fake: FakeDiscord, channel: str, label_part: str) -> dict[str, Any] | None:
+    return next((m for m in visible(fake, channel)
+                 if any(label_part in (b.get("label") or "") or label_part == b.get("emoji", {})
+                        .get("name") for b in buttons_of(m))), None)
+
+
+def button_like(message: dict[str, Any], label_part: str) -> str:
+    return next(b["custom_id"] for b in buttons_of(message)
+                if label_part in (b.get("label") or "")
+                or label_part == (b.get("emoji") or {}).get("name"))
+
+
+async def test_custom_zoom_asks_in_a_modal(fake: FakeDiscord, bridge: Bridge) -> None:
+    inter = await slash(fake, "imagine", prompt="a mountain")
+    grid = await grid_of(fake, inter)
+    channel = inter.channel_id
+    await press(fake, grid, button(grid, "U2"))
+    await fake.wait_for(lambda: with_button(fake, channel, "Custom Zoom") is not None, 20)
+    single = with_button(fake, channel, "Custom Zoom")
+    assert single is not None
+    opened = await press(fake, single, button_like(single, "Custom Zoom"))
+    await fake.wait_for(lambda: opened.acked_at is not None)
+    assert opened.ack_type == 9 and opened.modal is not None
+    assert opened.modal["title"] == "Custom Zoom"
+    count = len(visible(fake, channel))
+    await submit_modal(fake, opened, "a mountain at dawn --zoom 1.5")
+    await fake.wait_for(lambda: len(visible(fake, channel)) > count, 20)
+
+
+async def test_a_remix_job_waits_for_its_prompt_given_in_a_modal(
+    fake: FakeDiscord, bridge: Bridge, sandbox: SandboxServer
+) -> None:
+    inter = await slash(fake, "imagine", prompt="a forest")
+    grid = await grid_of(fake, inter)
+    channel = inter.channel_id
+    sandbox.set_fault("remix")  # the upstream now holds variation children for a prompt
+    await press(fake, grid, button(grid, "V1"))
+    await fake.wait_for(lambda: with_button(fake, channel, "✏️") is not None, 20)
+    waiting = with_button(fake, channel, "✏️")
+    assert waiting is not None and "prompt" in waiting["content"]
+    opened = await press(fake, waiting, button_like(waiting, "✏️"))
+    await fake.wait_for(lambda: opened.acked_at is not None)
+    assert opened.ack_type == 9 and opened.modal is not None
+    await submit_modal(fake, opened, "a forest in autumn")
+    # The child job runs to a grid of its own.
+    await fake.wait_for(lambda: sum(bool(m["attachments"] and m["components"])
+                                    for m in visible(fake, channel)) >= 2, 30)
