@@ -100,6 +100,7 @@ class FakeDiscord:
         self.channel_ids = [p.snowflake() for _ in range(channels)]
         self.requests: list[Recorded] = []
         self.messages: dict[str, dict[str, Any]] = {}
+        self._by_channel: dict[str, list[str]] = {}  # channel id -> its message ids, in order
         self.deleted: set[str] = set()
         self.files: dict[str, list[FilePart]] = {}  # message id -> uploads it carried
         self.edits: dict[str, list[str]] = {}  # message id -> content after each edit
@@ -182,6 +183,7 @@ class FakeDiscord:
         if f"<@{p.APP_ID}>" in content:
             msg["mentions"] = [p.BOT_USER]
         self.messages[msg["id"]] = msg
+        self._by_channel.setdefault(channel_id, []).append(msg["id"])
         await self.dispatch("MESSAGE_CREATE", msg)
         return msg
 
@@ -207,8 +209,8 @@ class FakeDiscord:
 
     def channel_messages(self, channel_id: str) -> list[dict[str, Any]]:
         """Messages now visible in a channel, oldest first."""
-        return [m for m in self.messages.values()
-                if m["channel_id"] == channel_id and m["id"] not in self.deleted]
+        return [self.messages[i] for i in self._by_channel.get(channel_id, [])
+                if i not in self.deleted]
 
     def original(self, inter: Inter) -> dict[str, Any] | None:
         return None if inter.original_id is None else self.messages.get(inter.original_id)
@@ -445,6 +447,7 @@ class FakeDiscord:
         self.files[msg["id"]] = list(files)
         self._resolve_mentions(msg, body)
         self.messages[msg["id"]] = msg
+        self._by_channel.setdefault(msg["channel_id"], []).append(msg["id"])
         self._visible_changed(msg["channel_id"])
         return msg
 
