@@ -168,7 +168,12 @@ class Interactions:
     async def _run(self, interaction: discord.Interaction[Any], name: str, text_value: str,
                    options: dict[str, str], wanted: list[Wanted]) -> None:
         language = language_of(interaction.locale)
-        callback = await interaction.response.defer(thinking=True)  # first, always
+        try:
+            callback = await interaction.response.defer(thinking=True)  # first, always
+        except discord.HTTPException as exc:
+            # Too late (10062) or already answered (40060): nobody is waiting for this one.
+            log.warning("/%s could not be acknowledged: %s", name, describe_error(exc))
+            return
         await self._ack_gate()
         message_id = callback.message_id if callback is not None else None
         if message_id is None:
@@ -261,7 +266,11 @@ class Interactions:
         if found is None:
             return
         token, value = found
-        await interaction.response.defer()  # first, always
+        try:
+            await interaction.response.defer()  # first, always
+        except discord.HTTPException as exc:
+            log.warning("a modal submit could not be acknowledged: %s", describe_error(exc))
+            return
         await self._ack_gate()
         submit = TextSubmit(actor_of(interaction), chat_of(interaction), value, token=token)
         try:

@@ -155,3 +155,16 @@ async def test_vary_region_opens_a_modal_whose_text_completes_the_action(
                                     for m in fake.channel_messages(inter.channel_id)))
     assert done.ack_latency is not None and done.ack_latency < 0.5
     assert stub.submits[-1].token == "mvr0"
+
+
+async def test_an_interaction_that_expired_before_the_bot_saw_it_is_dropped_quietly(
+    fake: FakeDiscord, stub: StubInbound, adapter: DiscordAdapter
+) -> None:
+    fake.ack_window = 0.0  # every acknowledgement arrives too late
+    late = await slash(fake, "echo", text="too late")
+    await fake.wait_for(lambda: late.late_acks == 1)
+    fake.ack_window = 3.0
+    await asyncio.sleep(0.1)
+    assert stub.requests == []  # the core never ran for it
+    on_time = await slash(fake, "echo", text="on time")  # and the bot carries on
+    await fake.wait_for(lambda: (m := fake.original(on_time)) and m["content"] == "on time")
