@@ -8,8 +8,10 @@ fills; everything after it is a follow-up or a channel message.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from adapters.discord.messenger import Messenger
 from adapters.discord.pacing import Pacer
@@ -22,6 +24,7 @@ from storage.discord_interactions import InteractionRecord, InteractionState
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
+KEEP = 10_000  # progress messages and moved refs remembered at most
 
 
 @dataclass
@@ -93,13 +96,16 @@ class DiscordChannel:
     def __init__(self, messenger: Messenger, pacer: Pacer) -> None:
         self.messenger = messenger
         self.pacer = pacer
-        self._moved: dict[str, str] = {}
-        self._progress: dict[str, _ProgressItem] = {}
+        self._moved: OrderedDict[str, str] = OrderedDict()
+        # Progress messages whose latest state is kept for the pacer; the result's edit ends
+        # each one, and the oldest go first should a job never end.
+        self._progress: OrderedDict[str, _ProgressItem] = OrderedDict()
 
     # --- bookkeeping ---------------------------------------------------------------------------
     def moved(self, old: Ref, new: Ref) -> None:
         """A message was replaced by another (token expired): later uses of `old` go to `new`."""
         self._moved[old.encode()] = new.encode()
+        _trim(self._moved)
 
     def resolve(self, message: MessageRef) -> Ref | None:
         key = message.message_id
@@ -150,6 +156,7 @@ class DiscordChannel:
                 ref = await self.messenger.post(int(chat.chat_id), text, uploads=uploads)
             item = _ProgressItem(self, chat, ref, state, _ProgressItem.key_of(state))
             self._progress[ref.encode()] = item
+            _trim(self._progress)
             return MessageRef(chat, ref.encode())
         resolved = self.resolve(message)
         if resolved is None:
@@ -157,6 +164,7 @@ class DiscordChannel:
         found = self._progress.get(resolved.encode())
         if found is None:
             found = self._progress[resolved.encode()] = _ProgressItem(self, chat, resolved)
+            _trim(self._progress)
         item = found
         item.latest = state
         self.pacer.offer(bucket(item.ref), resolved.encode(), item)
@@ -263,6 +271,11 @@ class DiscordChannel:
 
     async def close(self) -> None:
         await self.pacer.close()
+
+
+def _trim(table: OrderedDict[str, Any], keep: int = KEEP) -> None:
+    while len(table) > keep:
+        table.popitem(last=False)
 
 
 def _carrier(refs: list[Ref], out: Outgoing) -> Ref:
