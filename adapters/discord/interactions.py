@@ -121,11 +121,15 @@ class Interactions:
             await asyncio.wait_for(self._all_acked.wait(), ACK_GATE_S)
 
     async def drain(self, bound: float) -> None:
-        """Wait (at most `bound` s) for the handlers still running, e.g. streams finishing."""
+        """Let running handlers finish (streams, first replies) for `bound` s, then stop them."""
         current = asyncio.current_task()
         running = [t for t in self._tasks if t is not current]
-        if running:
-            await asyncio.wait(running, timeout=bound)
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=bound) if bound > 0 else ((), running)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     # --- slash commands and the context menu --------------------------------------------------
     async def command(self, interaction: discord.Interaction[Any], name: str,
