@@ -59,6 +59,18 @@ async def start_adapter(fake: FakeDiscord, inbound: Inbound, store: SqlStore,
     return adapter
 
 
+def assert_every_interaction_answered_once_in_time(fake: FakeDiscord) -> None:
+    """What every test also checks: no second acknowledgement, none outside the window, and
+    no response left "thinking…"."""
+    callbacks = [r for r in fake.requests if r.path.endswith("/callback")]
+    assert not [r for r in callbacks if r.status == 400], "an interaction was answered twice"
+    for inter in fake.interactions.values():
+        if inter.acked_at is not None:
+            assert inter.ack_latency is not None and inter.ack_latency < 3.0
+        original = fake.original(inter)
+        assert original is None or not original["flags"] & 128, "left thinking…"
+
+
 @pytest.fixture
 def stub() -> StubInbound:
     return StubInbound()
@@ -72,6 +84,7 @@ async def adapter(fake: FakeDiscord, stub: StubInbound, store: SqlStore,
         yield running
     finally:
         await running.close()
+    assert_every_interaction_answered_once_in_time(fake)
 
 
 @dataclass
@@ -107,3 +120,4 @@ async def bridge(tmp_path: Path, sandbox: SandboxServer, fake: FakeDiscord,
                  keep_endpoints: None) -> AsyncIterator[Bridge]:
     async with running_bridge(fast_settings(tmp_path), sandbox, fake) as running:
         yield running
+    assert_every_interaction_answered_once_in_time(fake)
