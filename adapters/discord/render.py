@@ -10,7 +10,6 @@ import discord
 from adapters.discord.splitting import split_message
 from bot.replies import Audio, Button, Progress, Reply
 
-
 UPLOAD_LIMIT = 10 * 2**20  # Discord's default per file (more only on boosted servers)
 
 
