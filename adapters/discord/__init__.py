@@ -39,7 +39,7 @@ class DiscordAdapter:
     def __init__(self, inbound: Inbound, *, token: str, engine: AsyncEngine,
                  guild_ids: Iterable[int] = (), auto_transcribe: Iterable[int] = (),
                  api_base_url: str | None = None, gateway_url: str | None = None,
-                 edit_interval: float = 1.25, global_rate: float = 45.0,
+                 edit_interval: float = 1.3, global_rate: float = 45.0,
                  clock: Callable[[], float] = time.time, **client_options: Any) -> None:
         self._token = token
         self._api_base_url = api_base_url

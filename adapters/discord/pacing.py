@@ -5,7 +5,7 @@ yet shown. A lane waiting on a rate limit (discord.py sleeps per route bucket fr
 headers) delays only its own channel; offers made meanwhile replace each other.
 
 Discord allows 5 message edits per 5 s per channel. Paced updates use 4 of them (one every
-1.25 s) and keep the fifth for a final state (`urgent`), so a finished answer shows at once
+1.3 s) and keep the fifth for a final state (`urgent`), so a finished answer shows at once
 instead of waiting for the next slot or for the bucket to reset.
 """
 
@@ -53,11 +53,14 @@ class _Lane:
 class Pacer:
     """Per-channel lanes with a minimum interval between paced requests in one channel."""
 
-    def __init__(self, interval: float = 1.25, limit: int = 5) -> None:
+    def __init__(self, interval: float = 1.3, limit: int = 5, window: float | None = None
+                 ) -> None:
         self.interval = interval
         self.limit = limit
-        # Discord's window (5 s for 5 edits) is what `limit - 1` paced requests fill.
-        self.window = interval * (limit - 1)
+        # Discord's window: 5 s for 5 edits. Its windows are fixed (from a bucket's first
+        # request), so paced requests go a little slower than window / (limit - 1): four of
+        # them then never fill a window, whatever its start, and the fifth slot stays free.
+        self.window = window if window is not None else interval * (limit - 1) / 1.04
         self._lanes: dict[Hashable, _Lane] = {}
 
     def _wait(self, lane: _Lane, now: float, urgent: bool) -> float:
