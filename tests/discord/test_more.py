@@ -93,3 +93,15 @@ def test_tokens_are_masked_in_log_lines_and_tracebacks(tmp_path: Path) -> None:
     text = log_file.read_text()
     assert "itok-secret-abc" not in text and BOT_TOKEN not in text
     assert "/webhooks/123/***" in text and "boom" in text
+
+
+async def test_listed_guilds_get_the_commands_at_once_instead_of_a_global_sync(
+    fake: FakeDiscord, stub: StubInbound, store: SqlStore, keep_endpoints: None
+) -> None:
+    adapter = await start_adapter(fake, stub, store, guild_ids=[int(p.GUILD_ID)])
+    try:
+        names = {c["name"] for c in fake.commands[p.GUILD_ID]}
+        assert {"ask", "imagine", "Transcribe"} <= names
+        assert "global" not in fake.commands
+    finally:
+        await adapter.close()
