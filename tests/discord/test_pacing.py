@@ -6,8 +6,11 @@ import asyncio
 
 from adapters.discord import DiscordAdapter
 from adapters.discord.pacing import Pacer
+from storage.sql_store import SqlStore
+from tests.discord.conftest import start_adapter
 from tests.discord.stub_inbound import StubInbound
-from tests.discord.users import slash
+from tests.discord.users import ALICE, slash
+from tests.fakes import discord_payloads as p
 from tests.fakes.discord_api import FakeDiscord
 
 
@@ -72,3 +75,20 @@ async def test_a_final_state_goes_at_once_while_progress_waits_its_turn() -> Non
     assert [s for _, s in shown] == ["a", "abcd"]  # "ab" and "abc" were replaced, not queued
     assert shown[-1][0] - start < 0.3  # the final did not wait for the 0.5 s pace
     await pacer.close()
+
+
+async def test_a_burst_of_channel_messages_stays_under_the_global_limit(
+    stub: StubInbound, store: SqlStore, keep_endpoints: None
+) -> None:
+    fake = FakeDiscord(global_per_second=50)
+    await fake.start()
+    adapter = await start_adapter(fake, stub, store)
+    try:
+        for i in range(90):  # mentions: answered by channel messages, bound by the global limit
+            await fake.post_message(fake.channel_ids[i % 4], ALICE, f"<@{p.APP_ID}> n{i}")
+        await fake.wait_for(lambda: len(stub.requests) == 90 and sum(
+            len(fake.channel_messages(c)) for c in fake.channel_ids) >= 180, 15)
+        assert fake.limits.global_429s == 0
+    finally:
+        await adapter.close()
+        await fake.stop()
