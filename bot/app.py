@@ -22,7 +22,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.dispatcher import Dispatcher
 from bot.health import HealthChecks, HealthServer
 from bot.i18n import Catalog
-from bot.logging_setup import setup_logging
+from bot.logging_setup import mask_secrets, setup_logging
 from bot.offers import model_problems
 from bot.policy import Policy
 from bot.prices import PriceError, PriceTable
@@ -291,6 +291,8 @@ async def open_platforms(core: Core, settings: Settings) -> list[Platform]:
     try:
         if settings.telegram_bot_token is not None:
             platforms.append(await _open_telegram(core, settings))
+        if settings.discord_bot_token is not None:
+            platforms.append(await _open_discord(core, settings))
     except BaseException:
         for platform in platforms:
             await platform.close()
@@ -336,6 +338,25 @@ async def _open_telegram(core: Core, settings: Settings) -> Platform:
         raise StartupError(f"Telegram refused to connect: {exc}") from None
     core.add_adapter(adapter.platform, adapter.channel)
     return Platform(adapter.platform, adapter.start, _until_cancelled, adapter.stop)
+
+
+async def _open_discord(core: Core, settings: Settings) -> Platform:
+    from adapters.discord import from_settings
+
+    adapter = from_settings(core.dispatcher, settings, core.services.store.engine)
+    try:
+        await adapter.prepare()  # logged in; no interaction arrives before connect()
+    except Exception as exc:
+        await adapter.close()
+        raise StartupError(f"Discord refused to log in: {mask_secrets(str(exc))}") from None
+    except BaseException:
+        await adapter.close()
+        raise
+    if adapter.channel is None:
+        await adapter.close()
+        raise StartupError("the Discord adapter did not start")
+    core.add_adapter(adapter.platform, adapter.channel)
+    return Platform(adapter.platform, adapter.connect, adapter.wait_closed, adapter.close)
 
 
 async def _until_cancelled() -> None:

@@ -47,8 +47,16 @@ class Settings(BaseSettings):
     # The Bot API server root; methods at {root}/bot{token}/{method} (a self-hosted
     # telegram-bot-api server, or the tests' fake).
     telegram_api_base_url: str = "https://api.telegram.org"
+
+    # Discord. Comma-separated guild ids sync the app commands to those guilds at once (global
+    # sync otherwise, which Discord may take a while to show). The URLs are for API proxies.
     discord_bot_token: SecretStr | None = None
+    discord_guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    # Comma-separated channel ids where voice messages are transcribed without being asked
+    # (needs the privileged Message Content intent enabled for the bot).
+    discord_transcribe_channels: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
     database_url: str = "sqlite+aiosqlite:///./data/modelbridge.db"
 
@@ -178,6 +186,8 @@ class Settings(BaseSettings):
         "allowed_users",
         "allowed_chats",
         "allowed_guilds",
+        "discord_guild_ids",
+        "discord_transcribe_channels",
         mode="before",
     )
     @classmethod

@@ -27,7 +27,7 @@ def console_env(tmp_path: Path) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if k.upper()
-        not in {"UPSTREAM_BASE_URL", "UPSTREAM_API_KEY", "DISCORD_TOKEN", "TELEGRAM_BOT_TOKEN"}
+        not in {"UPSTREAM_BASE_URL", "UPSTREAM_API_KEY", "DISCORD_BOT_TOKEN", "TELEGRAM_BOT_TOKEN"}
     }
     env.update(
         PYTHONPATH=str(REPO),

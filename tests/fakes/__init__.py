@@ -1,0 +1,1 @@
+"""Fake platform servers on loopback that the real libraries talk to."""

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import storage.discord_interactions  # its table is part of the schema
 import storage.migrate
 from storage import open_store
 from storage.base import ConversationKey, StoredMessage
@@ -28,6 +29,7 @@ TABLES = {
     "users", "conversations", "messages", "jobs", "button_tokens", "text_requests", "usage",
     "chat_settings",
     "telegram_updates", "telegram_offsets",
+    "discord_interactions",
 }
 
 
