@@ -33,7 +33,7 @@ from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 
-from bot.sandbox.drawing_worker import frame, read_frame
+from bot.sandbox.framing import frame, read_frame
 
 log = logging.getLogger(__name__)
 

@@ -10,30 +10,13 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-import struct
 import sys
 import threading
 import time
-from typing import IO
 
-# A frame: call id, payload length, then the pickled payload.
-HEADER = struct.Struct("!QI")
+from bot.sandbox.framing import frame, read_frame
+
 PARENT_CHECK_S = 0.5
-
-
-def read_frame(stream: IO[bytes]) -> tuple[int, bytes] | None:
-    """The next (id, payload) from `stream`; None at its end (also mid-frame)."""
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        return None
-    call_id, length = HEADER.unpack(header)
-    payload = stream.read(length)
-    return (call_id, payload) if len(payload) == length else None
-
-
-def frame(call_id: int, payload: bytes) -> bytes:
-    """One frame's bytes."""
-    return HEADER.pack(call_id, len(payload)) + payload
 
 
 def _answer(payload: bytes) -> bytes:
