@@ -81,6 +81,8 @@ async def build_core(
     store = create_store(settings.database_url)
     await store.open()
     reports = UsageReports(store.engine)
+    chat_store = ChatSettingsStore(store.engine, shared=store.shared)
+    await chat_store.load()
     ledger = QuotaLedger(
         reports, prices, settings.user_daily_limits, settings.chat_daily_limits
     )
@@ -100,7 +102,7 @@ async def build_core(
         menu=commands.menu(),
         prices=prices,
         quotas=ledger,
-        chat_store=ChatSettingsStore(store.engine),
+        chat_store=chat_store,
         reports=reports,
     )
     tracker = TaskTracker(services)

@@ -1,8 +1,10 @@
 """Per-chat switches (/settings) on the store's engine: read often (every message), set rarely.
 
 Kept apart from `SqlStore` so the store's own write path stays as it is; a setting is written in
-its own short transaction and read through a small cache (with a TTL, since on PostgreSQL another
-process may change it).
+its own short transaction. On a database of this process alone (SQLite: one process per file) the
+few configured chats are loaded once and served from memory, so a burst of commands reads
+nothing; on a shared one (PostgreSQL) reads go through a small cache with a TTL, as another
+process may change a setting.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class StoredChatSettings:
     context_scope: str | None = None
 
 
+_UNSET = StoredChatSettings()
+
 _GET = sa.select(
     chat_settings.c.answer_all, chat_settings.c.auto_transcribe, chat_settings.c.context_scope
 ).where(
@@ -44,14 +48,34 @@ _GET = sa.select(
 class ChatSettingsStore:
     """Reads and writes the `chat_settings` table through an open engine."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        shared: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._engine = engine
+        self._shared = shared
         self._clock = clock
         self._cache: OrderedDict[tuple[str, str], tuple[float, StoredChatSettings]] = OrderedDict()
+        # Not shared: every configured chat, once `load()` ran (None before).
+        self._all: dict[tuple[str, str], StoredChatSettings] | None = None
+
+    async def load(self) -> None:
+        """Read every configured chat once (only for a database no other process writes)."""
+        if self._shared:
+            return
+        columns = (chat_settings.c.platform, chat_settings.c.chat_id, *_GET.selected_columns)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(sa.select(*columns))).all()
+        self._all = {(row[0], row[1]): StoredChatSettings(*row[2:]) for row in rows}
 
     async def get(self, platform: str, chat_id: str) -> StoredChatSettings:
         """The chat's switches (all None for a chat never configured)."""
         key = (platform, chat_id)
+        if self._all is not None:
+            return self._all.get(key, _UNSET)
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
@@ -86,6 +110,9 @@ class ChatSettingsStore:
         return found
 
     def _remember(self, key: tuple[str, str], found: StoredChatSettings) -> None:
+        if self._all is not None:
+            self._all[key] = found
+            return
         self._cache[key] = (time.monotonic() + CACHE_TTL_S, found)
         self._cache.move_to_end(key)
         while len(self._cache) > CACHE_SIZE:
