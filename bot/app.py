@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,7 +20,7 @@ from bot.commands import BUTTONS, COMMANDS
 from bot.commands.registry import ButtonKind, CommandTable
 from bot.config import ConfigError, Settings, load_settings
 from bot.dispatcher import Dispatcher
-from bot.health import HealthChecks, HealthServer
+from bot.health_checks import HealthChecks
 from bot.i18n import Catalog
 from bot.logging_setup import mask_secrets, setup_logging
 from bot.offers import model_problems
@@ -35,6 +35,9 @@ from storage import create_store
 from storage.base import StoreLocked
 from storage.chat_settings import ChatSettingsStore
 from storage.usage_reports import UsageReports
+
+if TYPE_CHECKING:
+    from bot.health import HealthServer
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +143,8 @@ async def health_server(core: Core, settings: Settings) -> AsyncIterator[HealthS
     if settings.health_port is None:
         yield None
         return
+    from bot.health import HealthServer
+
     server = HealthServer(
         core.health, core.services.metrics, host=settings.health_host, port=settings.health_port
     )

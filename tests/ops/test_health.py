@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.health import HealthChecks, HealthServer
+from bot.health import HealthServer
+from bot.health_checks import HealthChecks
 from bot.metrics import Metrics
 
 
@@ -51,7 +52,7 @@ async def test_healthz_is_503_naming_the_part_that_fails(
     served: tuple[HealthChecks, Metrics, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checks, _metrics, base = served
-    monkeypatch.setattr("bot.health.CHECK_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("bot.health_checks.CHECK_TIMEOUT_S", 0.2)
     checks.add("store", _store_down)
     checks.add("upstream", _fine)
     checks.add("telegram", _hangs)
