@@ -331,6 +331,7 @@ async def _open_telegram(core: Core, settings: Settings) -> Platform:
         core.services.store.engine,
         token.get_secret_value(),
         settings.telegram_api_base_url,
+        on_rate_limited=core.services.metrics.rate_limited.labels("telegram").inc,
     )
     try:
         await adapter.connect()
@@ -343,7 +344,12 @@ async def _open_telegram(core: Core, settings: Settings) -> Platform:
 async def _open_discord(core: Core, settings: Settings) -> Platform:
     from adapters.discord import from_settings
 
-    adapter = from_settings(core.dispatcher, settings, core.services.store.engine)
+    adapter = from_settings(
+        core.dispatcher,
+        settings,
+        core.services.store.engine,
+        on_rate_limited=core.services.metrics.rate_limited.labels("discord").inc,
+    )
     try:
         await adapter.prepare()  # logged in; no interaction arrives before connect()
     except Exception as exc:
