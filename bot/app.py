@@ -304,19 +304,21 @@ async def serve_platforms(core: Core, settings: Settings, platforms: list[Platfo
     """Start the tracker and the platforms, and serve them until SIGTERM (or all end)."""
     try:
         await core.tracker.start()
-        for platform in platforms:
-            await platform.start()
-        freeze_startup_objects()
         async with health_server(core, settings):
-            serving = asyncio.gather(*(platform.serve() for platform in platforms))
-            return await run_until_stopped(core, settings, _served(serving))
+            # Started under the SIGTERM handler: a platform may already take commands while
+            # another is still connecting (Discord waits for its guilds), and a stop then must
+            # be the graceful one.
+            return await run_until_stopped(core, settings, _start_and_serve(platforms))
     finally:
         for platform in platforms:
             await platform.close()
 
 
-async def _served(serving: Awaitable[object]) -> int:
-    await serving
+async def _start_and_serve(platforms: list[Platform]) -> int:
+    for platform in platforms:
+        await platform.start()
+    freeze_startup_objects()
+    await asyncio.gather(*(platform.serve() for platform in platforms))
     return 0
 
 
