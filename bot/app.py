@@ -311,19 +311,21 @@ async def serve_platforms(core: Core, settings: Settings, platforms: list[Platfo
     """Start the tracker and the platforms, and serve them until SIGTERM (or all end)."""
     try:
         await core.tracker.start()
-        for platform in platforms:
-            await platform.start()
-        freeze_startup_objects()
         async with health_server(core, settings):
-            serving = asyncio.gather(*(platform.serve() for platform in platforms))
-            return await run_until_stopped(core, settings, _served(serving))
+            # Started under the SIGTERM handler: a platform may already take commands while
+            # another is still connecting (Discord waits for its guilds), and a stop then must
+            # be the graceful one.
+            return await run_until_stopped(core, settings, _start_and_serve(platforms))
     finally:
         for platform in platforms:
             await platform.close()
 
 
-async def _served(serving: Awaitable[object]) -> int:
-    await serving
+async def _start_and_serve(platforms: list[Platform]) -> int:
+    for platform in platforms:
+        await platform.start()
+    freeze_startup_objects()
+    await asyncio.gather(*(platform.serve() for platform in platforms))
     return 0
 
 
@@ -338,6 +340,7 @@ async def _open_telegram(core: Core, settings: Settings) -> Platform:
         core.services.store.engine,
         token.get_secret_value(),
         settings.telegram_api_base_url,
+        on_rate_limited=core.services.metrics.rate_limited.labels("telegram").inc,
     )
     try:
         await adapter.connect()
@@ -350,7 +353,12 @@ async def _open_telegram(core: Core, settings: Settings) -> Platform:
 async def _open_discord(core: Core, settings: Settings) -> Platform:
     from adapters.discord import from_settings
 
-    adapter = from_settings(core.dispatcher, settings, core.services.store.engine)
+    adapter = from_settings(
+        core.dispatcher,
+        settings,
+        core.services.store.engine,
+        on_rate_limited=core.services.metrics.rate_limited.labels("discord").inc,
+    )
     try:
         await adapter.prepare()  # logged in; no interaction arrives before connect()
     except Exception as exc:

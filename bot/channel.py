@@ -5,7 +5,7 @@ Platform mapping of each method: docs/adapter-guide.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.replies import Progress, Reply
@@ -16,12 +16,15 @@ class ChatRef:
     """Where a conversation happens: platform, chat, thread (topic) if any.
 
     `is_private` is what the platform says (a DM, a private chat), never guessed from ids.
+    `guild_id` is the Discord server a channel belongs to (for ALLOWED_GUILDS); it follows from
+    the chat, so it takes no part in equality and a ref rebuilt without it is the same chat.
     """
 
     platform: str
     chat_id: str
     is_private: bool
     thread_id: str | None = None
+    guild_id: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

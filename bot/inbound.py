@@ -110,6 +110,7 @@ class ParamInfo:
     choices: tuple[str, ...] = ()
     count: int = 1  # how many attachments of this kind the platform should offer
     suggests: bool = False  # the core can suggest values as the user types (autocomplete)
+    names: tuple[str, ...] = ()  # the attachment slots' names in order (else numbered)
 
 
 @dataclass(frozen=True, slots=True)

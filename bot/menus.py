@@ -40,7 +40,14 @@ class Menus:
             )
             params = tuple(
                 ParamInfo(
-                    p.name, p.kind, p.description, p.required, p.choices, p.count, p.suggests
+                    p.name,
+                    p.kind,
+                    p.description,
+                    p.required,
+                    p.choices,
+                    p.count,
+                    p.suggests,
+                    p.names,
                 )
                 for p in spec.params
             )

@@ -50,9 +50,9 @@ GUILD_PLATFORM = "discord"
 
 
 def guild_of(chat: ChatRef) -> str | None:
-    """The Discord guild a chat belongs to, when the adapter told us (not yet: ChatRef has no
-    guild; until it has, ALLOWED_GUILDS refuses every Discord server chat)."""
-    return None
+    """The Discord guild a chat belongs to, as the adapter told us (None: unknown, refused by
+    ALLOWED_GUILDS)."""
+    return chat.guild_id
 
 
 class Policy:

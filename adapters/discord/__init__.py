@@ -20,6 +20,7 @@ from adapters.discord.client import BridgeClient
 from adapters.discord.interactions import Interactions
 from adapters.discord.messenger import Messenger
 from adapters.discord.pacing import GlobalBudget, Pacer
+from adapters.discord.ratelimits import rate_limit_trace
 from storage.discord_interactions import InteractionStore
 
 if TYPE_CHECKING:
@@ -40,8 +41,11 @@ class DiscordAdapter:
                  guild_ids: Iterable[int] = (), auto_transcribe: Iterable[int] = (),
                  api_base_url: str | None = None, gateway_url: str | None = None,
                  edit_interval: float = 1.3, global_rate: float = 45.0,
-                 clock: Callable[[], float] = time.time, **client_options: Any) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_rate_limited: Callable[[], None] | None = None,
+                 **client_options: Any) -> None:
         self._token = token
+        self._on_rate_limited = on_rate_limited
         self._api_base_url = api_base_url
         self._gateway_url = gateway_url
         self.store = InteractionStore(engine, clock=clock)
@@ -60,8 +64,12 @@ class DiscordAdapter:
 
     def _build(self) -> tuple[BridgeClient, DiscordChannel, Interactions]:
         # Built on start: discord.py's client wants the running loop.
+        options = dict(self._client_options)
+        if self._on_rate_limited is not None:
+            # Each client its own trace: aiohttp freezes one when a session takes it.
+            options["http_trace"] = rate_limit_trace(self._on_rate_limited)
         client = BridgeClient(self._inbound, guild_ids=self._guild_ids,
-                              auto_transcribe=self._auto, **self._client_options)
+                              auto_transcribe=self._auto, **options)
         messenger = Messenger(client, self.store, self.budget, clock=self._clock)
         channel = DiscordChannel(messenger, self.pacer)
         interactions = Interactions(self._inbound, channel, self.store, clock=self._clock)
@@ -129,15 +137,18 @@ class DiscordAdapter:
             self._redactor = None
 
 
-def from_settings(inbound: Inbound, settings: Settings, engine: AsyncEngine) -> DiscordAdapter:
-    """The adapter as `modelbridge run` configures it (DISCORD_* settings)."""
+def from_settings(inbound: Inbound, settings: Settings, engine: AsyncEngine, *,
+                  on_rate_limited: Callable[[], None] | None = None) -> DiscordAdapter:
+    """The adapter as `modelbridge run` configures it (DISCORD_* settings); `on_rate_limited`
+    is told of each 429 Discord answers."""
     token = settings.discord_bot_token
     if token is None:
         raise ValueError("DISCORD_BOT_TOKEN is not set")
     return DiscordAdapter(
         inbound, token=token.get_secret_value(), engine=engine,
         guild_ids=settings.discord_guild_ids, auto_transcribe=settings.discord_transcribe_channels,
-        api_base_url=settings.discord_api_base_url, gateway_url=settings.discord_gateway_url)
+        api_base_url=settings.discord_api_base_url, gateway_url=settings.discord_gateway_url,
+        on_rate_limited=on_rate_limited)
 
 
 __all__ = ["DiscordAdapter", "from_settings"]

@@ -94,7 +94,9 @@ class BridgeClient(discord.Client):
             log.warning("a message could not be handled: %s", describe_error(exc))
 
     async def _ask(self, message: discord.Message, private: bool) -> None:
-        chat = ChatRef(PLATFORM, str(message.channel.id), is_private=private)
+        guild = message.guild
+        chat = ChatRef(PLATFORM, str(message.channel.id), is_private=private,
+                       guild_id=str(guild.id) if guild is not None else None)
         text = message.content
         if self.user is not None:
             for form in (f"<@{self.user.id}>", f"<@!{self.user.id}>"):

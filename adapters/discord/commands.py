@@ -2,7 +2,8 @@
 
 Built from `Inbound.commands(language)`: each parameter becomes an option (text -> string,
 image/audio -> attachment, choice -> string with choices, flag -> boolean, several images ->
-`image1..imageN`). Descriptions and choice names are localized through a `Translator`.
+its slot names, else `image1..imageN`). Descriptions and choice names are localized through
+a `Translator`.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def options_of(info: CommandInfo) -> list[Option]:
             stem = param.name[:-1] if param.name.endswith("s") else param.name
             # The first two of a multi-image parameter are required (/blend, /swapface need 2).
             need = min(param.count, 2) if param.required else 0
-            found += [Option(f"{stem}{i}"[:32], param, i <= need)
-                      for i in range(1, param.count + 1)]
+            names = [param.names[i - 1] if i <= len(param.names) else f"{stem}{i}"
+                     for i in range(1, param.count + 1)]
+            found += [Option(n[:32], param, i <= need) for i, n in enumerate(names, start=1)]
         else:
             found.append(Option(param.name[:32], param, param.required))
     return sorted(found, key=lambda o: not o.required)

@@ -59,7 +59,9 @@ def actor_of(interaction: discord.Interaction[Any]) -> Actor:
 
 
 def chat_of(interaction: discord.Interaction[Any]) -> ChatRef:
-    return ChatRef(PLATFORM, str(interaction.channel_id), is_private=interaction.guild_id is None)
+    guild = interaction.guild_id
+    return ChatRef(PLATFORM, str(interaction.channel_id), is_private=guild is None,
+                   guild_id=str(guild) if guild is not None else None)
 
 
 class Interactions:

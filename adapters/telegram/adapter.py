@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
@@ -58,12 +59,17 @@ class TelegramAdapter:
         api_root: str = DEFAULT_API_ROOT, *, poll_timeout: float = POLL_TIMEOUT_S,
         pacer: Pacer | None = None, drafts: bool = True, download_limit: int = DOWNLOAD_LIMIT,
         connect_attempts: int = CONNECT_ATTEMPTS,
+        on_rate_limited: Callable[[], None] | None = None,
     ) -> None:
         protect(token)
         self.inbound = inbound
         self.engine = engine
         self.bot = make_bot(token, api_root, poll_timeout=poll_timeout)
         self.pacer = pacer or Pacer()
+        # Each 429 Telegram sends (sending or polling) is counted here (the operator's metric).
+        self.on_rate_limited = on_rate_limited
+        if on_rate_limited is not None:
+            self.pacer.on_rate_limited = on_rate_limited
         self.channel = TelegramChannel(self.bot, self.pacer, drafts=drafts)
         self.poll_timeout = poll_timeout
         self.download_limit = download_limit
@@ -104,7 +110,8 @@ class TelegramAdapter:
             self.inbound, self.channel, self.bot.bot, download_limit=self.download_limit
         )
         self.router = Router(handlers, store)
-        self.intake = Intake(self.bot, store, self.router, poll_timeout=self.poll_timeout)
+        self.intake = Intake(self.bot, store, self.router, poll_timeout=self.poll_timeout,
+                             on_rate_limited=self.on_rate_limited)
         await self.intake.start()
 
     async def stop(self, grace_s: float = 10.0) -> None:

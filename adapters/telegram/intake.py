@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter
@@ -37,11 +38,13 @@ class Intake:
     def __init__(
         self, bot: Bot, store: TelegramUpdates, router: Router,
         *, poll_timeout: float = POLL_TIMEOUT_S,
+        on_rate_limited: Callable[[], None] | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
         self.router = router
         self.poll_timeout = poll_timeout
+        self.on_rate_limited = on_rate_limited
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
 
@@ -85,6 +88,8 @@ class Intake:
             except asyncio.CancelledError:
                 raise
             except RetryAfter as exc:
+                if self.on_rate_limited is not None:
+                    self.on_rate_limited()
                 await asyncio.sleep(retry_seconds(exc))
                 continue
             except (InvalidToken, Conflict) as exc:

@@ -127,6 +127,7 @@ class Lane:
     pace: Pace
     limit: GlobalLimit
     name: str = ""
+    on_rate_limited: Callable[[], None] | None = None  # told of each 429 (metrics)
     bucket: Bucket = field(init=False)
     rate_limited: int = 0
     _must: deque[_Must] = field(default_factory=deque)
@@ -248,6 +249,8 @@ class Lane:
 
     def _hold(self, exc: RetryAfter) -> None:
         self.rate_limited += 1
+        if self.on_rate_limited is not None:
+            self.on_rate_limited()
         seconds = retry_seconds(exc)
         self._blocked_until = time.monotonic() + seconds
         self.bucket.empty()
@@ -269,9 +272,12 @@ class Pacer:
     """The lanes of every chat, made on first use, and the global limit they share."""
 
     def __init__(
-        self, private: Pace = PRIVATE, group: Pace = GROUP, limit: GlobalLimit | None = None
+        self, private: Pace = PRIVATE, group: Pace = GROUP, limit: GlobalLimit | None = None,
+        *, on_rate_limited: Callable[[], None] | None = None,
     ) -> None:
         self.private, self.group = private, group
+        # Told of each 429 any chat receives (the platform rate-limit metric).
+        self.on_rate_limited = on_rate_limited
         self.limit = limit or GlobalLimit()
         self._lanes: dict[int, Lane] = {}
         self._forgotten_429s = 0
@@ -285,8 +291,13 @@ class Pacer:
             if len(self._lanes) >= self.prune_above:
                 self._prune()
             pace = self.private if is_private else self.group
-            lane = self._lanes[chat_id] = Lane(pace, self.limit, name=f"chat {chat_id}")
+            lane = self._lanes[chat_id] = Lane(pace, self.limit, name=f"chat {chat_id}",
+                                               on_rate_limited=self._told)
         return lane
+
+    def _told(self) -> None:
+        if self.on_rate_limited is not None:
+            self.on_rate_limited()
 
     @property
     def rate_limited(self) -> int:

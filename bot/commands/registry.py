@@ -47,6 +47,9 @@ class Param:
     choices: tuple[str, ...] = ()
     count: int = 1  # how many attachments of this kind the platform should offer
     suggests: bool = False  # the dispatcher can suggest values while it is typed
+    # Names of the attachment slots, in order, where a platform names them (Discord options);
+    # empty: the platform numbers them. Platforms that take attachments by order ignore it.
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,13 @@ SPEC = CommandSpec(
     "Put the face from the first image onto the second",
     swapface_command,
     params=(
-        Param("images", "image", "Face source, then the target image", required=True, count=2),
+        Param(
+            "images",
+            "image",
+            "source: the face to use; target: the image to put it on",
+            required=True,
+            count=2,
+            names=("source", "target"),
+        ),
     ),
 )

@@ -45,17 +45,21 @@ async def test_a_group_not_on_the_chat_allowlist_is_refused_but_private_chats_wo
         assert sandbox.hits["POST /mj/submit/imagine"] == 0
 
 
-async def test_a_guild_allowlist_refuses_discord_servers_it_cannot_place(
+async def test_a_guild_allowlist_lets_its_servers_in_and_tells_others_why(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     settings = fast_settings(tmp_path, allowed_guilds="123")
     async with running_harness(settings, sandbox) as h:
         policy = h.services.policy
-        server_chat = ChatRef("discord", "555", is_private=False)
+        allowed = ChatRef("discord", "554", is_private=False, guild_id="123")
+        other = ChatRef("discord", "555", is_private=False, guild_id="999")
+        unplaced = ChatRef("discord", "557", is_private=False)
         dm = ChatRef("discord", "556", is_private=True)
         actor = Actor("discord", "7")
-        refused = await policy.check(actor, server_chat, "ask", Cost("chat", 1))
-        assert not refused.allowed and refused.key == "policy.guild_not_allowed"
+        assert (await policy.check(actor, allowed, "ask", Cost("chat", 1))).allowed
+        for chat in (other, unplaced):
+            refused = await policy.check(actor, chat, "ask", Cost("chat", 1))
+            assert not refused.allowed and refused.key == "policy.guild_not_allowed"
         assert (await policy.check(actor, dm, "ask", Cost("chat", 1))).allowed
 
 

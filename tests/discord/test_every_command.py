@@ -37,7 +37,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, tuple[bytes, str, str]]]] = {
     "shorten": ({"prompt": "a very long and winding prompt about a cat"}, {}),
     "describe": ({}, {"image": image("photo")}),
     "blend": ({"dimensions": "square"}, {"image1": image("a"), "image2": image("b", "blue")}),
-    "swapface": ({}, {"image1": image("face"), "image2": image("target", "green")}),
+    "swapface": ({}, {"source": image("face"), "target": image("target", "green")}),
     "imagine": ({"prompt": "a cat", "engine": "dalle"}, {}),
     "ask": ({"text": "what is in this picture?"}, {"image": image("cat")}),
 }
@@ -89,3 +89,12 @@ async def test_transcribe_a_recording(fake: FakeDiscord, bridge: Bridge) -> None
     await fake.wait_for(lambda: (m := fake.original(inter)) and not m["flags"] & LOADING
                         and m["content"], 30)
     assert fake.cdn_reads  # the recording was fetched, after the acknowledgement
+
+
+async def test_swapface_asks_for_a_source_and_a_target_by_name(
+    fake: FakeDiscord, bridge: Bridge
+) -> None:
+    synced = next(c for scope in fake.commands.values() for c in scope
+                  if c["name"] == "swapface")
+    options = [(o["name"], o["type"], o.get("required", False)) for o in synced["options"]]
+    assert options == [("source", 11, True), ("target", 11, True)]

@@ -36,6 +36,26 @@ async def test_a_rate_limited_channel_does_not_hold_up_another(
     assert len(during) >= 3  # the other channel kept showing its answer meanwhile
 
 
+async def test_each_429_from_discord_is_counted_for_the_operator(
+    fake: FakeDiscord, stub: StubInbound, store: SqlStore, keep_endpoints: None
+) -> None:
+    counted: list[str] = []
+    adapter = await start_adapter(fake, stub, store, on_rate_limited=lambda: counted.append("x"))
+    try:
+        stub.answer_chunks = [f"word{i} " for i in range(20)]
+        stub.chunk_delay = 0.03
+        inter = await slash(fake, "ask", text="one")
+        await fake.wait_for(lambda: inter.acked_at is not None)
+        fake.fail_next("PATCH", rf"/webhooks/\d+/{inter.token}/", 429,
+                       {"message": "You are being rate limited.", "retry_after": 0.3,
+                        "global": False}, {"Retry-After": "0.3"})
+        await fake.wait_for(lambda: (m := fake.original(inter)) and "word19" in m["content"], 10)
+    finally:
+        await adapter.close()
+    assert sum(r.status == 429 for r in fake.requests) == 1
+    assert counted == ["x"]
+
+
 async def test_a_final_state_goes_at_once_while_progress_waits_its_turn() -> None:
     pacer = Pacer(interval=0.5)
     shown: list[tuple[float, str]] = []

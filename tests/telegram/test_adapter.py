@@ -225,10 +225,14 @@ async def test_a_429_mid_stream_is_waited_out_and_the_whole_answer_still_lands(
     fake.fail_next(
         "editMessageText", 429, "Too Many Requests: retry after 1", retry_after=1, times=2
     )
-    async with running_adapter(fake, inbound, engine, drafts=False):
+    fake.fail_next("getUpdates", 429, "Too Many Requests: retry after 1", retry_after=1)
+    counted: list[str] = []
+    async with running_adapter(fake, inbound, engine, drafts=False,
+                               on_rate_limited=lambda: counted.append("429")):
         fake.user_message(GROUP, "/ask go", user_id=ALICE)
         await wait_for(lambda: [m for m in fake.bot_messages(GROUP) if m.text == words], 15)
-    assert fake.rate_limited == 2
+    assert fake.rate_limited == 3
+    assert len(counted) == 3  # each one reaches the operator's metric (polling's too)
 
 
 async def test_formatting_telegram_refuses_is_resent_as_plain_text(
