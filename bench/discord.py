@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 from adapters.discord import DiscordAdapter  # noqa: E402
-from bench.sandbox_child import sandbox_process  # noqa: E402
+from bench.sandbox_child import child_server, sandbox_process  # noqa: E402
 from bot.app import build_core, close_core  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from storage.sql_store import SqlStore  # noqa: E402
@@ -75,22 +74,8 @@ asyncio.run(main())
 @contextlib.contextmanager
 def fake_process(**options: Any) -> Iterator[str]:
     """The fake Discord in a child process; yields its base URL."""
-    root = Path(__file__).resolve().parent.parent
-    child = subprocess.Popen([sys.executable, "-c", _FAKE_CHILD, json.dumps(options)], cwd=root,
-                             text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    try:
-        assert child.stdout is not None
-        url = child.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise SystemExit("the fake Discord did not start")
+    with child_server(_FAKE_CHILD, json.dumps(options), name="fake Discord") as url:
         yield url
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
 
 
 def machine_speed() -> float:

@@ -24,11 +24,12 @@ asyncio.run(main())
 
 
 @contextlib.contextmanager
-def sandbox_process(speed: float) -> Iterator[str]:
-    """Start `SandboxServer(speed=speed)` in a child; yield its URL; stop it on exit."""
+def child_server(code: str, *args: str, name: str) -> Iterator[str]:
+    """Run `code` (which prints its server's URL, then serves until its stdin closes) in a
+    child; yield the URL; stop it on exit."""
     root = Path(__file__).resolve().parent.parent
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(speed)],
+        [sys.executable, "-c", code, *args],
         cwd=root,
         text=True,
         stdin=subprocess.PIPE,
@@ -38,7 +39,7 @@ def sandbox_process(speed: float) -> Iterator[str]:
         assert child.stdout is not None
         url = child.stdout.readline().strip()
         if not url.startswith("http"):
-            raise SystemExit("the sandbox did not start")
+            raise SystemExit(f"the {name} did not start")
         yield url
     finally:
         # The child ends when its stdin closes.
@@ -48,3 +49,10 @@ def sandbox_process(speed: float) -> Iterator[str]:
             child.wait(timeout=10)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+@contextlib.contextmanager
+def sandbox_process(speed: float) -> Iterator[str]:
+    """Start `SandboxServer(speed=speed)` in a child; yield its URL; stop it on exit."""
+    with child_server(_CHILD, str(speed), name="sandbox") as url:
+        yield url

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from adapters.telegram.adapter import TelegramAdapter  # noqa: E402
 from adapters.telegram.render import render  # noqa: E402
-from bench.sandbox_child import sandbox_process  # noqa: E402
+from bench.sandbox_child import child_server, sandbox_process  # noqa: E402
 from bot.app import build_core, close_core  # noqa: E402
 from bot.channel import ChatRef, MessageRef, TextStream  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -67,24 +66,8 @@ asyncio.run(main())
 @contextlib.contextmanager
 def fake_process() -> Iterator[str]:
     """The fake Bot API server in a child process; yields its root URL."""
-    root = Path(__file__).resolve().parent.parent
-    child = subprocess.Popen(
-        [sys.executable, "-c", _FAKE_CHILD, TOKEN], cwd=root, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-    )
-    try:
-        assert child.stdout is not None
-        url = child.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise SystemExit("the fake Bot API did not start")
+    with child_server(_FAKE_CHILD, TOKEN, name="fake Bot API") as url:
         yield url
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
 
 
 def control(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
