@@ -23,6 +23,7 @@ from bot.dispatcher import Dispatcher
 from bot.health_checks import HealthChecks
 from bot.i18n import Catalog
 from bot.logging_setup import mask_secrets, setup_logging
+from bot.metrics import Metrics
 from bot.offers import model_problems
 from bot.policy import Policy
 from bot.prices import PriceError, PriceTable
@@ -81,7 +82,8 @@ async def build_core(
     """
     # Read first: a wrong price file stops start-up before anything is opened.
     prices = PriceTable.from_settings(settings.prices_file, settings.price_overrides)
-    store = create_store(settings.database_url)
+    metrics = Metrics()
+    store = create_store(settings.database_url, on_write=metrics.store_write_seconds.observe)
     await store.open()
     reports = UsageReports(store.engine)
     chat_store = ChatSettingsStore(store.engine, shared=store.shared)
@@ -107,6 +109,7 @@ async def build_core(
         quotas=ledger,
         chat_store=chat_store,
         reports=reports,
+        metrics=metrics,
     )
     tracker = TaskTracker(services)
     services.tracker = tracker

@@ -18,12 +18,16 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/modelbridge.db"
 
 
 def create_store(
-    url: str = DEFAULT_DATABASE_URL, *, clock: Callable[[], float] = time.time
+    url: str = DEFAULT_DATABASE_URL,
+    *,
+    clock: Callable[[], float] = time.time,
+    on_write: Callable[[float], None] | None = None,
 ) -> SqlStore:
-    """A store for the URL, not yet opened (SQLite via aiosqlite, or PostgreSQL via asyncpg)."""
+    """A store for the URL, not yet opened (SQLite via aiosqlite, or PostgreSQL via asyncpg);
+    `on_write` is told each write's duration in seconds (the store-write metric)."""
     from storage.sql_store import SqlStore
 
-    return SqlStore(url, clock=clock)
+    return SqlStore(url, clock=clock, on_write=on_write)
 
 
 async def open_store(

@@ -66,9 +66,18 @@ def all_rows(stmt: sa.Executable, params: Params = None) -> Read[Sequence[sa.Row
 class Database:
     """An open database as the tables see it: `read(fn)`, `write(fn)`, the clock."""
 
-    def __init__(self, url: URL, *, clock: Callable[[], float] = time.time) -> None:
-        """Engines for a resolved URL; nothing connects before the first read or write."""
+    def __init__(
+        self,
+        url: URL,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_write: Callable[[float], None] | None = None,
+    ) -> None:
+        """Engines for a resolved URL; nothing connects before the first read or write.
+
+        `on_write` is told how long each write took, queueing included (seconds): a metric."""
         self.clock = clock
+        self._on_write = on_write
         self.engine = make_engine(url)
         #: This process is the database's only writer (SQLite, under the file lock), so it
         #: may keep in memory what it wrote.
@@ -87,7 +96,13 @@ class Database:
         All-or-nothing: an exception rolls back everything `write` did. With one writer
         (SQLite) it may share its transaction with writes queued meanwhile (see group_commit).
         """
-        return await self._runner.write(write)
+        if self._on_write is None:
+            return await self._runner.write(write)
+        started = time.perf_counter()
+        try:
+            return await self._runner.write(write)
+        finally:
+            self._on_write(time.perf_counter() - started)
 
     def insert(self, table: sa.Table) -> Any:
         """An INSERT of the backend's dialect, which has `on_conflict_do_*` (upserts)."""

@@ -61,9 +61,16 @@ class _Tables:
 class SqlStore:
     """The store on SQLAlchemy Core. SQLite: one process per file, enforced by `<db>.lock`."""
 
-    def __init__(self, url: str | URL, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_write: Callable[[float], None] | None = None,
+    ) -> None:
         self._url = resolve_url(url)
         self._clock = clock
+        self._on_write = on_write
         self._db: Database | None = None
         self._tables: _Tables | None = None
         self._file_lock: FileLock | None = None
@@ -107,7 +114,7 @@ class SqlStore:
             if is_sqlite(self._url):
                 path = self._url.database or ""
                 self._file_lock = await asyncio.to_thread(lock_database_file, path)
-            self._db = Database(self._url, clock=self._clock)
+            self._db = Database(self._url, clock=self._clock, on_write=self._on_write)
             await self._db.write(_migrate)
         except BaseException:
             await self.close()

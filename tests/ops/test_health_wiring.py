@@ -3,6 +3,7 @@ counted."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -96,3 +97,6 @@ async def test_metrics_count_commands_outcomes_and_upstream_errors(
     assert 'modelbridge_upstream_errors_total{kind="ServerError"} 1.0' in text
     assert 'modelbridge_command_seconds_count{command="ask"} 2.0' in text
     assert "modelbridge_pending_mj_jobs 0.0" in text
+    # The answered /ask stored its turn: at least that write was timed.
+    writes = re.search(r"^modelbridge_store_write_seconds_count (\S+)$", text, re.M)
+    assert writes is not None and float(writes.group(1)) >= 1
