@@ -7,7 +7,7 @@ from itertools import pairwise
 
 from adapters.discord import DiscordAdapter
 from tests.discord.stub_inbound import StubInbound
-from tests.discord.users import ALICE, BOB, button, press, slash, submit_modal
+from tests.discord.users import ALICE, BOB, button, imagine_grid, press, slash, submit_modal
 from tests.fakes.discord_api import FakeDiscord
 
 
@@ -105,10 +105,7 @@ async def test_a_stranger_pressing_my_button_gets_a_private_refusal_and_nothing_
     fake: FakeDiscord, stub: StubInbound, adapter: DiscordAdapter
 ) -> None:
     stub.release.set()
-    inter = await slash(fake, "imagine", prompt="a cat")
-    await fake.wait_for(lambda: (m := fake.original(inter)) and m["components"])
-    grid = fake.original(inter)
-    assert grid is not None
+    inter, grid = await imagine_grid(fake)
     before = len(fake.channel_messages(inter.channel_id))
     pressed = await press(fake, grid, button(grid, "U1"), user=BOB)
     await fake.wait_for(lambda: pressed.acked_at is not None)
@@ -125,10 +122,7 @@ async def test_the_owner_pressing_u1_starts_the_action(
     fake: FakeDiscord, stub: StubInbound, adapter: DiscordAdapter
 ) -> None:
     stub.release.set()
-    inter = await slash(fake, "imagine", prompt="a cat")
-    await fake.wait_for(lambda: (m := fake.original(inter)) and m["components"])
-    grid = fake.original(inter)
-    assert grid is not None
+    inter, grid = await imagine_grid(fake)
     pressed = await press(fake, grid, button(grid, "U1"), user=ALICE)
     await fake.wait_for(lambda: any(m["content"] == "Upscaled!"
                                     for m in fake.channel_messages(inter.channel_id)))
@@ -142,10 +136,7 @@ async def test_vary_region_opens_a_modal_whose_text_completes_the_action(
     fake: FakeDiscord, stub: StubInbound, adapter: DiscordAdapter
 ) -> None:
     stub.release.set()
-    inter = await slash(fake, "imagine", prompt="a cat")
-    await fake.wait_for(lambda: (m := fake.original(inter)) and m["components"])
-    grid = fake.original(inter)
-    assert grid is not None
+    inter, grid = await imagine_grid(fake)
     opened = await press(fake, grid, button(grid, "Vary (Region)"))
     await fake.wait_for(lambda: opened.modal is not None)
     assert opened.ack_type == 9  # the modal is the press's first response

@@ -11,7 +11,7 @@ from storage.sql_store import SqlStore
 from tests.discord.conftest import BOT_TOKEN, start_adapter
 from tests.discord.stub_inbound import StubInbound
 from tests.discord.test_inputs import voice_note
-from tests.discord.users import ALICE, button, press, slash
+from tests.discord.users import ALICE, button, imagine_grid, press, slash
 from tests.fakes import discord_payloads as p
 from tests.fakes.discord_api import FakeDiscord
 
@@ -50,10 +50,7 @@ async def test_a_press_the_core_decides_slowly_is_still_acknowledged_in_time(
     fake: FakeDiscord, stub: StubInbound, adapter: DiscordAdapter
 ) -> None:
     stub.release.set()
-    inter = await slash(fake, "imagine", prompt="a cat")
-    await fake.wait_for(lambda: (m := fake.original(inter)) and m["components"])
-    grid = fake.original(inter)
-    assert grid is not None
+    inter, grid = await imagine_grid(fake)
     stub.press_delay = 2.5  # past our 2 s bound, inside Discord's 3 s
     pressed = await press(fake, grid, button(grid, "Vary (Region)"))
     await fake.wait_for(lambda: pressed.acked_at is not None, 5)

@@ -36,6 +36,15 @@ async def slash(fake: FakeDiscord, command: str, /, *, user: str = ALICE,
         size_limit=size_limit))
 
 
+async def imagine_grid(fake: FakeDiscord) -> tuple[Inter, dict[str, Any]]:
+    """/imagine a cat, then the grid message once its buttons show."""
+    inter = await slash(fake, "imagine", prompt="a cat")
+    await fake.wait_for(lambda: (m := fake.original(inter)) and m["components"])
+    grid = fake.original(inter)
+    assert grid is not None
+    return inter, grid
+
+
 async def press(fake: FakeDiscord, message: dict[str, Any], custom_id: str, *,
                 user: str = ALICE) -> Inter:
     return await fake.interact(p.interaction(
