@@ -6,10 +6,7 @@ import asyncio
 import io
 import re
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from adapters.console import ConsoleAdapter
 from bot.app import build_core, close_core
@@ -111,19 +108,6 @@ BUTTONS = button_table(
     ButtonKind("pick", press=pick),
     ButtonKind("prompt", prompt=remix_prompt, submit=remix_submit),
 )
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Dispatcher]:
-    settings = fast_settings(tmp_path, console_output_dir=str(tmp_path / "out"))
-    core = await build_core(
-        settings, upstream_url=sandbox.url, api_key="sk-test-key-123",
-        commands=table(), buttons=BUTTONS,
-    )  # fmt: skip
-    try:
-        yield core.dispatcher
-    finally:
-        await close_core(core)
 
 
 async def run_script(

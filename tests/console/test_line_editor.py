@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,26 +18,10 @@ from adapters.console import ConsoleAdapter
 from adapters.console.completion import ConsoleCompleter
 from adapters.console.inbound import typed_text
 from adapters.console.terminal import history_path
-from bot.app import build_core, close_core
 from bot.dispatcher import Dispatcher
-from bot.sandbox.server import SandboxServer
-from tests.console.test_adapter import BUTTONS, run_script, table
-from tests.core.conftest import fast_settings
+from tests.console.test_adapter import run_script
 
 UP, CTRL_C, CTRL_D, ENTER = "\x1b[A", "\x03", "\x04", "\r"
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, sandbox: SandboxServer) -> AsyncIterator[Dispatcher]:
-    settings = fast_settings(tmp_path, console_output_dir=str(tmp_path / "out"))
-    core = await build_core(
-        settings, upstream_url=sandbox.url, api_key="sk-test-key-123",
-        commands=table(), buttons=BUTTONS,
-    )  # fmt: skip
-    try:
-        yield core.dispatcher
-    finally:
-        await close_core(core)
 
 
 async def type_into_console(bot: Dispatcher, keys: str, history_file: Path) -> str:
