@@ -101,7 +101,8 @@ PressAnswer = Accepted | Notice | AskText
 
 @dataclass(frozen=True, slots=True)
 class ParamInfo:
-    """One parameter of a command, for native command menus (Discord options)."""
+    """One parameter of a command, as native command menus show it (Discord options); the
+    commands declare theirs with it too (`bot.commands.registry.Param`)."""
 
     name: str
     kind: Literal["text", "image", "audio", "choice", "flag"]

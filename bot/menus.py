@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.commands.registry import CommandTable
-from bot.inbound import CommandInfo, ParamInfo
+from bot.inbound import CommandInfo
 from bot.offers import offers
 from bot.services import Services
 
@@ -38,20 +38,7 @@ class Menus:
             description = (
                 catalog.t(language, key) if catalog.has(language, key) else spec.description
             )
-            params = tuple(
-                ParamInfo(
-                    p.name,
-                    p.kind,
-                    p.description,
-                    p.required,
-                    p.choices,
-                    p.count,
-                    p.suggests,
-                    p.names,
-                )
-                for p in spec.params
-            )
-            infos.append(CommandInfo(spec.name, description, params, spec.aliases))
+            infos.append(CommandInfo(spec.name, description, spec.params, spec.aliases))
         return infos
 
     async def suggest(self, command: str, param: str, typed: str) -> list[str]:

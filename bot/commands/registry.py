@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
-from bot.inbound import Attachment
+from bot.inbound import Attachment, ParamInfo
 from bot.media import sniff_audio, sniff_image
 from bot.replies import TextRequest
 from bot.services import CommandContext, MenuEntry, Services
@@ -32,24 +31,10 @@ SubmitHandler = Callable[[CommandContext, PendingText, str], Awaitable[None]]
 Suggester = Callable[[Services, str], Awaitable[list[str]]]
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
-    """One parameter of a command, so adapters can build slash-command options.
-
-    `text` is the free text after the command; attachments come as `image`/`audio` params;
-    `choice` and `flag` travel in `CommandRequest.options` under `name`.
-    """
-
-    name: str
-    kind: Literal["text", "image", "audio", "choice", "flag"]
-    description: str
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    count: int = 1  # how many attachments of this kind the platform should offer
-    suggests: bool = False  # the dispatcher can suggest values while it is typed
-    # Names of the attachment slots, in order, where a platform names them (Discord options);
-    # empty: the platform numbers them. Platforms that take attachments by order ignore it.
-    names: tuple[str, ...] = ()
+# A command's parameter is exactly what the platforms' menus show of it (bot.inbound.ParamInfo):
+# `text` is the free text after the command; attachments come as `image`/`audio` params;
+# `choice` and `flag` travel in `CommandRequest.options` under `name`.
+Param = ParamInfo
 
 
 @dataclass(frozen=True, slots=True)
